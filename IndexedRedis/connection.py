@@ -1,0 +1,150 @@
+"""Connection parameters and the redis-py connection pools models share.
+
+Parameters are a dict: ``host``, ``port``, ``db``, ``password``, ``username``, ``ssl``,
+``socket_timeout``, ``socket_connect_timeout``, ``url`` (``redis://...``, ``rediss://...``,
+``unix://...``), or any other keyword ``redis.ConnectionPool`` takes (for example
+``connection_class`` and ``server`` to run on fakeredis). When nothing was set,
+``REDIS_URL`` from the environment is the default, else ``redis://127.0.0.1:6379/0``.
+
+Replies are always bytes (``decode_responses`` is forced off): fields decode their own values.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Dict, Optional
+
+import redis
+
+from .exceptions import InvalidModelException
+
+_DEFAULT_PARAMS: Dict[str, Any] = {}
+_explicit_defaults = False
+_pools: Dict[Any, redis.ConnectionPool] = {}
+_lock = threading.Lock()
+_generation = 0  # bumped whenever defaults or pools change, so cached clients are rebuilt
+
+_BUILTIN_DEFAULTS = {"host": "127.0.0.1", "port": 6379, "db": 0}
+
+
+def setDefaultRedisConnectionParams(params: Dict[str, Any]) -> None:
+    """Set the connection parameters every model uses unless it overrides them.
+
+    Pools built from the previous defaults are closed.
+    """
+    global _DEFAULT_PARAMS, _explicit_defaults, _generation
+    if not isinstance(params, dict):
+        raise TypeError("setDefaultRedisConnectionParams takes a dict, such as {'host': 'localhost', 'port': 6379}")
+    _DEFAULT_PARAMS = dict(params)
+    _explicit_defaults = True
+    clearRedisPools()
+
+
+def getDefaultRedisConnectionParams() -> Dict[str, Any]:
+    """Return a copy of the default connection parameters in force."""
+    if _explicit_defaults:
+        return dict(_DEFAULT_PARAMS)
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return {"url": url}
+    return dict(_BUILTIN_DEFAULTS)
+
+
+def resolveParams(modelParams: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Merge a model's REDIS_CONNECTION_PARAMS over the defaults, key by key.
+
+    A ``url`` in the model's params replaces the defaults' host/port/db/url entirely.
+    """
+    base = getDefaultRedisConnectionParams()
+    if not modelParams:
+        return base
+    if "url" in modelParams:
+        for key in ("host", "port", "db", "url", "unix_socket_path", "path"):
+            base.pop(key, None)
+    elif any(k in modelParams for k in ("host", "port", "db")) and "url" in base:
+        # Model overrides host/port/db of a URL default: expand the URL first.
+        base = {**_paramsFromUrl(base.pop("url")), **base}
+    base.update(modelParams)
+    return base
+
+
+def _paramsFromUrl(url: str) -> Dict[str, Any]:
+    kwargs = redis.connection.parse_url(url)
+    return dict(kwargs)
+
+
+def _poolKey(params: Dict[str, Any]) -> Any:
+    items = []
+    for k, v in sorted(params.items()):
+        try:
+            hash(v)
+        except TypeError:
+            v = repr(v)
+        items.append((k, v))
+    return tuple(items)
+
+
+def getRedisPool(params: Optional[Dict[str, Any]] = None) -> redis.ConnectionPool:
+    """Return the connection pool for these (already merged) params, shared per distinct params."""
+    if params is None:
+        params = getDefaultRedisConnectionParams()
+    key = _poolKey(params)
+    pool = _pools.get(key)
+    if pool is not None:
+        return pool
+    with _lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _buildPool(params)
+            _pools[key] = pool
+    return pool
+
+
+def _buildPool(params: Dict[str, Any]) -> redis.ConnectionPool:
+    kwargs = dict(params)
+    kwargs["decode_responses"] = False
+    url = kwargs.pop("url", None)
+    if kwargs.pop("ssl", False) and url is None:
+        kwargs.setdefault("connection_class", redis.SSLConnection)
+    try:
+        if url is not None:
+            return redis.ConnectionPool.from_url(url, **kwargs)
+        return redis.ConnectionPool(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise InvalidModelException(f"Invalid Redis connection parameters {params!r}: {exc}") from exc
+
+
+def getRedisConnection(params: Optional[Dict[str, Any]] = None) -> redis.Redis:
+    """Return a ``redis.Redis`` client on the shared pool for ``params``."""
+    return redis.Redis(connection_pool=getRedisPool(params))
+
+
+def connectionGeneration() -> int:
+    """A number that changes whenever defaults or pools change (for caching clients)."""
+    return _generation
+
+
+def clearRedisPools() -> None:
+    """Disconnect and forget every pool (for example after fork, or between tests)."""
+    global _generation
+    with _lock:
+        _generation += 1
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        try:
+            pool.disconnect()
+        except Exception:  # pragma: no cover - best effort on shutdown
+            pass
+
+
+__all__ = [
+    "clearRedisPools",
+    "connectionGeneration",
+    "getDefaultRedisConnectionParams",
+    "getRedisConnection",
+    "getRedisPool",
+    "resolveParams",
+    "setDefaultRedisConnectionParams",
+]

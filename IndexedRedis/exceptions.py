@@ -1,0 +1,78 @@
+"""Every exception IndexedRedis raises.
+
+The tree::
+
+    IndexedRedisError
+    ├── InvalidModelException          a model class is defined wrongly (raised on first use)
+    ├── InvalidFieldError              unknown field name  (also KeyError)
+    ├── InvalidQueryError              filter on an unknown or non-indexed field (also ValueError)
+    ├── InvalidValueError              a value that a field cannot hold or store (also ValueError, TypeError)
+    ├── ObjectNotFoundError            an operation needs an object that is not in Redis (also KeyError)
+    ├── ConcurrentWriteError           a save kept losing races against other writers
+    └── RedisOperationError            Redis could not be reached or answered with an error;
+        │                              the redis-py exception is chained as ``__cause__``
+        └── RedisServerNotFound        no redis-server binary to start a private server with
+
+Where IndexedRedis 6.0.3 raised a builtin (``ValueError``, ``KeyError``), the matching
+exception here also subclasses that builtin, so ``except ValueError`` in old code still works.
+"""
+
+from __future__ import annotations
+
+
+class IndexedRedisError(Exception):
+    """Base class of every exception raised by IndexedRedis."""
+
+
+class InvalidModelException(IndexedRedisError):
+    """The model class is not valid. Raised the first time the model is used."""
+
+
+class InvalidFieldError(IndexedRedisError, KeyError):
+    """A field name that the model does not define."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidQueryError(IndexedRedisError, ValueError):
+    """A filter that the server cannot run: unknown field, non-indexed field, bad operator."""
+
+
+class InvalidValueError(IndexedRedisError, ValueError, TypeError):
+    """A value that a field cannot hold or cannot convert for storage."""
+
+
+class ObjectNotFoundError(IndexedRedisError, KeyError):
+    """An object that an operation needs does not exist (any more) in Redis."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConcurrentWriteError(IndexedRedisError):
+    """A write was retried against changes made by other writers and still could not be applied."""
+
+
+class RedisOperationError(IndexedRedisError):
+    """Redis could not be reached, timed out, or rejected a command.
+
+    The message names the operation and the model; the redis-py exception is ``__cause__``.
+    """
+
+
+class RedisServerNotFound(RedisOperationError):
+    """No ``redis-server`` binary was found to start a private server."""
+
+
+__all__ = [
+    "ConcurrentWriteError",
+    "IndexedRedisError",
+    "InvalidFieldError",
+    "InvalidModelException",
+    "InvalidQueryError",
+    "InvalidValueError",
+    "ObjectNotFoundError",
+    "RedisOperationError",
+    "RedisServerNotFound",
+]

@@ -1,0 +1,362 @@
+"""IRField: the field protocol every field type follows, and the plain typed field.
+
+A field is a ``str`` equal to its name (so ``'name' in Model.FIELDS`` and
+``dict[field]`` work as in IndexedRedis 6.0.3) that also knows how to convert values.
+
+Public protocol (handles null and hashing once, for every type)::
+
+    fromInput(value)   -> python value   what the user assigned, converted and checked
+    toStorage(value)   -> bytes          python value -> what is written to the hash
+    fromStorage(raw)   -> python value   bytes read from the hash -> python value
+    toIndex(value)     -> bytes          the VALUE part of the index key (md5 hex with hashIndex)
+
+A field type overrides only the private hooks, which never see null:
+``_fromInput``, ``_toStorage``, ``_fromStorage``, and may set ``CAN_INDEX`` /
+``NOT_INDEXABLE_REASON`` and override ``_definitionProblem``.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import datetime
+import hashlib
+import json
+from typing import Any, Optional
+
+from ..compat_str import getDefaultIREncoding
+from ..exceptions import InvalidValueError
+from .null import IR_NULL_BYTES, IRNullType, irNull
+
+
+def _typeName(value: Any) -> str:
+    return type(value).__name__
+
+
+class IRField(str):
+    """A named field, optionally typed with ``valueType``.
+
+    ``IRField(name, valueType=str, defaultValue=irNull, hashIndex=False)``
+
+    valueType may be ``str`` (default; text in the default encoding), ``int``, ``float``
+    (not indexable), ``bool``, ``datetime.datetime``, ``dict`` / ``list`` (JSON, not
+    indexable), ``bytes`` (no conversion), ``None`` (bytes, no conversion), or any class that
+    can be built from its stored string (``valueType(str)``) and whose ``str()`` stores it.
+    """
+
+    CAN_INDEX = True
+    NOT_INDEXABLE_REASON = ""
+    _codecIndexable = True
+    _codecReason = ""
+
+    def __new__(cls, name: str = "", *args: Any, **kwargs: Any) -> "IRField":
+        if not isinstance(name, str):
+            raise InvalidValueError(f"A field name must be a str, not {_typeName(name)} ({name!r})")
+        return str.__new__(cls, name)
+
+    def __init__(self, name: str = "", valueType: Any = str, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
+        self.valueType = valueType
+        self.defaultValue = defaultValue
+        self.hashIndex = bool(hashIndex)
+        self._setupCodec()
+
+    # ----------------------------------------------------------------- identity
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        extra = []
+        vt = getattr(self, "valueType", str)
+        if vt is not str and type(self) is IRField:
+            extra.append(f"valueType={getattr(vt, '__name__', vt)!r}")
+        if getattr(self, "hashIndex", False):
+            extra.append("hashIndex=True")
+        inner = ", ".join([repr(self.name)] + extra)
+        return f"{type(self).__name__}({inner})"
+
+    def __reduce_ex__(self, protocol: int):
+        return (_rebuildField, (type(self), self.name, dict(self.__dict__)))
+
+    def __copy__(self) -> "IRField":
+        return _rebuildField(type(self), self.name, dict(self.__dict__))
+
+    def __deepcopy__(self, memo: dict) -> "IRField":
+        return _rebuildField(type(self), self.name, _copy.deepcopy(self.__dict__, memo))
+
+    def copyWithName(self, name: str) -> "IRField":
+        """Return a copy of this field under another name (used by chains)."""
+        return _rebuildField(type(self), name, dict(self.__dict__))
+
+    # ----------------------------------------------------------------- indexing
+    @property
+    def isIndexable(self) -> bool:
+        return self.CAN_INDEX and self._codecIndexable
+
+    @property
+    def notIndexableReason(self) -> str:
+        return self.NOT_INDEXABLE_REASON or getattr(self, "_codecReason", "") or "this field type cannot be indexed"
+
+    def _definitionProblem(self) -> Optional[str]:
+        """Return why this field is defined wrongly, or None. Checked when the model is first used."""
+        return self._definitionProblemOfType()
+
+    # ----------------------------------------------------------------- defaults
+    def getDefaultValue(self) -> Any:
+        """The value of this field on a new object (a fresh copy for mutable defaults)."""
+        default = self.defaultValue
+        if default is irNull or default is None:
+            return irNull
+        if isinstance(default, (list, dict, set, bytearray)):
+            default = _copy.deepcopy(default)
+        return self.fromInput(default)
+
+    # ----------------------------------------------------------------- public protocol
+    def fromInput(self, value: Any) -> Any:
+        """Convert a value given by the user (assignment, constructor, filter) to the field's type."""
+        if value is None or value.__class__ is IRNullType:
+            return irNull
+        try:
+            return self._fromInput(value)
+        except InvalidValueError:
+            raise
+        except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
+            raise InvalidValueError(f"field {self.name!r} ({self._typeLabel()}) cannot hold {_typeName(value)} value {_short(value)}: {exc}") from exc
+
+    def toStorage(self, value: Any) -> bytes:
+        """The bytes written to Redis for an already converted value."""
+        if value is irNull or value is None:
+            return IR_NULL_BYTES
+        try:
+            return self._toStorage(value)
+        except InvalidValueError:
+            raise
+        except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
+            raise InvalidValueError(f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}") from exc
+
+    def fromStorage(self, raw: Any) -> Any:
+        """The python value of bytes read from Redis (``None`` when missing: the default)."""
+        if raw is None:
+            return self.getDefaultValue()
+        if raw == IR_NULL_BYTES:
+            return irNull
+        if isinstance(raw, str):
+            raw = raw.encode(getDefaultIREncoding())
+        return self._fromStorage(raw)
+
+    def toIndex(self, value: Any) -> bytes:
+        """The VALUE part of ``_ir_|KEY:idx:FIELD:VALUE`` for a user value (converted first)."""
+        return self.storageToIndex(self.toStorage(self.fromInput(value)))
+
+    def storageToIndex(self, stored: bytes) -> bytes:
+        """The index VALUE for bytes as stored in the hash."""
+        if self.hashIndex:
+            return hashlib.md5(stored).hexdigest().encode("ascii")
+        return stored
+
+    # ----------------------------------------------------------------- hooks (IRField's own, by valueType)
+    def _typeLabel(self) -> str:
+        vt = self.valueType
+        return f"{type(self).__name__} of {getattr(vt, '__name__', vt)}" if type(self) is IRField else type(self).__name__
+
+    def _setupCodec(self) -> None:
+        vt = self.valueType
+        self._codecIndexable = True
+        self._codecReason = ""
+        from .FieldValueTypes import IRDatetimeValue, IRJsonValue
+
+        if vt is str or vt == "str":
+            self.valueType = str
+            self._kind = "str"
+        elif vt is None or vt is bytes:
+            self._kind = "bytes"
+        elif vt is bool:
+            self._kind = "bool"
+        elif vt is int:
+            self._kind = "int"
+        elif vt is float:
+            self._kind = "float"
+            self._codecIndexable = False
+            self._codecReason = (
+                "a float's text form differs between platforms and after arithmetic, so equal values could land in "
+                "different index keys; use IRFixedPointField to index numbers with decimals"
+            )
+        elif vt is datetime.datetime or vt is IRDatetimeValue:
+            self._kind = "datetime"
+        elif vt in (dict, list) or vt is IRJsonValue:
+            self._kind = "json"
+            self._codecIndexable = False
+            self._codecReason = "JSON values (dict/list) have no single canonical stored form to index; index a scalar field instead"
+        elif isinstance(vt, type):
+            self._kind = "custom"
+        else:
+            self._kind = "invalid"
+
+    def _definitionProblemOfType(self) -> Optional[str]:
+        if getattr(self, "_kind", None) == "invalid":
+            return f"valueType {self.valueType!r} is not a type; use str, int, float, bool, datetime, dict, list, bytes, or a class built from a str"
+        return None
+
+    def _fromInput(self, value: Any) -> Any:
+        kind = self._kind
+        if kind == "str":
+            if isinstance(value, str):
+                return value if type(value) is str else str.__str__(value)
+            if isinstance(value, (bytes, bytearray)):
+                return bytes(value).decode(getDefaultIREncoding())
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+            if isinstance(value, bool):
+                return str(value)
+            raise InvalidValueError(
+                f"field {self.name!r} holds text; got {_typeName(value)} {_short(value)}. Convert it to str, or give the field a valueType"
+            )
+        if kind == "int":
+            if isinstance(value, bool):
+                return int(value)
+            if isinstance(value, int):
+                return int(value)
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise InvalidValueError(f"field {self.name!r} holds int; {value!r} has a fraction")
+                return int(value)
+            if isinstance(value, (str, bytes)):
+                return int(value)
+            raise InvalidValueError(f"field {self.name!r} holds int; got {_typeName(value)} {_short(value)}")
+        if kind == "float":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            if isinstance(value, (str, bytes)):
+                return float(value)
+            raise InvalidValueError(f"field {self.name!r} holds float; got {_typeName(value)} {_short(value)}")
+        if kind == "bool":
+            return _toBool(self.name, value)
+        if kind == "datetime":
+            from .FieldValueTypes import parseDatetime
+
+            if isinstance(value, datetime.datetime):
+                return value
+            if isinstance(value, (str, bytes)):
+                return parseDatetime(value)
+            raise InvalidValueError(f"field {self.name!r} holds datetime; got {_typeName(value)} {_short(value)}")
+        if kind == "json":
+            if isinstance(value, (str, bytes)):
+                value = json.loads(value)
+            if self.valueType in (dict, list) and not isinstance(value, self.valueType):
+                raise InvalidValueError(f"field {self.name!r} holds {self.valueType.__name__}; got {_typeName(value)} {_short(value)}")
+            return value
+        if kind == "bytes":
+            if isinstance(value, bytes):
+                return value
+            if isinstance(value, (bytearray, memoryview)):
+                return bytes(value)
+            if isinstance(value, str):
+                raise InvalidValueError(
+                    f"field {self.name!r} holds bytes and has no encoding; got str {_short(value)}. "
+                    "Encode it first, or use IRBytesField(name, encoding='utf-8')"
+                )
+            raise InvalidValueError(f"field {self.name!r} holds bytes; got {_typeName(value)} {_short(value)}")
+        # custom
+        vt = self.valueType
+        if isinstance(value, vt):
+            return value
+        if isinstance(value, bytes):
+            value = value.decode(getDefaultIREncoding())
+        return vt(value)
+
+    def _toStorage(self, value: Any) -> bytes:
+        kind = self._kind
+        if kind == "str":
+            return value.encode(getDefaultIREncoding()) if isinstance(value, str) else self._fromInput(value).encode(getDefaultIREncoding())
+        if kind == "int":
+            return str(int(value)).encode("ascii")
+        if kind == "float":
+            return repr(float(value)).encode("ascii")
+        if kind == "bool":
+            return b"1" if _toBool(self.name, value) else b"0"
+        if kind == "datetime":
+            from .FieldValueTypes import formatDatetime
+
+            return formatDatetime(value)
+        if kind == "json":
+            return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if kind == "bytes":
+            if isinstance(value, (bytes, bytearray, memoryview)):
+                return bytes(value)
+            return self._fromInput(value)
+        return str(value).encode(getDefaultIREncoding())
+
+    def _fromStorage(self, raw: bytes) -> Any:
+        kind = self._kind
+        if kind == "str":
+            return raw.decode(getDefaultIREncoding())
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return _toBool(self.name, raw)
+        if kind == "datetime":
+            from .FieldValueTypes import parseDatetime
+
+            return parseDatetime(raw)
+        if kind == "json":
+            return json.loads(raw.decode("utf-8"))
+        if kind == "bytes":
+            return raw
+        return self.valueType(raw.decode(getDefaultIREncoding()))
+
+
+class IRClassicField(IRField):
+    """A text field as plain-string fields behaved before 6.0: default ``''``, default encoding.
+
+    ``defaultValue`` cannot be changed (it is always ``''``).
+    """
+
+    def __init__(self, name: str = "", hashIndex: bool = False, **ignored: Any) -> None:
+        super().__init__(name, valueType=str, defaultValue="", hashIndex=hashIndex)
+
+    def getDefaultValue(self) -> Any:
+        return ""
+
+    def fromStorage(self, raw: Any) -> Any:
+        if raw is None:
+            return ""
+        return super().fromStorage(raw)
+
+
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+_FALSE = {"0", "false", "f", "no", "n", "off", ""}
+
+
+def _toBool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if value in (0, 1):
+            return bool(value)
+        raise InvalidValueError(f"field {name!r} holds bool; {value!r} is neither 0 nor 1")
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    raise InvalidValueError(f"field {name!r} holds bool; cannot read {_typeName(value)} {_short(value)} as True/False (use 1/0 or 'true'/'false')")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def _rebuildField(cls: type, name: str, state: dict) -> IRField:
+    obj = str.__new__(cls, name)
+    obj.__dict__.update(state)
+    return obj
+
+
+__all__ = ["IRClassicField", "IRField"]

@@ -1,0 +1,54 @@
+"""``irNull``: the value of a field that holds nothing.
+
+It equals only itself (not ``''``, not ``0``, not ``None``), is falsy, and is stored as
+``IRNullType()`` so that ``filter(field=irNull)`` finds unset values.
+"""
+
+from __future__ import annotations
+
+IR_NULL_STR = "IRNullType()"
+IR_NULL_BYTES = b"IRNullType()"
+
+
+class IRNullType:
+    """The type of the ``irNull`` singleton."""
+
+    _instance = None
+    __slots__ = ()
+
+    def __new__(cls) -> "IRNullType":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IRNullType)
+
+    def __ne__(self, other: object) -> bool:
+        return not isinstance(other, IRNullType)
+
+    def __hash__(self) -> int:
+        return hash(IR_NULL_STR)
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "irNull"
+
+    def __str__(self) -> str:
+        return ""
+
+    def __reduce__(self):
+        return (IRNullType, ())
+
+    def __copy__(self) -> "IRNullType":
+        return self
+
+    def __deepcopy__(self, memo) -> "IRNullType":
+        return self
+
+
+irNull = IRNullType()
+
+__all__ = ["IRNullType", "IR_NULL_BYTES", "IR_NULL_STR", "irNull"]

@@ -1,0 +1,414 @@
+"""IndexedRedisModel: instance state, change tracking, copies, pickling, comparison.
+
+Field values live in the instance ``__dict__`` under the field's name, so reading an
+attribute is a plain attribute lookup. Assignment goes through ``FieldAccessor.__set__``,
+which converts and checks the value. What was last fetched or saved is kept in stored form
+(``_ir_stored``), so ``getUpdatedFields`` and partial updates compare stored bytes.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import pprint as _pprint
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
+from .fields.null import irNull
+from .schema import ModelSchema, asFieldList, getSchema
+
+
+class FieldAccessor:
+    """Class attribute for one field: converts on assignment; reads hit the instance dict."""
+
+    _ir_fieldAccessor = True
+    __slots__ = ("field", "name", "modelName")
+
+    def __init__(self, field: Any, modelName: str) -> None:
+        self.field = field
+        self.name = field.name
+        self.modelName = modelName
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        try:
+            obj.__dict__[self.name] = self.field.fromInput(value)
+        except InvalidValueError as exc:
+            raise InvalidValueError(f"Model {self.modelName}: {exc}") from exc
+
+    def __delete__(self, obj: Any) -> None:
+        obj.__dict__[self.name] = self.field.getDefaultValue()
+
+
+def installAccessors(model: type, schema: ModelSchema) -> None:
+    """Put a FieldAccessor (or the field's own descriptor) on the class for every field."""
+    for field in schema.fields:
+        makeAccessor = getattr(field, "makeAccessor", None)
+        accessor = makeAccessor(schema.modelName) if makeAccessor else FieldAccessor(field, schema.modelName)
+        setattr(model, field.name, accessor)
+
+
+class _ClassProperty:
+    """``Model.objects`` / ``Model.saver`` / ``Model.deleter``: a fresh helper bound to the class."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        return self.factory(owner)
+
+
+class _Hybrid:
+    """A method usable on the class (``Model.diff(a, b)``) and on an instance (``a.diff(b)``)."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        func = self.func
+        if obj is None:
+            return func
+
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], owner) and len(args) >= 2:
+                return func(*args, **kwargs)
+            return func(obj, *args, **kwargs)
+
+        return bound
+
+
+def _objects(model: type) -> Any:
+    from .query import IRQueryBuilder
+
+    return IRQueryBuilder(model)
+
+
+def _saver(model: type) -> Any:
+    from .persistence import IRSaver
+
+    return IRSaver(model)
+
+
+def _deleter(model: type) -> Any:
+    from .persistence import IRDeleter
+
+    return IRDeleter(model)
+
+
+class IndexedRedisModel:
+    """Base class of every model.
+
+    Class attributes: ``FIELDS`` (IRField objects or names), ``INDEXED_FIELDS`` (names),
+    ``KEY_NAME`` (the model's name in Redis), optional ``REDIS_CONNECTION_PARAMS``.
+    """
+
+    FIELDS: Any = []
+    INDEXED_FIELDS: Any = []
+    KEY_NAME: Optional[str] = None
+    REDIS_CONNECTION_PARAMS: Dict[str, Any] = {}
+
+    objects = _ClassProperty(_objects)
+    saver = _ClassProperty(_saver)
+    deleter = _ClassProperty(_deleter)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "FIELDS" in cls.__dict__:
+            cls.FIELDS = asFieldList(cls.__dict__["FIELDS"])
+        cls._ir_schema = None  # built on first use
+
+    # ------------------------------------------------------------------ construction
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        schema = getSchema(type(self))
+        if args:
+            raise TypeError(f"{schema.modelName}() takes field values as keyword arguments only")
+        d = self.__dict__
+        d["_id"] = None
+        d["_ir_stored"] = None
+        pk = kwargs.pop("_id", None)
+        for name, _, field in schema.decoders:
+            if name in kwargs:
+                try:
+                    d[name] = field.fromInput(kwargs.pop(name))
+                except InvalidValueError as exc:
+                    raise InvalidValueError(f"Model {schema.modelName}: {exc}") from exc
+            else:
+                d[name] = field.getDefaultValue()
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise InvalidFieldError(f"Model {schema.modelName} has no field(s) {unknown}; its fields are {schema.fieldNames}")
+        if pk is not None:
+            d["_id"] = int(pk)
+
+    @classmethod
+    def _ir_getSchema(cls) -> ModelSchema:
+        return getSchema(cls)
+
+    # ------------------------------------------------------------------ primary key
+    def getPk(self) -> Optional[int]:
+        """The primary key, or None before the first save."""
+        return self.__dict__.get("_id")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, cascadeSave: bool = True) -> Optional[int]:
+        """Save this object (insert or update only the changed fields) in one atomic step; return its pk."""
+        from .persistence import saveObjects
+
+        return saveObjects(type(self), [self], cascadeSave=cascadeSave)[0]
+
+    def delete(self) -> int:
+        """Delete this object from Redis with its index entries. Returns 1 if it existed, else 0."""
+        from .persistence import deleteObjects
+
+        return deleteObjects(type(self), [self])
+
+    def reload(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
+        """Fetch the current values from Redis, apply them, and return ``{field: (old, new)}`` of what changed.
+
+        Raises ObjectNotFoundError (a KeyError) if the object is not saved or no longer exists.
+        """
+        schema = getSchema(type(self))
+        pk = self.getPk()
+        if pk is None:
+            raise ObjectNotFoundError(f"Model {schema.modelName}: cannot reload an object that was never saved")
+        fresh = type(self).objects.get(pk)
+        if fresh is None:
+            raise ObjectNotFoundError(f"Model {schema.modelName}: object pk={pk} no longer exists in Redis")
+        changes = {}
+        for name, _, field in schema.decoders:
+            old = self.__dict__.get(name)
+            new = fresh.__dict__[name]
+            if field.toStorage(old) != field.toStorage(new):
+                changes[name] = (old, new)
+            self.__dict__[name] = new
+        self.__dict__["_ir_stored"] = fresh.__dict__["_ir_stored"]
+        self.__dict__.pop("_ir_partial", None)
+        return changes
+
+    def saveToExternal(self, redisCon: Any) -> int:
+        """Save a copy of this object as a new object on another Redis (a ``redis.Redis`` client).
+
+        The object itself is unchanged. Returns the pk the copy got there.
+        """
+        from .persistence import saveToClient
+
+        return saveToClient(type(self), self, redisCon)
+
+    # ------------------------------------------------------------------ changes
+    def getUpdatedFields(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
+        """``{field: (old value, new value)}`` for fields changed since the last fetch or save."""
+        from .plans import changedStorage
+
+        schema = getSchema(type(self))
+        changed = changedStorage(schema, self)
+        stored = self.__dict__.get("_ir_stored")
+        saved = self.getPk() is not None and stored is not None
+        out = {}
+        for name, new in changed.items():
+            field = schema.fieldsByName[name]
+            if saved:
+                old = field.fromStorage(stored.get(name))  # type: ignore[union-attr]
+            else:
+                old = field.getDefaultValue()
+                if field.toStorage(old) == new:
+                    continue
+            out[name] = (old, self.__dict__[name])
+        return out
+
+    def hasUnsavedChanges(self, cascadeObjects: bool = True) -> bool:
+        """True if the object was never saved or has changed since its last fetch or save."""
+        if self.getPk() is None:
+            return True
+        from .plans import changedStorage
+
+        return bool(changedStorage(getSchema(type(self)), self))
+
+    def hasSameValues(self, other: Any, cascadeObject: bool = True) -> bool:
+        """True if ``other`` is of the same model and every field stores the same value."""
+        if not isinstance(other, IndexedRedisModel):
+            return False
+        if getSchema(type(self)).keyName != getSchema(type(other)).keyName:
+            return False
+        schema = getSchema(type(self))
+        for name, _, field in schema.decoders:
+            if field.toStorage(self.__dict__.get(name, irNull)) != field.toStorage(other.__dict__.get(name, irNull)):
+                return False
+        return True
+
+    @_Hybrid
+    def diff(firstObj: Any, otherObj: Any, includeMeta: bool = False) -> Dict[str, Tuple[Any, Any]]:
+        """``{field: (first's value, other's value)}`` for every field whose values differ.
+
+        ``includeMeta`` also compares the primary keys (under ``'_id'``).
+        Usable as ``Model.diff(a, b)`` or ``a.diff(b)``.
+        """
+        if not isinstance(firstObj, IndexedRedisModel) or not isinstance(otherObj, IndexedRedisModel):
+            raise InvalidValueError("diff compares two IndexedRedisModel objects")
+        schemaA = getSchema(type(firstObj))
+        schemaB = getSchema(type(otherObj))
+        if schemaA.keyName != schemaB.keyName:
+            raise InvalidValueError(f"diff compares objects of one model; got {schemaA.modelName} and {schemaB.modelName}")
+        out = {}
+        for name, _, field in schemaA.decoders:
+            a = firstObj.__dict__.get(name, irNull)
+            b = otherObj.__dict__.get(name, irNull)
+            if field.toStorage(a) != field.toStorage(b):
+                out[name] = (a, b)
+        if includeMeta and firstObj.getPk() != otherObj.getPk():
+            out["_id"] = (firstObj.getPk(), otherObj.getPk())
+        return out
+
+    # ------------------------------------------------------------------ dicts and printing
+    def asDict(self, includeMeta: bool = False, forStorage: bool = False, strKeys: bool = False) -> Dict[Any, Any]:
+        """The field values as a dict (field objects as keys, or plain str with ``strKeys``).
+
+        ``forStorage``: values in their stored form (bytes). ``includeMeta``: add ``'_id'``.
+        """
+        schema = getSchema(type(self))
+        out: Dict[Any, Any] = {}
+        for field in schema.fields:
+            value = self.__dict__.get(field.name, irNull)
+            if forStorage:
+                value = field.toStorage(value)
+            out[field.name if strKeys else field] = value
+        if includeMeta:
+            out["_id"] = self.getPk()
+        return out
+
+    toDict = asDict
+
+    def pprint(self, stream: Any = None) -> None:
+        """Pretty-print the object's values (to stdout by default)."""
+        _pprint.pprint(self.asDict(includeMeta=True, strKeys=True), stream=stream or sys.stdout)
+
+    def __repr__(self) -> str:
+        schema = getSchema(type(self))
+        parts = [f"_id={self.getPk()!r}"]
+        for field in schema.fields:
+            value = self.__dict__.get(field.name, irNull)
+            if getattr(field, "isForeignLink", False):
+                value = field.reprValue(self)
+            text = repr(value)
+            if len(text) > 80:
+                text = text[:77] + "..."
+            parts.append(f"{field.name}={text}")
+        return f"<{type(self).__name__} {' '.join(parts)}>"
+
+    # ------------------------------------------------------------------ comparison
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IndexedRedisModel):
+            return NotImplemented
+        return self.getPk() == other.getPk() and self.hasSameValues(other)
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return hash((getSchema(type(self)).keyName, self.getPk()))
+
+    # ------------------------------------------------------------------ copies and pickling
+    def copy(self, copyPrimaryKey: bool = False, copyValues: bool = False) -> "IndexedRedisModel":
+        """A new object with the same values.
+
+        ``copyPrimaryKey``: the copy keeps the pk (saving it updates the same object).
+        ``copyValues``: values are deep-copied (otherwise mutable values are shared).
+        """
+        new = type(self).__new__(type(self))
+        d = new.__dict__
+        for key, value in self.__dict__.items():
+            if key.startswith("_ir_") or key == "_id":
+                continue
+            d[key] = _copy.deepcopy(value) if copyValues else value
+        d["_id"] = self.getPk() if copyPrimaryKey else None
+        stored = self.__dict__.get("_ir_stored")
+        d["_ir_stored"] = dict(stored) if (copyPrimaryKey and stored is not None) else None
+        if copyPrimaryKey and "_ir_partial" in self.__dict__:
+            d["_ir_partial"] = self.__dict__["_ir_partial"]
+        return new
+
+    def __copy__(self) -> "IndexedRedisModel":
+        return self.copy(copyPrimaryKey=True, copyValues=False)
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "IndexedRedisModel":
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            new.__dict__[key] = _copy.deepcopy(value, memo)
+        return new
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        for field in getSchema(type(self)).foreignFields:
+            state[field.name] = field.pickleValue(state.get(field.name))
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        cls = type(self)
+        alt = cls.__dict__.get("_ir_altOf")
+        if alt is not None:
+            return (_rebuildAlt, (alt[0], alt[1]), self.__getstate__())
+        return (_rebuild, (cls,), self.__getstate__())
+
+    # ------------------------------------------------------------------ class-level helpers
+    @classmethod
+    def connectAlt(cls, redisConnectionParams: Dict[str, Any]) -> type:
+        """A copy of this model class bound to another Redis (params override the defaults key by key)."""
+        if not isinstance(redisConnectionParams, dict):
+            raise InvalidValueError("connectAlt takes a dict of connection params, such as {'host': 'other', 'db': 1}")
+        base = cls.__dict__.get("_ir_altOf", (cls, None))[0]
+        params = dict(redisConnectionParams)
+        attrs = {
+            "REDIS_CONNECTION_PARAMS": params,
+            "_ir_altOf": (base, _freeze(params)),
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+        }
+        return type(cls.__name__, (base,), attrs)
+
+    @classmethod
+    def copyModel(cls) -> type:
+        """An independent copy of this model class (same params), e.g. to change it without touching the original."""
+        attrs = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        attrs["FIELDS"] = [_copy.copy(f) for f in cls.FIELDS]
+        attrs["INDEXED_FIELDS"] = list(cls.INDEXED_FIELDS or [])
+        return type(cls.__name__, (cls,), attrs)
+
+    @classmethod
+    def reset(cls, newObjs: Any) -> List[int]:
+        """Replace the model's whole dataset with ``newObjs``, atomically. Returns the new pks."""
+        from .persistence import resetModel
+
+        return resetModel(cls, newObjs)
+
+    @classmethod
+    def validateModel(cls) -> bool:
+        """Build and check the model now (it is otherwise checked on first use). Raises InvalidModelException."""
+        getSchema(cls)
+        return True
+
+
+def _freeze(params: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
+    return tuple(sorted((k, v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)) for k, v in params.items()))
+
+
+def _rebuild(cls: type) -> Any:
+    return cls.__new__(cls)
+
+
+_altCache: Dict[Any, type] = {}
+
+
+def _rebuildAlt(base: type, frozen: Sequence[Tuple[str, Any]]) -> Any:
+    key = (base, tuple(frozen))
+    cls = _altCache.get(key)
+    if cls is None:
+        cls = base.connectAlt(dict(frozen))
+        _altCache[key] = cls
+    return cls.__new__(cls)
+
+
+__all__ = ["FieldAccessor", "IndexedRedisModel", "installAccessors"]

@@ -1,0 +1,307 @@
+"""Writes: save, delete, reset, reindex, destroy (synchronous executor).
+
+The plans live in ``plans.py``; this module picks the objects, runs the plans and wraps errors.
+Every write that touches an index is one atomic script call (save.lua, delete.lua,
+replace_sets.lua) that checks what Redis holds now, so concurrent writers never leave an
+index entry that disagrees with the stored data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from . import scripts
+from .exceptions import InvalidValueError
+from .executor import runSync
+from .plans import (
+    SaveEntry,
+    Op,
+    command,
+    deleteEntriesFromFields,
+    deleteEntry,
+    deleteOp,
+    fetchCall,
+    saveCall,
+    saveOp,
+    script,
+    storageOf,
+    transaction,
+)
+from .schema import ModelSchema, getSchema
+
+SCAN_COUNT = 1000
+
+
+# ---------------------------------------------------------------------------- helpers
+def _run(schema: ModelSchema, op: Op, what: str, client: Any = None) -> Any:
+    return runSync(op, client if client is not None else schema.client(), what, schema.modelName)
+
+
+def _checkObjects(schema: ModelSchema, objs: Sequence[Any], what: str) -> None:
+    from .model import IndexedRedisModel
+
+    for obj in objs:
+        if not isinstance(obj, IndexedRedisModel):
+            raise InvalidValueError(f"Model {schema.modelName}: {what} takes {schema.modelName} objects; got {type(obj).__name__} {obj!r:.60}")
+        other = getSchema(type(obj))
+        if other.keyName != schema.keyName:
+            raise InvalidValueError(f"Model {schema.modelName}: {what} got an object of model {other.modelName}; save it through its own model")
+
+
+def scanOp(pattern: bytes) -> Op:
+    """All key names matching ``pattern``, with SCAN (never KEYS)."""
+    found: List[bytes] = []
+    cursor = 0
+    while True:
+        cursor, keys = yield command("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT)
+        found.extend(keys)
+        cursor = int(cursor)
+        if cursor == 0:
+            return list(dict.fromkeys(found))
+
+
+# ---------------------------------------------------------------------------- save
+def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
+    """Save objects of ``model`` in one atomic step; return their pks."""
+    schema = getSchema(model)
+    objs = list(objs)
+    _checkObjects(schema, objs, "save")
+    if not objs:
+        return []
+    if cascadeSave and schema.foreignFields:
+        from .foreignsave import saveWithLinks
+
+        return saveWithLinks(schema, objs)
+    return _run(schema, saveOp(schema, objs), "save")
+
+
+def saveToClient(model: type, obj: Any, client: Any) -> int:
+    """Save a copy of ``obj`` as a new object through ``client`` (another Redis)."""
+    schema = getSchema(model)
+    _checkObjects(schema, [obj], "saveToExternal")
+    sets = storageOf(schema, obj)
+    entry = SaveEntry(obj.copy(), "N", None, sets, [[f, None, sets[f.name]] for f in schema.indexedFields])
+
+    def op() -> Op:
+        reply = yield saveCall(schema, [entry])
+        return int(reply[1])
+
+    return _run(schema, op(), "saveToExternal", client=client)
+
+
+# ---------------------------------------------------------------------------- delete
+def deleteObjects(model: type, objs: Sequence[Any]) -> int:
+    """Delete these objects atomically; return how many existed. Their pks are cleared."""
+    schema = getSchema(model)
+    objs = list(objs)
+    _checkObjects(schema, objs, "delete")
+    entries = []
+    for obj in objs:
+        pk = obj.getPk()
+        if pk is None:
+            continue
+        d = obj.__dict__
+        entries.append(deleteEntry(schema, pk, d.get("_ir_stored"), d.get("_ir_partial")))
+    n = _run(schema, deleteOp(schema, entries), "delete")
+    for obj in objs:
+        obj.__dict__["_id"] = None
+        obj.__dict__["_ir_stored"] = None
+        obj.__dict__.pop("_ir_partial", None)
+    return n
+
+
+def deleteByPks(model: type, pks: Iterable[Any]) -> int:
+    """Delete the objects with these pks atomically; return how many existed."""
+    schema = getSchema(model)
+    entries = [deleteEntry(schema, int(pk), None) for pk in pks]
+    return _run(schema, deleteOp(schema, entries), "deleteByPk")
+
+
+def deleteByFiltersOp(schema: ModelSchema, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
+    if schema.indexedFields:
+        reply = yield fetchCall(schema, filters, "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
+        entries = deleteEntriesFromFields(schema, reply)
+    else:
+        reply = yield fetchCall(schema, filters, "pks")
+        entries = [deleteEntry(schema, int(pk), {}) for pk in reply]
+    return (yield from deleteOp(schema, entries))
+
+
+def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, bytes]]) -> int:
+    """Delete every object matching ``filters``: one read, then one atomic delete."""
+    schema = getSchema(model)
+    return _run(schema, deleteByFiltersOp(schema, filters), "delete")
+
+
+def destroyModel(model: type) -> int:
+    """Delete every key of the model (data, indexes, pk set, counter), found with SCAN. Returns keys deleted."""
+    schema = getSchema(model)
+
+    def op() -> Op:
+        keys = yield from scanOp(schema.layout.allPattern())
+        n = 0
+        for i in range(0, len(keys), 1000):
+            n += int((yield command("UNLINK", *keys[i : i + 1000])))
+        return n
+
+    return _run(schema, op(), "destroyModel")
+
+
+# ---------------------------------------------------------------------------- reset and reindex
+def resetModel(model: type, newObjs: Any) -> List[int]:
+    """Replace the dataset with ``newObjs`` in one atomic script call.
+
+    Every new object is converted before anything is sent, so a bad value raises with the old
+    dataset untouched. The new objects get new pks (the counter is never rewound).
+    """
+    schema = getSchema(model)
+    objs = list(newObjs)
+    _checkObjects(schema, objs, "reset")
+    for obj in objs:
+        storageOf(schema, obj)  # raises before anything is written
+
+    def op() -> Op:
+        drop = yield from scanOp(schema.layout.idxPattern())
+        return (yield from saveOp(schema, objs, reset=True, drop=drop))
+
+    pks = _run(schema, op(), "reset")
+    return pks
+
+
+def _indexMembers(schema: ModelSchema, reply: Sequence[Any]) -> dict:
+    """index key -> [pks] from a fetch 'fields' reply of the indexed fields."""
+    layout = schema.layout
+    members: dict = {}
+    for i in range(0, len(reply), 2):
+        pk = reply[i]
+        for field, raw in zip(schema.indexedFields, reply[i + 1]):
+            if raw is None:
+                continue
+            members.setdefault(layout.idx(field.name, field.storageToIndex(raw)), []).append(pk)
+    return members
+
+
+def reindexOp(schema: ModelSchema) -> Op:
+    drop = yield from scanOp(schema.layout.idxPattern())
+    if schema.indexedFields:
+        reply = yield fetchCall(schema, (), "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
+    else:
+        reply = []
+    members = _indexMembers(schema, reply)
+    keys: List[Any] = list(drop) + list(members)
+    args: List[Any] = [len(drop)]
+    for pks in members.values():
+        args.append(len(pks))
+        args.extend(pks)
+    return int((yield script(scripts.REPLACE_SETS, keys, args)))
+
+
+def reindexModel(model: type) -> int:
+    """Drop every index key of the model and rebuild them from the stored data; return the number of index sets."""
+    schema = getSchema(model)
+    return _run(schema, reindexOp(schema), "reindex")
+
+
+def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
+    """Rewrite index keys after ``hashIndex`` changed on some field.
+
+    ``fetchAll=True`` rebuilds every index at once (as ``reindex``). ``fetchAll=False`` walks the
+    pks with SSCAN in batches: for each object, both the hashed and the plain index entry of every
+    indexed field are removed and the right one added, so memory stays bounded.
+    """
+    schema = getSchema(model)
+    if fetchAll:
+        return reindexModel(model)
+    layout = schema.layout
+    fieldNames = [f.name.encode("utf-8") for f in schema.indexedFields]
+
+    def op() -> Op:
+        cursor = 0
+        touched = 0
+        while True:
+            cursor, pks = yield command("SSCAN", layout.keysKey, cursor, "COUNT", batch)
+            cursor = int(cursor)
+            if pks and fieldNames:
+                values = yield transaction([("HMGET", layout.data(pk), *fieldNames) for pk in pks])
+                cmds: List[Tuple[Any, ...]] = []
+                for pk, vals in zip(pks, values):
+                    for field, raw in zip(schema.indexedFields, vals):
+                        if raw is None:
+                            continue
+                        # Remove both forms, add the one the field uses now.
+                        cmds.append(("SREM", layout.idx(field.name, raw), pk))
+                        cmds.append(("SREM", layout.idx(field.name, hashlib.md5(raw).hexdigest().encode("ascii")), pk))
+                        cmds.append(("SADD", layout.idx(field.name, field.storageToIndex(raw)), pk))
+                    touched += 1
+                if cmds:
+                    yield transaction(cmds)
+            if cursor == 0:
+                return touched
+
+    return _run(schema, op(), "compat_convertHashedIndexes")
+
+
+# ---------------------------------------------------------------------------- Model.saver / Model.deleter
+class IRSaver:
+    """``Model.saver``: saves objects of one model."""
+
+    def __init__(self, model: type) -> None:
+        self.model = model
+
+    def save(self, obj: Any, cascadeSave: bool = True) -> Any:
+        """Save one object or a list of objects (a list in one atomic step). Returns the pk(s)."""
+        if isinstance(obj, (list, tuple)):
+            return saveObjects(self.model, obj, cascadeSave=cascadeSave)
+        return saveObjects(self.model, [obj], cascadeSave=cascadeSave)[0]
+
+    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
+        return saveObjects(self.model, objs, cascadeSave=cascadeSave)
+
+    def reindex(self, objs: Any = None) -> int:
+        return reindexModel(self.model)
+
+    def compat_convertHashedIndexes(self, objs: Any = None, fetchAll: bool = True) -> int:
+        return convertHashedIndexes(self.model, fetchAll=fetchAll)
+
+
+class IRDeleter:
+    """``Model.deleter``: deletes objects of one model."""
+
+    def __init__(self, model: type) -> None:
+        self.model = model
+
+    def deleteOne(self, obj: Any) -> int:
+        """Delete one object; returns 1 if it existed, else 0."""
+        return deleteObjects(self.model, [obj])
+
+    def deleteByPk(self, pk: Any) -> int:
+        """Delete the object with this pk; returns 1 if it existed, else 0."""
+        return deleteByPks(self.model, [pk])
+
+    def deleteMultiple(self, objs: Sequence[Any]) -> int:
+        """Delete these objects in one atomic step; returns how many existed."""
+        return deleteObjects(self.model, objs)
+
+    def deleteMultipleByPks(self, pks: Sequence[Any]) -> int:
+        """Delete the objects with these pks in one atomic step; returns how many existed."""
+        return deleteByPks(self.model, pks)
+
+    def destroyModel(self) -> int:
+        """Delete every key of the model. Returns how many keys were deleted."""
+        return destroyModel(self.model)
+
+
+__all__ = [
+    "IRDeleter",
+    "IRSaver",
+    "convertHashedIndexes",
+    "deleteByFilters",
+    "deleteByPks",
+    "deleteObjects",
+    "destroyModel",
+    "reindexModel",
+    "resetModel",
+    "saveObjects",
+    "saveToClient",
+]

@@ -1,0 +1,444 @@
+"""Pure planning: filters -> script arguments, object changes -> write batches, replies -> objects.
+
+Nothing here does I/O. Every operation is a generator that yields ``Call`` objects and
+receives their replies; an executor (``executor.runSync`` here, the asyncio one later) runs
+the calls. So the logic of retries, conflicts and decoding exists once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple
+
+from . import scripts
+from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fields.base import IRField
+    from .schema import ModelSchema
+
+MAX_WRITE_ATTEMPTS = 25
+UNKNOWN = object()  # expected stored value not known: the script reports the current one
+ABSENT = None  # the field is not in the hash
+
+
+# ---------------------------------------------------------------------------- calls
+class Call:
+    """One request to Redis: a script or a plain command (``pipeline`` of commands)."""
+
+    __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction")
+
+    def __init__(self, script: Any = None, keys: Sequence[Any] = (), args: Sequence[Any] = (),
+                 command: Optional[Tuple[Any, ...]] = None, pipeline: Optional[List[Tuple[Any, ...]]] = None,
+                 transaction: bool = False) -> None:
+        self.script = script
+        self.keys = keys
+        self.args = args
+        self.command = command
+        self.pipeline = pipeline
+        self.transaction = transaction  # pipeline as MULTI/EXEC: one round trip, one instant
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        if self.script is not None:
+            return f"Call(script, {len(self.keys)} keys, {len(self.args)} args)"
+        if self.command is not None:
+            return f"Call({self.command[0]!r})"
+        return f"Call(pipeline of {len(self.pipeline or [])})"
+
+
+Op = Generator[Call, Any, Any]
+
+
+def command(*args: Any) -> Call:
+    return Call(command=args)
+
+
+def transaction(commands: List[Tuple[Any, ...]]) -> Call:
+    """Commands sent together in MULTI/EXEC: one round trip, replies from one instant."""
+    return Call(pipeline=commands, transaction=True)
+
+
+def pipeline(commands: List[Tuple[Any, ...]]) -> Call:
+    """Commands sent together without MULTI: one round trip."""
+    return Call(pipeline=commands, transaction=False)
+
+
+def script(s: Any, keys: Sequence[Any], args: Sequence[Any]) -> Call:
+    return Call(script=s, keys=keys, args=args)
+
+
+# ---------------------------------------------------------------------------- filters
+def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[str, str, bytes]]:
+    """Turn ``filter(**kwargs)`` into ``[(field, 'eq'|'ne', index value)]``, checking each field."""
+    out = []
+    for key, value in kwargs.items():
+        name, op = key, "eq"
+        if "__" in key:
+            name, _, op = key.rpartition("__")
+            if op not in ("eq", "ne"):
+                raise InvalidQueryError(
+                    f"Model {schema.modelName}: filter {key!r} uses operator {op!r}; the server supports equals "
+                    f"(field=value) and not-equals (field__ne=value). Filter further on the client: "
+                    f".all().filter({key}=...)"
+                )
+        field = schema.fieldsByName.get(name)
+        if field is None:
+            raise InvalidQueryError(
+                f"Model {schema.modelName} has no field {name!r} to filter on; indexed fields are {schema.indexedNameList}"
+            )
+        if name not in schema.indexedNames:
+            raise InvalidQueryError(
+                f"Model {schema.modelName}: field {name!r} is not indexed, so it cannot be filtered on the server. "
+                f"Indexed fields are {schema.indexedNameList}; add {name!r} to INDEXED_FIELDS (then run reindex()), "
+                f"or filter on the client: .all().filter({key}=...)"
+            )
+        try:
+            indexValue = field.toIndex(value)
+        except InvalidValueError as exc:
+            raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r}: {exc}") from exc
+        out.append((name, op, indexValue))
+    return out
+
+
+def filterKeys(schema: "ModelSchema", filters: Sequence[Tuple[str, str, bytes]]) -> Tuple[List[bytes], int]:
+    """KEYS for fetch.lua: the all-pks set, then equals sets, then not-equals sets."""
+    layout = schema.layout
+    eq = [layout.idx(n, v) for n, op, v in filters if op == "eq"]
+    ne = [layout.idx(n, v) for n, op, v in filters if op == "ne"]
+    # Duplicate keys change nothing in SINTER/SDIFF; drop them to keep replies small.
+    eq = list(dict.fromkeys(eq))
+    ne = [k for k in dict.fromkeys(ne)]
+    return [layout.keysKey] + eq + ne, len(eq)
+
+
+def fetchCall(schema: "ModelSchema", filters: Sequence[Tuple[str, str, bytes]], mode: str, extra: Sequence[Any] = ()) -> Call:
+    keys, nEq = filterKeys(schema, filters)
+    return script(scripts.FETCH, keys, [schema.layout.dataPrefix, nEq, mode, *extra])
+
+
+# ---------------------------------------------------------------------------- replies -> objects
+def objectFromHash(schema: "ModelSchema", pk: Any, flat: Sequence[bytes]) -> Any:
+    """Build a model object from a pk and a flat HGETALL reply (field, value, ...)."""
+    model = schema.model
+    obj = model.__new__(model)
+    d = obj.__dict__
+    stored: Dict[str, bytes] = {}
+    byStored = schema.byStoredName
+    it = iter(flat)
+    for k, v in zip(it, it):
+        entry = byStored.get(k)
+        if entry is not None:
+            name, field = entry
+            stored[name] = v
+            d[name] = field.fromStorage(v)
+    if len(stored) != len(schema.fields):
+        for name, _, field in schema.decoders:
+            if name not in stored:
+                d[name] = field.fromStorage(None)
+    d["_id"] = int(pk)
+    d["_ir_stored"] = stored
+    return obj
+
+
+def objectFromDict(schema: "ModelSchema", pk: Any, raw: Dict[bytes, bytes]) -> Any:
+    """Build a model object from a pk and an HGETALL reply parsed as a dict."""
+    flat: List[bytes] = []
+    for k, v in raw.items():
+        flat.append(k)
+        flat.append(v)
+    return objectFromHash(schema, pk, flat)
+
+
+def objectFromFields(schema: "ModelSchema", pk: Any, names: Sequence[str], values: Sequence[Optional[bytes]]) -> Any:
+    """Build an object holding only some fields (the others keep their defaults and count as unknown)."""
+    model = schema.model
+    obj = model.__new__(model)
+    d = obj.__dict__
+    stored: Dict[str, bytes] = {}
+    for name, _, field in schema.decoders:
+        d[name] = field.fromStorage(None)
+    for name, raw in zip(names, values):
+        field = schema.fieldsByName[name]
+        d[name] = field.fromStorage(raw)
+        if raw is not None:
+            stored[name] = raw
+    d["_id"] = int(pk)
+    d["_ir_stored"] = stored
+    d["_ir_partial"] = frozenset(names)
+    return obj
+
+
+def rowsToObjects(schema: "ModelSchema", reply: Sequence[Any]) -> List[Any]:
+    """Decode fetch.lua's ``{pk, {field, value, ...}, ...}`` reply."""
+    out = []
+    for i in range(0, len(reply), 2):
+        out.append(objectFromHash(schema, reply[i], reply[i + 1]))
+    return out
+
+
+# ---------------------------------------------------------------------------- storage of objects
+def storageOf(schema: "ModelSchema", obj: Any) -> Dict[str, bytes]:
+    """Every field of ``obj`` in its stored form."""
+    d = obj.__dict__
+    out = {}
+    for name, _, field in schema.decoders:
+        try:
+            out[name] = field.toStorage(d[name])
+        except InvalidValueError as exc:
+            raise InvalidValueError(f"Model {schema.modelName}, object {_label(obj)}: {exc}") from exc
+    return out
+
+
+def changedStorage(schema: "ModelSchema", obj: Any) -> Dict[str, bytes]:
+    """Fields whose stored form differs from what was last fetched or saved (all of them for a new object)."""
+    full = storageOf(schema, obj)
+    stored = obj.__dict__.get("_ir_stored")
+    if stored is None or obj.__dict__.get("_id") is None:
+        return full
+    partial = obj.__dict__.get("_ir_partial")
+    out = {}
+    for name, value in full.items():
+        if partial is not None and name not in partial:
+            continue  # never fetched: leave what Redis holds alone
+        if stored.get(name) != value:
+            out[name] = value
+    return out
+
+
+def _label(obj: Any) -> str:
+    pk = obj.__dict__.get("_id")
+    return f"pk={pk}" if pk is not None else "(not saved)"
+
+
+# ---------------------------------------------------------------------------- saving
+class SaveEntry:
+    """One object in a save batch: its mode, the fields to write, the index changes to make."""
+
+    __slots__ = ("obj", "mode", "pk", "sets", "idx")
+
+    def __init__(self, obj: Any, mode: str, pk: Optional[int], sets: Dict[str, bytes], idx: List[list]) -> None:
+        self.obj = obj
+        self.mode = mode  # 'N' new, 'U' update, 'C' create under pk
+        self.pk = pk
+        self.sets = sets  # field name -> stored bytes to HSET
+        self.idx = idx  # [field, expected stored (bytes | ABSENT | UNKNOWN), new stored]
+
+
+def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optional[SaveEntry]:
+    """Plan the save of one object; None when nothing changed."""
+    pk = obj.__dict__.get("_id")
+    if pk is None:
+        sets = storageOf(schema, obj)
+        idx = [[f, ABSENT, sets[f.name]] for f in schema.indexedFields]
+        return SaveEntry(obj, "N", None, sets, idx)
+    if forceFull:
+        sets = storageOf(schema, obj)
+    else:
+        sets = changedStorage(schema, obj)
+        if not sets:
+            return None
+    stored = obj.__dict__.get("_ir_stored")
+    idx = []
+    for f in schema.indexedFields:
+        if f.name in sets:
+            if stored is None:
+                expected: Any = UNKNOWN
+            else:
+                expected = stored.get(f.name, ABSENT)
+            idx.append([f, expected, sets[f.name]])
+    return SaveEntry(obj, "U", pk, sets, idx)
+
+
+def saveCall(schema: "ModelSchema", entries: Sequence[SaveEntry], reset: bool = False, drop: Sequence[bytes] = ()) -> Call:
+    layout = schema.layout
+    keys: List[Any] = [layout.keysKey, layout.nextKey, *drop]
+    args: List[Any] = [layout.dataPrefix, "1" if reset else "0", len(drop), len(entries)]
+    for e in entries:
+        mode = e.mode
+        args.append(mode)
+        args.append(e.pk if e.pk is not None else "")
+        args.append(len(e.idx))
+        args.append(len(e.sets))
+        if mode != "N":
+            keys.append(layout.data(e.pk))  # type: ignore[arg-type]
+        for field, expected, new in e.idx:
+            name = field.name
+            newKey = layout.idx(name, field.storageToIndex(new))
+            args.append(name)
+            if mode == "U":
+                if expected is UNKNOWN:
+                    args.append(b"?")
+                    keys.append(newKey)
+                elif expected is ABSENT:
+                    args.append(b"x")
+                    keys.append(newKey)
+                else:
+                    args.append(b"v" + expected)
+                    keys.append(layout.idx(name, field.storageToIndex(expected)))
+            else:
+                args.append(b"")
+            keys.append(newKey)
+            args.append(new)
+        for name, value in e.sets.items():
+            args.append(name)
+            args.append(value)
+    return script(scripts.SAVE, keys, args)
+
+
+def saveOp(schema: "ModelSchema", objs: Iterable[Any], reset: bool = False, drop: Sequence[bytes] = ()) -> Op:
+    """Save objects (or replace the dataset with them when ``reset``) in one atomic script call.
+
+    Retries only when other writers changed the indexed fields being written (a conflict reply).
+    Returns the list of pks, one per object.
+    """
+    objs = list(objs)
+    entries: List[Optional[SaveEntry]] = []
+    for obj in objs:
+        if reset:
+            sets = storageOf(schema, obj)
+            entries.append(SaveEntry(obj, "N", None, sets, [[f, ABSENT, sets[f.name]] for f in schema.indexedFields]))
+        else:
+            entries.append(saveEntry(schema, obj))
+    todo = [e for e in entries if e is not None]
+    if not todo and not reset:
+        return [o.__dict__.get("_id") for o in objs]
+    for _attempt in range(MAX_WRITE_ATTEMPTS):
+        reply = yield saveCall(schema, todo, reset=reset, drop=drop)
+        status = reply[0]
+        if status == b"ok":
+            for e, pk in zip(todo, reply[1:]):
+                _afterSave(e, int(pk))
+            return [o.__dict__.get("_id") for o in objs]
+        e = todo[int(reply[1]) - 1]
+        if status == b"conflict":
+            current = {reply[i].decode("utf-8"): reply[i + 1] for i in range(2, len(reply), 2)}
+            for change in e.idx:
+                if change[0].name in current:
+                    change[1] = current[change[0].name]
+        elif status == b"gone":
+            # Deleted by someone else meanwhile: write it whole again under its pk.
+            sets = storageOf(schema, e.obj)
+            e.mode, e.sets = "C", sets
+            e.idx = [[f, ABSENT, sets[f.name]] for f in schema.indexedFields]
+        elif status == b"exists":
+            sets = storageOf(schema, e.obj)
+            e.mode, e.sets = "U", sets
+            e.idx = [[f, UNKNOWN, sets[f.name]] for f in schema.indexedFields]
+        else:  # pragma: no cover - protocol error
+            raise ConcurrentWriteError(f"Model {schema.modelName}: unexpected reply from save script: {reply!r}")
+    raise ConcurrentWriteError(
+        f"Model {schema.modelName}: save gave up after {MAX_WRITE_ATTEMPTS} attempts; other writers kept changing "
+        "the same objects' indexed fields. Retry the save."
+    )
+
+
+def _afterSave(e: SaveEntry, pk: int) -> None:
+    d = e.obj.__dict__
+    d["_id"] = pk
+    if e.mode == "U":
+        stored = dict(d.get("_ir_stored") or {})
+        stored.update(e.sets)
+    else:
+        stored = dict(e.sets)
+        d.pop("_ir_partial", None)
+    d["_ir_stored"] = stored
+
+
+# ---------------------------------------------------------------------------- deleting
+class DeleteEntry:
+    __slots__ = ("pk", "idx")
+
+    def __init__(self, pk: int, idx: List[list]) -> None:
+        self.pk = pk
+        self.idx = idx  # [field, expected stored (bytes | ABSENT | UNKNOWN)]
+
+
+def deleteEntry(schema: "ModelSchema", pk: int, stored: Optional[Dict[str, bytes]] = None,
+                known: Optional[Iterable[str]] = None) -> DeleteEntry:
+    """Plan the delete of one object from what the client last saw of it (``stored``; None: unknown).
+
+    ``known``: the field names that were fetched, for objects fetched with only some fields.
+    """
+    idx = []
+    for f in schema.indexedFields:
+        if stored is None or (f.name not in stored and known is not None and f.name not in known):
+            idx.append([f, UNKNOWN])
+        else:
+            idx.append([f, stored.get(f.name, ABSENT)])
+    return DeleteEntry(int(pk), idx)
+
+
+def deleteCall(schema: "ModelSchema", entries: Sequence[DeleteEntry]) -> Call:
+    layout = schema.layout
+    keys: List[Any] = [layout.keysKey]
+    args: List[Any] = [len(entries)]
+    for e in entries:
+        keys.append(layout.data(e.pk))
+        args.append(e.pk)
+        args.append(len(e.idx))
+        for field, expected in e.idx:
+            args.append(field.name)
+            if expected is UNKNOWN:
+                args.append(b"?")
+                keys.append(layout.keysKey)  # placeholder: never written while unknown
+            elif expected is ABSENT:
+                args.append(b"x")
+                keys.append(layout.keysKey)  # placeholder: skipped by the script
+            else:
+                args.append(b"v" + expected)
+                keys.append(layout.idx(field.name, field.storageToIndex(expected)))
+    return script(scripts.DELETE, keys, args)
+
+
+def deleteOp(schema: "ModelSchema", entries: List[DeleteEntry]) -> Op:
+    """Delete objects with their index entries atomically. Returns how many existed."""
+    if not entries:
+        return 0
+    for _attempt in range(MAX_WRITE_ATTEMPTS):
+        reply = yield deleteCall(schema, entries)
+        if reply[0] == b"ok":
+            return int(reply[1])
+        e = entries[int(reply[1]) - 1]
+        current = {reply[i].decode("utf-8"): reply[i + 1] for i in range(2, len(reply), 2)}
+        for change in e.idx:
+            if change[0].name in current:
+                change[1] = current[change[0].name]
+    raise ConcurrentWriteError(
+        f"Model {schema.modelName}: delete gave up after {MAX_WRITE_ATTEMPTS} attempts; other writers kept changing "
+        "the same objects. Retry the delete."
+    )
+
+
+def deleteEntriesFromFields(schema: "ModelSchema", reply: Sequence[Any]) -> List[DeleteEntry]:
+    """Delete entries from a fetch 'fields' reply of the indexed fields: ``{pk, {v1, ...}, ...}``."""
+    out = []
+    names = schema.indexedFields
+    for i in range(0, len(reply), 2):
+        pk = reply[i]
+        values = reply[i + 1]
+        out.append(DeleteEntry(int(pk), [[f, v if v is not None else ABSENT] for f, v in zip(names, values)]))
+    return out
+
+
+__all__ = [
+    "ABSENT",
+    "Call",
+    "DeleteEntry",
+    "SaveEntry",
+    "UNKNOWN",
+    "changedStorage",
+    "deleteCall",
+    "deleteEntriesFromFields",
+    "deleteEntry",
+    "deleteOp",
+    "fetchCall",
+    "filterKeys",
+    "objectFromDict",
+    "objectFromFields",
+    "objectFromHash",
+    "parseFilters",
+    "rowsToObjects",
+    "saveCall",
+    "saveEntry",
+    "saveOp",
+    "storageOf",
+]

@@ -1,0 +1,165 @@
+"""``Model.objects``: the filter chain and its fetch functions (synchronous executor).
+
+``filter()`` returns a new query; nothing touches Redis until a fetch function runs.
+Each fetch function is one round trip that reads one instant of the data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Tuple
+
+from . import readplans
+from .executor import runSync
+from .plans import Op, parseFilters
+from .results import IRQueryableList
+from .schema import ModelSchema, getSchema
+
+
+class IRQueryBuilder:
+    """A query on one model: filters plus fetch functions. ``Model.objects`` returns an empty one."""
+
+    __slots__ = ("model", "_filters")
+
+    def __init__(self, model: type, filters: Tuple[Tuple[str, str, bytes], ...] = ()) -> None:
+        self.model = model
+        self._filters = filters
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def _schema(self) -> ModelSchema:
+        return getSchema(self.model)
+
+    def _run(self, op: Op, what: str) -> Any:
+        schema = self._schema
+        return runSync(op, schema.client(), what, schema.modelName)
+
+    def _list(self, objs: Sequence[Any]) -> IRQueryableList:
+        return IRQueryableList(objs, model=self.model)
+
+    def __repr__(self) -> str:
+        conds = ", ".join(f"{n}{'' if op == 'eq' else '__ne'}={v!r}" for n, op, v in self._filters)
+        return f"<{self.model.__name__}.objects.filter({conds})>"
+
+    # ------------------------------------------------------------------ filters
+    def filter(self, **kwargs: Any) -> "IRQueryBuilder":
+        """A new query with these filters added: ``field=value`` (equals) or ``field__ne=value``.
+
+        Only indexed fields can be filtered on the server; the fields are checked here.
+        """
+        added = tuple(parseFilters(self._schema, kwargs))
+        return IRQueryBuilder(self.model, self._filters + added)
+
+    def filterInline(self, **kwargs: Any) -> "IRQueryBuilder":
+        """Add filters to this query itself; returns it."""
+        self._filters = self._filters + tuple(parseFilters(self._schema, kwargs))
+        return self
+
+    # ------------------------------------------------------------------ fetch functions
+    def all(self, cascadeFetch: bool = False) -> IRQueryableList:
+        """Every object matching the filters (one round trip: fetch.lua)."""
+        objs = self._run(readplans.allOp(self._schema, self._filters), "all")
+        return self._cascade(self._list(objs), cascadeFetch)
+
+    def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
+        """Like ``all``, oldest (lowest pk) first."""
+        objs = self._run(readplans.allOp(self._schema, self._filters, byAge=True), "allByAge")
+        return self._cascade(self._list(objs), cascadeFetch)
+
+    def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+        """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
+        objs = self._run(readplans.onlyFieldsOp(self._schema, self._filters, fields), "allOnlyFields")
+        return self._cascade(self._list(objs), cascadeFetch)
+
+    def allOnlyIndexedFields(self) -> IRQueryableList:
+        """Matching objects with only their indexed fields fetched."""
+        return self.allOnlyFields(self._schema.indexedNameList)
+
+    def count(self) -> int:
+        """How many objects match (SCARD without filters, else fetch.lua)."""
+        return self._run(readplans.countOp(self._schema, self._filters), "count")
+
+    def exists(self, pk: Any) -> bool:
+        """True if an object with this pk exists (filters are not applied)."""
+        return self._run(readplans.existsOp(self._schema, pk), "exists")
+
+    def first(self, cascadeFetch: bool = False) -> Optional[Any]:
+        """The oldest matching object (lowest pk), or None. Picked on the server."""
+        return self._cascadeOne(self._run(readplans.oneOp(self._schema, self._filters, "first"), "first"), cascadeFetch)
+
+    def last(self, cascadeFetch: bool = False) -> Optional[Any]:
+        """The newest matching object (highest pk), or None. Picked on the server."""
+        return self._cascadeOne(self._run(readplans.oneOp(self._schema, self._filters, "last"), "last"), cascadeFetch)
+
+    def random(self, cascadeFetch: bool = False) -> Optional[Any]:
+        """A random matching object, or None."""
+        return self._cascadeOne(self._run(readplans.oneOp(self._schema, self._filters, "random"), "random"), cascadeFetch)
+
+    def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
+        """The pks of the matching objects (sorted oldest first with ``sortByAge``)."""
+        return self._run(readplans.pksOp(self._schema, self._filters, sortByAge), "getPrimaryKeys")
+
+    # ------------------------------------------------------------------ by primary key (filters not applied)
+    def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
+        """The object with this pk, or None (one HGETALL)."""
+        return self._cascadeOne(self._run(readplans.getOp(self._schema, pk), "get"), cascadeFetch)
+
+    def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+        """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
+        objs = self._run(readplans.getMultipleOp(self._schema, list(pks)), "getMultiple")
+        return self._cascade(self._list(objs), cascadeFetch)
+
+    def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
+        """The object with this pk holding only ``fields``, or None."""
+        objs = self._run(readplans.getOnlyFieldsOp(self._schema, [pk], fields), "getOnlyFields")
+        return self._cascadeOne(objs[0] if objs else None, cascadeFetch)
+
+    def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+        """The objects with these pks holding only ``fields``; missing ones are left out."""
+        objs = self._run(readplans.getOnlyFieldsOp(self._schema, list(pks), fields), "getMultipleOnlyFields")
+        return self._cascade(self._list(objs), cascadeFetch)
+
+    # ------------------------------------------------------------------ writes through the query
+    def delete(self) -> int:
+        """Delete every object matching the filters (all objects without filters). Returns how many."""
+        from .persistence import deleteByFilters
+
+        return deleteByFilters(self.model, self._filters)
+
+    def reindex(self) -> int:
+        """Rebuild every index set of the model from the stored data. Returns the number of index sets."""
+        from .persistence import reindexModel
+
+        return reindexModel(self.model)
+
+    def reset(self, newObjs: Any) -> List[int]:
+        """Replace the model's whole dataset with ``newObjs`` atomically (same as ``Model.reset``)."""
+        from .persistence import resetModel
+
+        return resetModel(self.model, newObjs)
+
+    def compat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
+        """Rewrite the index keys after ``hashIndex`` was switched on or off for some field.
+
+        Leaves no stale index key behind. ``fetchAll=False`` works in batches of objects to bound memory.
+        """
+        from .persistence import convertHashedIndexes
+
+        return convertHashedIndexes(self.model, fetchAll=fetchAll)
+
+    # ------------------------------------------------------------------ cascade fetch of foreign links
+    def _cascade(self, objs: IRQueryableList, cascadeFetch: bool) -> IRQueryableList:
+        if cascadeFetch and objs and self._schema.foreignFields:
+            from .foreignfetch import cascadeFetchObjects
+
+            cascadeFetchObjects(list(objs))
+        return objs
+
+    def _cascadeOne(self, obj: Optional[Any], cascadeFetch: bool) -> Optional[Any]:
+        if obj is not None and cascadeFetch and self._schema.foreignFields:
+            from .foreignfetch import cascadeFetchObjects
+
+            cascadeFetchObjects([obj])
+        return obj
+
+
+__all__ = ["IRQueryBuilder"]

@@ -1,0 +1,133 @@
+"""Pure read operations: each is a generator yielding ``Call`` objects, returning decoded results.
+
+Every fetch is one round trip that reads one instant: a fetch.lua call that resolves the
+filter and returns the rows, or a MULTI/EXEC transaction for lookups by pk.
+"""
+
+from __future__ import annotations
+
+import random as _random
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+
+from .exceptions import InvalidFieldError
+from .plans import Op, command, fetchCall, objectFromDict, objectFromFields, rowsToObjects, transaction
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .schema import ModelSchema
+
+Filters = Sequence[Tuple[str, str, bytes]]
+
+
+def _pk(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidFieldError(f"primary keys are integers; got {value!r}") from None
+
+
+def checkFieldNames(schema: "ModelSchema", fields: Sequence[Any]) -> List[str]:
+    names = [str(f) for f in fields]
+    for n in names:
+        if n not in schema.fieldsByName:
+            raise InvalidFieldError(f"Model {schema.modelName} has no field {n!r}; its fields are {schema.fieldNames}")
+    return names
+
+
+def allOp(schema: "ModelSchema", filters: Filters, byAge: bool = False) -> Op:
+    reply = yield fetchCall(schema, filters, "all")
+    objs = rowsToObjects(schema, reply)
+    if byAge:
+        objs.sort(key=lambda o: o.__dict__["_id"])
+    return objs
+
+
+def onlyFieldsOp(schema: "ModelSchema", filters: Filters, fields: Sequence[Any], byAge: bool = False) -> Op:
+    names = checkFieldNames(schema, fields)
+    if not names:
+        pks = yield from pksOp(schema, filters, byAge)
+        return [objectFromFields(schema, pk, [], []) for pk in pks]
+    reply = yield fetchCall(schema, filters, "fields", [n.encode("utf-8") for n in names])
+    objs = [objectFromFields(schema, reply[i], names, reply[i + 1]) for i in range(0, len(reply), 2)]
+    if byAge:
+        objs.sort(key=lambda o: o.__dict__["_id"])
+    return objs
+
+
+def countOp(schema: "ModelSchema", filters: Filters) -> Op:
+    if not filters:
+        return int((yield command("SCARD", schema.layout.keysKey)))
+    return int((yield fetchCall(schema, filters, "count")))
+
+
+def pksOp(schema: "ModelSchema", filters: Filters, sortByAge: bool = False) -> Op:
+    if not filters:
+        reply = yield command("SMEMBERS", schema.layout.keysKey)
+    else:
+        reply = yield fetchCall(schema, filters, "pks")
+    pks = [int(p) for p in reply]
+    if sortByAge:
+        pks.sort()
+    return pks
+
+
+def oneOp(schema: "ModelSchema", filters: Filters, mode: str) -> Op:
+    extra = [repr(_random.random())] if mode == "random" else []
+    reply = yield fetchCall(schema, filters, mode, extra)
+    if not reply:
+        return None
+    return rowsToObjects(schema, reply)[0]
+
+
+def getOp(schema: "ModelSchema", pk: Any) -> Op:
+    pk = _pk(pk)
+    raw = yield command("HGETALL", schema.layout.data(pk))
+    if not raw:
+        return None
+    return objectFromDict(schema, pk, raw)
+
+
+def getMultipleOp(schema: "ModelSchema", pks: Sequence[Any]) -> Op:
+    pks = [_pk(p) for p in pks]
+    if not pks:
+        return []
+    replies = yield transaction([("HGETALL", schema.layout.data(pk)) for pk in pks])
+    return [objectFromDict(schema, pk, raw) for pk, raw in zip(pks, replies) if raw]
+
+
+def getOnlyFieldsOp(schema: "ModelSchema", pks: Sequence[Any], fields: Sequence[Any]) -> Op:
+    names = checkFieldNames(schema, fields)
+    pks = [_pk(p) for p in pks]
+    if not pks:
+        return []
+    cmds: List[Tuple[Any, ...]] = []
+    for pk in pks:
+        cmds.append(("EXISTS", schema.layout.data(pk)))
+        if names:
+            cmds.append(("HMGET", schema.layout.data(pk), *[n.encode("utf-8") for n in names]))
+    replies = yield transaction(cmds)
+    out: List[Optional[Any]] = []
+    step = 2 if names else 1
+    for i, pk in enumerate(pks):
+        if not replies[i * step]:
+            continue
+        values = replies[i * step + 1] if names else []
+        out.append(objectFromFields(schema, pk, names, values))
+    return out
+
+
+def existsOp(schema: "ModelSchema", pk: Any) -> Op:
+    return bool((yield command("EXISTS", schema.layout.data(_pk(pk)))))
+
+
+__all__ = [
+    "allOp",
+    "checkFieldNames",
+    "countOp",
+    "existsOp",
+    "getMultipleOp",
+    "getOnlyFieldsOp",
+    "getOp",
+    "oneOp",
+    "onlyFieldsOp",
+    "pksOp",
+]

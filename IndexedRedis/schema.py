@@ -1,0 +1,185 @@
+"""A model's metadata, built and validated the first time the model is used.
+
+``getSchema(Model)`` returns the ``ModelSchema``: fields by name, indexed fields, the key
+layout, the precomputed codecs of the hot path, and the redis client. An invalid model raises
+``InvalidModelException`` there, naming the model and the problem; defining the class never
+raises, since models are defined at import time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+import redis
+
+from .connection import connectionGeneration, getRedisConnection, resolveParams
+from .exceptions import InvalidFieldError, InvalidModelException
+from .fields.base import IRClassicField, IRField
+from .keys import KeyLayout
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import IndexedRedisModel
+
+
+class FieldList(list):
+    """The model's FIELDS: a list of field objects that can also be indexed by name."""
+
+    def __getitem__(self, item: Any) -> Any:  # type: ignore[override]
+        if isinstance(item, str):
+            for field in self:
+                if field == item:
+                    return field
+            raise InvalidFieldError(f"No field named {item!r}; fields are {[str(f) for f in self]}")
+        return list.__getitem__(self, item)
+
+    def __contains__(self, item: object) -> bool:
+        return list.__contains__(self, item)
+
+
+def asFieldList(fields: Any) -> Any:
+    """Wrap a FIELDS declaration so ``FIELDS['name']`` works; plain strings become IRClassicField.
+
+    Never raises: anything odd is left for validation on first use.
+    """
+    if isinstance(fields, FieldList) or not isinstance(fields, (list, tuple)):
+        return fields
+    out = FieldList()
+    for f in fields:
+        if isinstance(f, str) and not isinstance(f, IRField):
+            out.append(_PlainStringField(f))
+        else:
+            out.append(f)
+    return out
+
+
+class _PlainStringField(IRClassicField):
+    """A plain string given in FIELDS: behaves as IRClassicField (a deprecation warning is given on first use)."""
+
+    def __repr__(self) -> str:
+        return f"IRClassicField({self.name!r})"
+
+
+class ModelSchema:
+    """Everything IndexedRedis derives from a model class, computed once."""
+
+    def __init__(self, model: type) -> None:
+        self.model = model
+        self.modelName = model.__name__
+        keyName = getattr(model, "KEY_NAME", None)
+        fields = getattr(model, "FIELDS", None)
+        indexed = getattr(model, "INDEXED_FIELDS", None) or []
+        self._validate(keyName, fields, indexed)
+
+        self.keyName: str = keyName  # type: ignore[assignment]
+        self.layout = KeyLayout(keyName)  # type: ignore[arg-type]
+        self.fields: List[IRField] = list(fields)  # type: ignore[arg-type]
+        self.fieldsByName: Dict[str, IRField] = {f.name: f for f in self.fields}
+        self.fieldNames: List[str] = [f.name for f in self.fields]
+        self.indexedFields: List[IRField] = [self.fieldsByName[str(n)] for n in indexed]
+        self.indexedNames = frozenset(f.name for f in self.indexedFields)
+        self.indexedNameList: List[str] = [f.name for f in self.indexedFields]
+        self.foreignFields: List[IRField] = [f for f in self.fields if getattr(f, "isForeignLink", False)]
+        # Hot path: (name, name as bytes, field) for decoding hashes.
+        self.byStoredName: Dict[bytes, Tuple[str, IRField]] = {f.name.encode("utf-8"): (f.name, f) for f in self.fields}
+        self.decoders: List[Tuple[str, bytes, IRField]] = [(f.name, f.name.encode("utf-8"), f) for f in self.fields]
+        self.fieldNameBytes: List[bytes] = [f.name.encode("utf-8") for f in self.fields]
+        self._client: Optional[redis.Redis] = None
+        self._clientGeneration = -1
+
+    # ------------------------------------------------------------------ validation
+    def _fail(self, problem: str) -> None:
+        raise InvalidModelException(f"Model {self.modelName}: {problem}")
+
+    def _validate(self, keyName: Any, fields: Any, indexed: Any) -> None:
+        from .model import IndexedRedisModel
+
+        if not keyName or not isinstance(keyName, str):
+            self._fail(f"KEY_NAME must be a non-empty str naming the model in Redis (like a table name); got {keyName!r}")
+        if not fields or not isinstance(fields, (list, tuple)):
+            self._fail("FIELDS must be a non-empty list of IRField objects (or field-name strings)")
+        if not isinstance(indexed, (list, tuple)):
+            self._fail(f"INDEXED_FIELDS must be a list of field names; got {type(indexed).__name__}")
+        seen = set()
+        reserved = set(dir(IndexedRedisModel))
+        plain = []
+        for f in fields:
+            if not isinstance(f, IRField):
+                self._fail(f"FIELDS entry {f!r} is not an IRField (or a str)")
+            name = f.name
+            if not name:
+                self._fail("a field in FIELDS has an empty name")
+            if name in seen:
+                self._fail(f"field {name!r} appears twice in FIELDS")
+            seen.add(name)
+            if name in reserved or name.startswith("_ir_") or name == "_id":
+                self._fail(f"field name {name!r} clashes with an attribute of IndexedRedisModel; rename the field")
+            own = self.model.__dict__.get(name)
+            if own is not None and not _isFieldAccessor(own):
+                self._fail(f"field name {name!r} clashes with attribute {name!r} defined on the model; rename one of them")
+            problem = f._definitionProblem()
+            if problem:
+                self._fail(f"field {name!r}: {problem}")
+            if isinstance(f, _PlainStringField):
+                plain.append(name)
+        names = {f.name for f in fields}
+        seenIdx = set()
+        for n in indexed:
+            if not isinstance(n, str):
+                self._fail(f"INDEXED_FIELDS entry {n!r} is not a field name")
+            if str(n) not in names:
+                self._fail(f"indexed field {str(n)!r} is not in FIELDS; add it to FIELDS or remove it from INDEXED_FIELDS")
+            if str(n) in seenIdx:
+                self._fail(f"field {str(n)!r} appears twice in INDEXED_FIELDS")
+            seenIdx.add(str(n))
+            field = [f for f in fields if f.name == str(n)][0]
+            if not field.isIndexable:
+                self._fail(f"field {str(n)!r} ({type(field).__name__}) cannot be indexed: {field.notIndexableReason}")
+            if ":" in str(n):
+                self._fail(f"indexed field {str(n)!r} contains ':', which would make its index keys ambiguous")
+        if plain:
+            warnings.warn(
+                f"Model {self.modelName}: plain strings in FIELDS ({', '.join(plain)}) are deprecated; "
+                "use IRField(name) (or IRClassicField(name) to keep the '' default)",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+
+    # ------------------------------------------------------------------ lookups
+    def field(self, name: str) -> IRField:
+        try:
+            return self.fieldsByName[name]
+        except KeyError:
+            raise InvalidFieldError(f"Model {self.modelName} has no field {name!r}; its fields are {self.fieldNames}") from None
+
+    # ------------------------------------------------------------------ connection
+    @property
+    def connectionParams(self) -> Dict[str, Any]:
+        return resolveParams(getattr(self.model, "REDIS_CONNECTION_PARAMS", None) or None)
+
+    def client(self) -> redis.Redis:
+        """The redis client of this model (on the shared pool for its params), cached until pools change."""
+        gen = connectionGeneration()
+        if self._client is None or self._clientGeneration != gen:
+            self._client = getRedisConnection(self.connectionParams)
+            self._clientGeneration = gen
+        return self._client
+
+
+def _isFieldAccessor(obj: Any) -> bool:
+    return getattr(obj, "_ir_fieldAccessor", False)
+
+
+def getSchema(model: type) -> ModelSchema:
+    """Return the model's schema, building (and validating) it on first use."""
+    schema = model.__dict__.get("_ir_schema")
+    if schema is None:
+        schema = ModelSchema(model)
+        from .model import installAccessors
+
+        installAccessors(model, schema)
+        model._ir_schema = schema  # type: ignore[attr-defined]
+    return schema
+
+
+__all__ = ["FieldList", "ModelSchema", "asFieldList", "getSchema"]

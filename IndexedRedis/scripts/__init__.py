@@ -1,0 +1,28 @@
+"""Server-side scripts, loaded once from the ``.lua`` files beside this module.
+
+Each is a redis-py ``Script``: ``SAVE(keys=[...], args=[...], client=client)``
+sends EVALSHA and falls back to SCRIPT LOAD by itself. The client is given at each call,
+since one model may live on several servers (``connectAlt``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from redis.commands.core import Script
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load(name: str) -> Script:
+    """A redis-py ``Script`` for ``name.lua``; the client is given at each call."""
+    with open(os.path.join(_HERE, name + ".lua"), "rb") as fh:
+        return Script(None, fh.read())  # bytes source: the sha needs no client
+
+
+SAVE = _load("save")
+DELETE = _load("delete")
+FETCH = _load("fetch")
+REPLACE_SETS = _load("replace_sets")
+
+__all__ = ["DELETE", "FETCH", "REPLACE_SETS", "SAVE"]

@@ -1,0 +1,68 @@
+-- Delete a batch of objects atomically with their index entries.
+--
+-- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
+-- then per entry: the data key, then one index key per indexed field (the key its expected value names)
+--
+-- ARGV[1]  number of entries
+-- then per entry: pk, nIdx, then nIdx pairs: field, expected
+--   expected: 'v' .. stored value, 'x' (absent), '?' (unknown: report the current values)
+--
+-- Entries whose object is already gone are skipped. Nothing is deleted unless every entry's
+-- expected index values match what Redis holds. Replies:
+--   {'ok', n}                                 n objects deleted
+--   {'conflict', i, field1, cur1, ...}        entry i holds other values; cur is false when absent
+local nEntries = tonumber(ARGV[1])
+local entries = {}
+local a = 2
+local k = 2
+for i = 1, nEntries do
+  local e = {pk = ARGV[a], nIdx = tonumber(ARGV[a + 1]), arg = a + 2, dataKey = KEYS[k], idxKey = k + 1}
+  a = a + 2 + 2 * e.nIdx
+  k = k + 1 + e.nIdx
+  entries[i] = e
+end
+
+for i = 1, nEntries do
+  local e = entries[i]
+  e.exists = redis.call('EXISTS', e.dataKey) == 1
+  if e.exists then
+    local bad = false
+    for j = 0, e.nIdx - 1 do
+      local field = ARGV[e.arg + 2 * j]
+      local expected = ARGV[e.arg + 2 * j + 1]
+      local cur = redis.call('HGET', e.dataKey, field)
+      if expected == '?' then
+        bad = true
+      elseif expected == 'x' then
+        if cur then bad = true end
+      elseif (not cur) or ('v' .. cur) ~= expected then
+        bad = true
+      end
+    end
+    if bad then
+      local reply = {'conflict', i}
+      for j = 0, e.nIdx - 1 do
+        local field = ARGV[e.arg + 2 * j]
+        reply[#reply + 1] = field
+        reply[#reply + 1] = redis.call('HGET', e.dataKey, field)
+      end
+      return reply
+    end
+  end
+end
+
+local n = 0
+for i = 1, nEntries do
+  local e = entries[i]
+  if e.exists then
+    redis.call('DEL', e.dataKey)
+    redis.call('SREM', KEYS[1], e.pk)
+    for j = 0, e.nIdx - 1 do
+      if ARGV[e.arg + 2 * j + 1] ~= 'x' then
+        redis.call('SREM', KEYS[e.idxKey + j], e.pk)
+      end
+    end
+    n = n + 1
+  end
+end
+return {'ok', n}

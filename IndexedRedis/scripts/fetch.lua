@@ -1,0 +1,120 @@
+-- Resolve a filter and return what one fetch function needs, all at one instant.
+--
+-- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
+-- KEYS[2 .. 1+nEq]   index sets the objects must be in (equals filters)
+-- KEYS[2+nEq .. ]    index sets the objects must not be in (not-equals filters)
+--
+-- ARGV[1]  data key prefix (_ir_|KEY:data:)
+-- ARGV[2]  nEq
+-- ARGV[3]  mode:
+--   'pks'     the matching pks
+--   'count'   how many match
+--   'all'     {pk1, {field, value, ...}, pk2, ...} for every match (HGETALL)
+--   'fields'  {pk1, {v1, v2, ...}, ...} with ARGV[4..] the fields (HMGET)
+--   'first'   {pk, {field, value, ...}} of the lowest pk, or {}
+--   'last'    the same for the highest pk
+--   'random'  the same for a match picked by ARGV[4], a number in [0, 1)
+-- Objects whose data key is gone are left out of row replies.
+local prefix = ARGV[1]
+local nEq = tonumber(ARGV[2])
+local mode = ARGV[3]
+local nKeys = #KEYS
+
+local function without(pks, setKey)
+  local out = {}
+  local n = #pks
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    local flags = redis.call('SMISMEMBER', setKey, unpack(pks, i, j))
+    for m = 1, #flags do
+      if flags[m] == 0 then
+        out[#out + 1] = pks[i + m - 1]
+      end
+    end
+    i = j + 1
+  end
+  return out
+end
+
+local pks
+if nEq == 0 then
+  if nKeys == 1 then
+    pks = redis.call('SMEMBERS', KEYS[1])
+  else
+    pks = redis.call('SDIFF', unpack(KEYS, 1, nKeys))
+  end
+elseif nEq == 1 then
+  if nKeys == 2 then
+    pks = redis.call('SMEMBERS', KEYS[2])
+  else
+    pks = redis.call('SDIFF', unpack(KEYS, 2, nKeys))
+  end
+else
+  pks = redis.call('SINTER', unpack(KEYS, 2, 1 + nEq))
+  for i = 2 + nEq, nKeys do
+    if #pks == 0 then break end
+    pks = without(pks, KEYS[i])
+  end
+end
+
+if mode == 'pks' then
+  return pks
+elseif mode == 'count' then
+  return #pks
+elseif mode == 'all' then
+  local out = {}
+  for i = 1, #pks do
+    local h = redis.call('HGETALL', prefix .. pks[i])
+    if #h > 0 then
+      out[#out + 1] = pks[i]
+      out[#out + 1] = h
+    end
+  end
+  return out
+elseif mode == 'fields' then
+  local out = {}
+  local nf = #ARGV - 3
+  for i = 1, #pks do
+    local key = prefix .. pks[i]
+    local vals = redis.call('HMGET', key, unpack(ARGV, 4, 3 + nf))
+    local any = false
+    for m = 1, nf do
+      if vals[m] then any = true break end
+    end
+    if any or redis.call('EXISTS', key) == 1 then
+      out[#out + 1] = pks[i]
+      out[#out + 1] = vals
+    end
+  end
+  return out
+else
+  -- one row: first, last or random; skip pks whose data is gone
+  local order = {}
+  for i = 1, #pks do order[i] = tonumber(pks[i]) or pks[i] end
+  if mode == 'random' then
+    local n = #order
+    if n == 0 then return {} end
+    local start = math.floor(tonumber(ARGV[4]) * n) + 1
+    if start > n then start = n end
+    for step = 0, n - 1 do
+      local pk = order[((start - 1 + step) % n) + 1]
+      local h = redis.call('HGETALL', prefix .. pk)
+      if #h > 0 then return {tostring(pk), h} end
+    end
+    return {}
+  end
+  table.sort(order, function(x, y)
+    if type(x) == type(y) then return x < y end
+    return type(x) == 'number'
+  end)
+  local from, to, step = 1, #order, 1
+  if mode == 'last' then from, to, step = #order, 1, -1 end
+  for i = from, to, step do
+    local pk = order[i]
+    if type(pk) == 'number' then pk = string.format('%d', pk) end
+    local h = redis.call('HGETALL', prefix .. pk)
+    if #h > 0 then return {pk, h} end
+  end
+  return {}
+end

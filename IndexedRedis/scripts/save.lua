@@ -1,0 +1,134 @@
+-- Save a batch of objects atomically, keeping every index exact.
+--
+-- KEYS[1]  set of all pks of the model          (_ir_|KEY:keys)
+-- KEYS[2]  pk counter                           (_ir_|KEY:next)
+-- KEYS[3 .. 2+nDrop]  keys to delete first (reset only: the index keys found by SCAN)
+-- then, per entry, in order:
+--   modes U and C: the object's data key, then per index change: old index key, new index key
+--   mode N:        per index change: new index key (the data key is named after the pk INCR hands out)
+--
+-- ARGV[1]  data key prefix (_ir_|KEY:data:), used for pks handed out here and for reset
+-- ARGV[2]  '1' to drop the whole current dataset first (reset), else '0'
+-- ARGV[3]  nDrop
+-- ARGV[4]  number of entries
+-- then per entry: mode, pk, nIdx, nSet,
+--   nIdx triples: field, expected, newStored
+--       expected: 'v' .. stored value (must match what Redis holds), 'x' (field must be absent),
+--                 '?' (unknown: always report the current values), '' (not checked: N and C)
+--   nSet pairs: field, stored value (written with HSET)
+--
+-- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk.
+-- Nothing is written unless every entry passes its checks. Replies:
+--   {'ok', pk1, pk2, ...}                    one pk per entry
+--   {'conflict', i, field1, cur1, ...}       entry i (1-based) found other values; cur is false when absent
+--   {'gone', i}                              entry i (mode U) no longer exists
+--   {'exists', i}                            entry i (mode C) exists already
+local prefix = ARGV[1]
+local reset = ARGV[2] == '1'
+local nDrop = tonumber(ARGV[3])
+local nEntries = tonumber(ARGV[4])
+
+local entries = {}
+local a = 5
+local k = 3 + nDrop
+for i = 1, nEntries do
+  local e = {mode = ARGV[a], pk = ARGV[a + 1], nIdx = tonumber(ARGV[a + 2]), nSet = tonumber(ARGV[a + 3])}
+  a = a + 4
+  e.idxArg = a
+  a = a + 3 * e.nIdx
+  e.setArg = a
+  a = a + 2 * e.nSet
+  if e.mode ~= 'N' then
+    e.dataKey = KEYS[k]
+    k = k + 1
+  end
+  e.idxKey = k
+  if e.mode == 'U' then
+    k = k + 2 * e.nIdx
+  else
+    k = k + e.nIdx
+  end
+  entries[i] = e
+end
+
+-- Phase 1: checks, nothing written.
+if not reset then
+  for i = 1, nEntries do
+    local e = entries[i]
+    if e.mode == 'U' then
+      if redis.call('EXISTS', e.dataKey) == 0 then
+        return {'gone', i}
+      end
+      local bad = false
+      for j = 0, e.nIdx - 1 do
+        local field = ARGV[e.idxArg + 3 * j]
+        local expected = ARGV[e.idxArg + 3 * j + 1]
+        local cur = redis.call('HGET', e.dataKey, field)
+        if expected == '?' then
+          bad = true
+        elseif expected == 'x' then
+          if cur then bad = true end
+        elseif (not cur) or ('v' .. cur) ~= expected then
+          bad = true
+        end
+      end
+      if bad then
+        local reply = {'conflict', i}
+        for j = 0, e.nIdx - 1 do
+          local field = ARGV[e.idxArg + 3 * j]
+          reply[#reply + 1] = field
+          reply[#reply + 1] = redis.call('HGET', e.dataKey, field)
+        end
+        return reply
+      end
+    elseif e.mode == 'C' then
+      if redis.call('EXISTS', e.dataKey) == 1 then
+        return {'exists', i}
+      end
+    end
+  end
+end
+
+-- Phase 2: writes.
+if reset then
+  local old = redis.call('SMEMBERS', KEYS[1])
+  for i = 1, #old do
+    redis.call('DEL', prefix .. old[i])
+  end
+  redis.call('DEL', KEYS[1])
+  for i = 3, 2 + nDrop do
+    redis.call('DEL', KEYS[i])
+  end
+end
+
+local reply = {'ok'}
+for i = 1, nEntries do
+  local e = entries[i]
+  local pk = e.pk
+  local dataKey = e.dataKey
+  if e.mode == 'N' then
+    pk = tostring(redis.call('INCR', KEYS[2]))
+    dataKey = prefix .. pk
+  end
+  if e.nSet > 0 then
+    redis.call('HSET', dataKey, unpack(ARGV, e.setArg, e.setArg + 2 * e.nSet - 1))
+  end
+  for j = 0, e.nIdx - 1 do
+    if e.mode == 'U' then
+      local expected = ARGV[e.idxArg + 3 * j + 1]
+      local oldKey = KEYS[e.idxKey + 2 * j]
+      local newKey = KEYS[e.idxKey + 2 * j + 1]
+      if expected ~= 'x' and oldKey ~= newKey then
+        redis.call('SREM', oldKey, pk)
+      end
+      redis.call('SADD', newKey, pk)
+    else
+      redis.call('SADD', KEYS[e.idxKey + j], pk)
+    end
+  end
+  if e.mode ~= 'U' then
+    redis.call('SADD', KEYS[1], pk)
+  end
+  reply[#reply + 1] = pk
+end
+return reply
