@@ -178,8 +178,8 @@ class IndexedRedisModel:
         for name, _, field in schema.decoders:
             old = self.__dict__.get(name)
             new = fresh.__dict__[name]
-            if field.toStorage(old) != field.toStorage(new):
-                changes[name] = (old, new)
+            if field.compareValue(old) != field.compareValue(new):
+                changes[name] = (_public(field, old), _public(field, new))
             self.__dict__[name] = new
         self.__dict__["_ir_stored"] = fresh.__dict__["_ir_stored"]
         self.__dict__.pop("_ir_partial", None)
@@ -200,7 +200,7 @@ class IndexedRedisModel:
         from .plans import changedStorage
 
         schema = getSchema(type(self))
-        changed = changedStorage(schema, self)
+        changed = changedStorage(schema, self, strict=False)
         stored = self.__dict__.get("_ir_stored")
         saved = self.getPk() is not None and stored is not None
         out = {}
@@ -210,29 +210,60 @@ class IndexedRedisModel:
                 old = field.fromStorage(stored.get(name))  # type: ignore[union-attr]
             else:
                 old = field.getDefaultValue()
-                if field.toStorage(old) == new:
+                if field.compareValue(old) == field.compareValue(self.__dict__[name]):
                     continue
-            out[name] = (old, self.__dict__[name])
+            out[name] = (_public(field, old), _public(field, self.__dict__[name]))
         return out
 
     def hasUnsavedChanges(self, cascadeObjects: bool = True) -> bool:
-        """True if the object was never saved or has changed since its last fetch or save."""
-        if self.getPk() is None:
-            return True
+        """True if the object was never saved or has changed since its last fetch or save.
+
+        ``cascadeObjects``: also True when a linked object in memory has unsaved changes.
+        """
         from .plans import changedStorage
 
-        return bool(changedStorage(getSchema(type(self)), self))
+        seen = set()
+        todo = [self]
+        while todo:
+            obj = todo.pop()
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if obj.getPk() is None:
+                return True
+            schema = getSchema(type(obj))
+            if changedStorage(schema, obj, strict=False):
+                return True
+            if cascadeObjects:
+                for field in schema.foreignFields:
+                    todo.extend(field.linkedObjects(obj))
+        return False
 
     def hasSameValues(self, other: Any, cascadeObject: bool = True) -> bool:
-        """True if ``other`` is of the same model and every field stores the same value."""
-        if not isinstance(other, IndexedRedisModel):
-            return False
-        if getSchema(type(self)).keyName != getSchema(type(other)).keyName:
-            return False
-        schema = getSchema(type(self))
-        for name, _, field in schema.decoders:
-            if field.toStorage(self.__dict__.get(name, irNull)) != field.toStorage(other.__dict__.get(name, irNull)):
+        """True if ``other`` is of the same model and every field holds the same value.
+
+        Links compare by pk; with ``cascadeObject`` the linked objects in memory are compared too.
+        """
+        seen = set()
+        todo = [(self, other)]
+        while todo:
+            a, b = todo.pop()
+            if (id(a), id(b)) in seen:
+                continue
+            seen.add((id(a), id(b)))
+            if not isinstance(a, IndexedRedisModel) or not isinstance(b, IndexedRedisModel):
                 return False
+            schema = getSchema(type(a))
+            if schema.keyName != getSchema(type(b)).keyName:
+                return False
+            for name, _, field in schema.decoders:
+                if field.compareValue(a.__dict__.get(name, irNull)) != field.compareValue(b.__dict__.get(name, irNull)):
+                    return False
+            if cascadeObject:
+                for field in schema.foreignFields:
+                    la, lb = field.linkedObjects(a), field.linkedObjects(b)
+                    if len(la) == len(lb):
+                        todo.extend(zip(la, lb))
         return True
 
     @_Hybrid
@@ -252,8 +283,8 @@ class IndexedRedisModel:
         for name, _, field in schemaA.decoders:
             a = firstObj.__dict__.get(name, irNull)
             b = otherObj.__dict__.get(name, irNull)
-            if field.toStorage(a) != field.toStorage(b):
-                out[name] = (a, b)
+            if field.compareValue(a) != field.compareValue(b):
+                out[name] = (_public(field, a), _public(field, b))
         if includeMeta and firstObj.getPk() != otherObj.getPk():
             out["_id"] = (firstObj.getPk(), otherObj.getPk())
         return out
@@ -270,6 +301,8 @@ class IndexedRedisModel:
             value = self.__dict__.get(field.name, irNull)
             if forStorage:
                 value = field.toStorage(value)
+            elif getattr(field, "isForeignLink", False):
+                value = field.valueForDict(self)
             out[field.name if strKeys else field] = value
         if includeMeta:
             out["_id"] = self.getPk()
@@ -286,9 +319,7 @@ class IndexedRedisModel:
         parts = [f"_id={self.getPk()!r}"]
         for field in schema.fields:
             value = self.__dict__.get(field.name, irNull)
-            if getattr(field, "isForeignLink", False):
-                value = field.reprValue(self)
-            text = repr(value)
+            text = field.reprValue(self) if getattr(field, "isForeignLink", False) else repr(value)
             if len(text) > 80:
                 text = text[:77] + "..."
             parts.append(f"{field.name}={text}")
@@ -319,7 +350,11 @@ class IndexedRedisModel:
         for key, value in self.__dict__.items():
             if key.startswith("_ir_") or key == "_id":
                 continue
-            d[key] = _copy.deepcopy(value) if copyValues else value
+            if copyValues:
+                value = _copy.deepcopy(value)
+            elif hasattr(value, "isFetched"):
+                value = value.__copy__()  # a link holder: fetching through the copy must not touch the original
+            d[key] = value
         d["_id"] = self.getPk() if copyPrimaryKey else None
         stored = self.__dict__.get("_ir_stored")
         d["_ir_stored"] = dict(stored) if (copyPrimaryKey and stored is not None) else None
@@ -338,10 +373,15 @@ class IndexedRedisModel:
         return new
 
     def __getstate__(self) -> Dict[str, Any]:
-        state = dict(self.__dict__)
-        for field in getSchema(type(self)).foreignFields:
-            state[field.name] = field.pickleValue(state.get(field.name))
-        return state
+        return dict(self.__dict__)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: ``obj.<link field>__id`` gives the linked pk(s).
+        if name.endswith("__id") and not name.startswith("__"):
+            field = getSchema(type(self)).fieldsByName.get(name[:-4])
+            if field is not None and getattr(field, "isForeignLink", False):
+                return field.pksOf(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -389,6 +429,21 @@ class IndexedRedisModel:
         """Build and check the model now (it is otherwise checked on first use). Raises InvalidModelException."""
         getSchema(cls)
         return True
+
+
+def _public(field: Any, value: Any) -> Any:
+    """A value as users see it: links as pk(s) (irNull when empty), other values as they are."""
+    if getattr(field, "isForeignLink", False):
+        from .fields.foreign import ForeignLink
+
+        if isinstance(value, ForeignLink):
+            pk = value.currentPk()
+            return irNull if pk is None and (value.obj is None or value.obj is irNull) else (pk if pk is not None else value.obj)
+        pks = value.currentPks()
+        if None in pks and value.objs is not None:
+            return list(value.objs)  # some linked objects are not saved yet: show the objects
+        return pks if pks else irNull
+    return value
 
 
 def _freeze(params: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:

@@ -69,10 +69,12 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> L
     _checkObjects(schema, objs, "save")
     if not objs:
         return []
-    if cascadeSave and schema.foreignFields:
-        from .foreignsave import saveWithLinks
+    if schema.foreignFields:
+        from .foreignsave import checkLinksSaved, saveWithLinks
 
-        return saveWithLinks(schema, objs)
+        if cascadeSave:
+            return saveWithLinks(schema, objs)
+        checkLinksSaved(schema, objs)
     return _run(schema, saveOp(schema, objs), "save")
 
 

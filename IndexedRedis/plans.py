@@ -176,21 +176,31 @@ def rowsToObjects(schema: "ModelSchema", reply: Sequence[Any]) -> List[Any]:
 
 
 # ---------------------------------------------------------------------------- storage of objects
-def storageOf(schema: "ModelSchema", obj: Any) -> Dict[str, bytes]:
-    """Every field of ``obj`` in its stored form."""
+UNSAVED_LINK = b"\x00unsaved link"  # stands for a link to an unsaved object when only comparing
+
+
+def storageOf(schema: "ModelSchema", obj: Any, strict: bool = True) -> Dict[str, bytes]:
+    """Every field of ``obj`` in its stored form.
+
+    With ``strict=False`` (change tracking only), a link to an unsaved object reads as
+    ``UNSAVED_LINK`` instead of raising.
+    """
     d = obj.__dict__
     out = {}
     for name, _, field in schema.decoders:
         try:
             out[name] = field.toStorage(d[name])
         except InvalidValueError as exc:
+            if not strict and getattr(field, "isForeignLink", False):
+                out[name] = UNSAVED_LINK
+                continue
             raise InvalidValueError(f"Model {schema.modelName}, object {_label(obj)}: {exc}") from exc
     return out
 
 
-def changedStorage(schema: "ModelSchema", obj: Any) -> Dict[str, bytes]:
+def changedStorage(schema: "ModelSchema", obj: Any, strict: bool = True) -> Dict[str, bytes]:
     """Fields whose stored form differs from what was last fetched or saved (all of them for a new object)."""
-    full = storageOf(schema, obj)
+    full = storageOf(schema, obj, strict)
     stored = obj.__dict__.get("_ir_stored")
     if stored is None or obj.__dict__.get("_id") is None:
         return full
@@ -299,15 +309,20 @@ def saveOp(schema: "ModelSchema", objs: Iterable[Any], reset: bool = False, drop
         else:
             entries.append(saveEntry(schema, obj))
     todo = [e for e in entries if e is not None]
-    if not todo and not reset:
-        return [o.__dict__.get("_id") for o in objs]
+    if todo or reset:
+        yield from saveEntriesOp(schema, todo, reset=reset, drop=drop)
+    return [o.__dict__.get("_id") for o in objs]
+
+
+def saveEntriesOp(schema: "ModelSchema", todo: List[SaveEntry], reset: bool = False, drop: Sequence[bytes] = ()) -> Op:
+    """Run planned save entries in one atomic script call, retrying on conflict replies."""
     for _attempt in range(MAX_WRITE_ATTEMPTS):
         reply = yield saveCall(schema, todo, reset=reset, drop=drop)
         status = reply[0]
         if status == b"ok":
             for e, pk in zip(todo, reply[1:]):
                 _afterSave(e, int(pk))
-            return [o.__dict__.get("_id") for o in objs]
+            return None
         e = todo[int(reply[1]) - 1]
         if status == b"conflict":
             current = {reply[i].decode("utf-8"): reply[i + 1] for i in range(2, len(reply), 2)}
@@ -438,6 +453,7 @@ __all__ = [
     "parseFilters",
     "rowsToObjects",
     "saveCall",
+    "saveEntriesOp",
     "saveEntry",
     "saveOp",
     "storageOf",

@@ -67,7 +67,7 @@ class IRQueryableList(QueryableListObjs):
             changes = {}
             for name, _, field in schema.decoders:
                 old = obj.__dict__.get(name)
-                if field.toStorage(old) != field.toStorage(new.__dict__[name]):
+                if field.compareValue(old) != field.compareValue(new.__dict__[name]):
                     changes[name] = (old, new.__dict__[name])
                 obj.__dict__[name] = new.__dict__[name]
             obj.__dict__["_ir_stored"] = new.__dict__["_ir_stored"]

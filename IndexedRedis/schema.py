@@ -80,6 +80,9 @@ class ModelSchema:
         self.indexedNames = frozenset(f.name for f in self.indexedFields)
         self.indexedNameList: List[str] = [f.name for f in self.indexedFields]
         self.foreignFields: List[IRField] = [f for f in self.fields if getattr(f, "isForeignLink", False)]
+        for f in self.foreignFields:
+            if f.ownerModel is None:
+                f.ownerModel = model
         # Hot path: (name, name as bytes, field) for decoding hashes.
         self.byStoredName: Dict[bytes, Tuple[str, IRField]] = {f.name.encode("utf-8"): (f.name, f) for f in self.fields}
         self.decoders: List[Tuple[str, bytes, IRField]] = [(f.name, f.name.encode("utf-8"), f) for f in self.fields]

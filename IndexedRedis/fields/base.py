@@ -147,6 +147,10 @@ class IRField(str):
         """The VALUE part of ``_ir_|KEY:idx:FIELD:VALUE`` for a user value (converted first)."""
         return self.storageToIndex(self.toStorage(self.fromInput(value)))
 
+    def compareValue(self, value: Any) -> Any:
+        """What equality of two values of this field is judged on (the stored form)."""
+        return self.toStorage(value)
+
     def storageToIndex(self, stored: bytes) -> bytes:
         """The index VALUE for bytes as stored in the hash."""
         if self.hashIndex:
