@@ -1,4 +1,4 @@
-"""Command line: ``python -m IndexedRedis demo``."""
+"""Command line: ``python -m IndexedRedis demo|verify|repair``."""
 
 from __future__ import annotations
 
@@ -12,13 +12,46 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="load a SQLite table of songs into Redis and query it (starts a private Redis unless REDIS_URL is set)")
     demo.add_argument("--songs", type=int, default=3000, help="how many songs to generate (default 3000)")
+    for name, text in (("verify", "report index entries that disagree with stored data, and leftover keys"),
+                       ("repair", "fix what verify reports (safe on a live server)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("model", help="the model class as package.module:ClassName")
+        p.add_argument("--url", help="Redis URL (default: REDIS_URL, else the model's connection params)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run
 
         return run(nSongs=args.songs)
+    if args.command in ("verify", "repair"):
+        model = _loadModel(parser, args.model)
+        if args.url:
+            model = model.connectAlt({"url": args.url})
+        report = model.objects.verify() if args.command == "verify" else model.objects.repair()
+        print(report)
+        return 0 if report.ok else 1
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
     return 2  # pragma: no cover
+
+
+def _loadModel(parser: argparse.ArgumentParser, spec: str) -> type:
+    import importlib
+    import os
+
+    from .model import IndexedRedisModel
+
+    if ":" not in spec:
+        parser.error(f"give the model as package.module:ClassName, not {spec!r}")
+    modName, _, clsName = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(modName)
+    except ImportError as exc:
+        parser.error(f"cannot import module {modName!r}: {exc}")
+    model = getattr(module, clsName, None)
+    if not (isinstance(model, type) and issubclass(model, IndexedRedisModel)):
+        parser.error(f"{spec!r} is not an IndexedRedisModel class")
+    return model  # type: ignore[return-value]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -146,6 +146,30 @@ class IRQueryBuilder:
 
         return convertHashedIndexes(self.model, fetchAll=fetchAll)
 
+    def verify(self) -> Any:
+        """Check every index entry against the stored data, and the model's keys; returns a VerifyReport.
+
+        Incremental (SSCAN/SCAN in batches), safe on a live server. Filters are not applied.
+        """
+        from .integrity import verifyOp
+
+        return self._run(verifyOp(self._schema), "verify")
+
+    def repair(self, passes: int = 3) -> Any:
+        """Fix what ``verify()`` finds (each fix re-checked on the server); returns the last VerifyReport.
+
+        Runs verify and repair until verify finds nothing, at most ``passes`` times.
+        """
+        from .integrity import repairOp, verifyOp
+
+        report = self.verify()
+        for _ in range(passes):
+            if report.ok:
+                break
+            self._run(repairOp(self._schema, report), "repair")
+            report = self.verify()
+        return report
+
     # ------------------------------------------------------------------ cascade fetch of foreign links
     def _cascade(self, objs: IRQueryableList, cascadeFetch: bool) -> IRQueryableList:
         if cascadeFetch and objs and self._schema.foreignFields:

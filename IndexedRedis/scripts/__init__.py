@@ -24,5 +24,7 @@ SAVE = _load("save")
 DELETE = _load("delete")
 FETCH = _load("fetch")
 REPLACE_SETS = _load("replace_sets")
+FIX_INDEX = _load("fix_index")
+FIX_PKS = _load("fix_pks")
 
-__all__ = ["DELETE", "FETCH", "REPLACE_SETS", "SAVE"]
+__all__ = ["DELETE", "FETCH", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "SAVE"]

@@ -1,0 +1,172 @@
+"""``Model.objects.verify()`` and ``repair()``: find and fix index entries that disagree with data.
+
+Both walk the model incrementally (SSCAN over the pk set, SCAN over the index keys, in
+batches), so they are safe on a live server: no command blocks Redis for long. ``repair``
+fixes each problem with fix_index.lua, which re-checks the stored value first, so an object
+changed meanwhile by a writer (which keeps its own index entries exact) is left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple
+
+from . import scripts
+from .plans import Op, command, script, transaction
+from .schema import ModelSchema
+
+BATCH = 500
+
+
+class VerifyReport:
+    """What ``verify()`` found. ``ok`` is True when there is nothing to repair."""
+
+    def __init__(self, modelName: str) -> None:
+        self.modelName = modelName
+        self.objectsChecked = 0
+        self.indexKeysChecked = 0
+        # (index key, pk, field, stored value): the object stores the value but is not in the set
+        self.missingEntries: List[Tuple[bytes, int, str, Optional[bytes]]] = []
+        # (index key, pk, field or None, stored value): the set holds a pk whose data says otherwise
+        self.staleEntries: List[Tuple[bytes, int, Optional[str], Optional[bytes]]] = []
+        self.danglingPks: List[int] = []  # in the pk set, but no data
+        self.orphanData: List[int] = []  # data hash whose pk is not in the pk set
+        self.leftoverKeys: List[bytes] = []  # keys of the model that IndexedRedis does not use
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missingEntries or self.staleEntries or self.danglingPks or self.orphanData or self.leftoverKeys)
+
+    @property
+    def problemCount(self) -> int:
+        return len(self.missingEntries) + len(self.staleEntries) + len(self.danglingPks) + len(self.orphanData) + len(self.leftoverKeys)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def lines(self) -> List[str]:
+        out = [f"Model {self.modelName}: checked {self.objectsChecked} objects and {self.indexKeysChecked} index keys; "
+               f"{self.problemCount} problem(s)"]
+        for key, pk, field, _ in self.missingEntries:
+            out.append(f"  missing index entry: pk {pk} not in {key!r} (field {field!r})")
+        for key, pk, field, _ in self.staleEntries:
+            out.append(f"  stale index entry: pk {pk} in {key!r}" + (f" (field {field!r} stores another value)" if field else " (not an indexed field)"))
+        for pk in self.danglingPks:
+            out.append(f"  pk {pk} is in the pk set but has no data")
+        for pk in self.orphanData:
+            out.append(f"  data of pk {pk} exists but the pk is not in the pk set")
+        for key in self.leftoverKeys:
+            out.append(f"  leftover key {key!r}")
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return f"<VerifyReport {self.modelName}: {self.problemCount} problem(s)>"
+
+
+def verifyOp(schema: ModelSchema) -> Op:
+    """Walk data and indexes of one model and return a VerifyReport (several round trips, batched)."""
+    layout = schema.layout
+    report = VerifyReport(schema.modelName)
+    indexed = schema.indexedFields
+    names = [f.name.encode("utf-8") for f in indexed]
+
+    # 1. Every object: its data exists, and it is in the index set of each indexed value it stores.
+    cursor = 0
+    while True:
+        cursor, pks = yield command("SSCAN", layout.keysKey, cursor, "COUNT", BATCH)
+        cursor = int(cursor)
+        if pks:
+            cmds: List[Tuple[Any, ...]] = []
+            for pk in pks:
+                cmds.append(("EXISTS", layout.data(pk)))
+                if names:
+                    cmds.append(("HMGET", layout.data(pk), *names))
+            replies = yield transaction(cmds)
+            step = 2 if names else 1
+            checks: List[Tuple[bytes, int, str, Optional[bytes]]] = []
+            for i, pk in enumerate(pks):
+                pkInt = int(pk)
+                report.objectsChecked += 1
+                if not replies[i * step]:
+                    report.danglingPks.append(pkInt)
+                    continue
+                if names:
+                    for field, raw in zip(indexed, replies[i * step + 1]):
+                        if raw is None:
+                            continue
+                        checks.append((layout.idx(field.name, field.storageToIndex(raw)), pkInt, field.name, raw))
+            if checks:
+                flags = yield transaction([("SISMEMBER", key, pk) for key, pk, _, _ in checks])
+                for flag, check in zip(flags, checks):
+                    if not flag:
+                        report.missingEntries.append(check)
+        if cursor == 0:
+            break
+
+    # 2. Every key of the model: index entries must match the data; data must be in the pk set.
+    prefixLen = len(layout.idxPrefix)
+    cursor = 0
+    while True:
+        cursor, keys = yield command("SCAN", cursor, "MATCH", layout.allPattern(), "COUNT", BATCH)
+        cursor = int(cursor)
+        for key in keys:
+            if key in (layout.keysKey, layout.nextKey):
+                continue
+            if key.startswith(layout.dataPrefix):
+                pk = key[len(layout.dataPrefix):]
+                if not pk.isdigit():
+                    report.leftoverKeys.append(key)
+                    continue
+                if not (yield command("SISMEMBER", layout.keysKey, pk)):
+                    report.orphanData.append(int(pk))
+                continue
+            if not key.startswith(layout.idxPrefix):
+                report.leftoverKeys.append(key)
+                continue
+            report.indexKeysChecked += 1
+            fieldName = key[prefixLen:].split(b":", 1)[0].decode("utf-8", "replace")
+            field = schema.fieldsByName.get(fieldName)
+            if field is None or fieldName not in schema.indexedNames:
+                members = yield command("SMEMBERS", key)
+                for pk in members:
+                    report.staleEntries.append((key, int(pk), None, None))
+                continue
+            sCursor = 0
+            while True:
+                sCursor, members = yield command("SSCAN", key, sCursor, "COUNT", BATCH)
+                sCursor = int(sCursor)
+                if members:
+                    values = yield transaction([("HGET", layout.data(pk), field.name) for pk in members])
+                    for pk, raw in zip(members, values):
+                        if raw is None or layout.idx(field.name, field.storageToIndex(raw)) != key:
+                            report.staleEntries.append((key, int(pk), field.name, raw))
+                if sCursor == 0:
+                    break
+        if cursor == 0:
+            break
+    return report
+
+
+def repairOp(schema: ModelSchema, report: VerifyReport) -> Op:
+    """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server)."""
+    layout = schema.layout
+    fixed = 0
+    for key, pk, field, raw in report.missingEntries:
+        fixed += int((yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["add", pk, field, b"v" + raw if raw is not None else b"x"])))
+    for key, pk, field, raw in report.staleEntries:
+        if field is None:
+            fixed += int((yield command("SREM", key, pk)))
+        else:
+            fixed += int((yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["rem", pk, field, b"v" + raw if raw is not None else b"x"])))
+    if report.danglingPks:
+        fixed += int((yield script(scripts.FIX_PKS, [layout.keysKey], ["rem", layout.dataPrefix, *report.danglingPks])))
+    if report.orphanData:
+        fixed += int((yield script(scripts.FIX_PKS, [layout.keysKey], ["add", layout.dataPrefix, *report.orphanData])))
+    for key in report.leftoverKeys:
+        fixed += int((yield command("UNLINK", key)))
+    return fixed
+
+
+__all__ = ["VerifyReport", "repairOp", "verifyOp"]

@@ -1,0 +1,18 @@
+-- Bring the set of all pks in line with the data hashes that exist.
+--
+-- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
+-- ARGV[1]  'rem': remove the pks whose data hash does not exist;
+--          'add': add the pks whose data hash exists
+-- ARGV[2]  data key prefix (_ir_|KEY:data:); data keys are named from the pks given
+-- ARGV[3..] pks
+-- Returns how many pks were added or removed.
+local n = 0
+for i = 3, #ARGV do
+  local exists = redis.call('EXISTS', ARGV[2] .. ARGV[i]) == 1
+  if ARGV[1] == 'rem' and not exists then
+    n = n + redis.call('SREM', KEYS[1], ARGV[i])
+  elseif ARGV[1] == 'add' and exists then
+    n = n + redis.call('SADD', KEYS[1], ARGV[i])
+  end
+end
+return n
