@@ -1,44 +1,104 @@
 """The synchronous executor: runs the ``Call`` objects that plan generators yield.
 
+It also keeps reads and writes on the current generation of the model's data (see keys.py):
+every script call gets the generation pointer as its last key and the generation the client
+believes current as its last argument, and the script answers ``IRSTALE <gen>`` when they
+differ; every plain command is sent inside MULTI/EXEC after a GET of the pointer. On a stale
+generation the whole operation is planned again for the new generation, so one operation
+always sees one generation: readers never mix the datasets before and after a ``reset``.
+
 Redis errors become ``RedisOperationError`` naming the operation and the model, with the
 redis-py exception chained.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Optional
 
 import redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
-from .exceptions import RedisOperationError
+from .exceptions import ConcurrentWriteError, RedisOperationError
+from .keys import KeyLayout
 from .plans import Call, Op
 
+MAX_GENERATION_RETRIES = 10
 
-def execute(call: Call, client: redis.Redis) -> Any:
-    """Send one call and return its reply."""
+
+class StaleGeneration(Exception):
+    """The model's data moved to another generation while an operation was planned."""
+
+    def __init__(self, gen: int) -> None:
+        super().__init__(gen)
+        self.gen = gen
+
+
+def _staleGen(exc: ResponseError) -> Optional[int]:
+    text = str(exc)
+    if text.startswith("IRSTALE "):
+        return int(text.split()[1])
+    return None
+
+
+def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
+    """Send one call for the generation of ``layout`` and return its reply."""
+    checkGen = not call.anyGen
     if call.script is not None:
-        return call.script(keys=call.keys, args=call.args, client=client)
-    if call.command is not None:
-        return client.execute_command(*call.command)
-    pipe = client.pipeline(transaction=call.transaction)
-    for cmd in call.pipeline or ():
+        keys = [*call.keys, layout.genKey]
+        args = [*call.args, str(layout.gen) if checkGen else "*"]
+        try:
+            return call.script(keys=keys, args=args, client=client)
+        except ResponseError as exc:
+            gen = _staleGen(exc)
+            if gen is None:
+                raise
+            raise StaleGeneration(gen) from None
+    commands = [call.command] if call.command is not None else list(call.pipeline or ())
+    if not checkGen:
+        if call.command is not None:
+            return client.execute_command(*call.command)
+        pipe = client.pipeline(transaction=call.transaction)
+        for cmd in commands:
+            pipe.execute_command(*cmd)
+        return pipe.execute()
+    pipe = client.pipeline(transaction=True)
+    pipe.execute_command("GET", layout.genKey)
+    for cmd in commands:
         pipe.execute_command(*cmd)
-    return pipe.execute()
+    replies = pipe.execute()
+    gen = int(replies[0]) if replies[0] is not None else 0
+    if gen != layout.gen:
+        raise StaleGeneration(gen)
+    return replies[1] if call.command is not None else replies[1:]
 
 
-def runSync(op: Op, client: redis.Redis, what: str, modelName: str) -> Any:
-    """Drive a plan generator to completion against ``client``; return its result."""
+def drive(op: Op, client: redis.Redis, layout: KeyLayout) -> Any:
+    """Run one plan generator to completion; StaleGeneration propagates."""
     try:
         call = next(op)
         while True:
-            try:
-                reply = execute(call, client)
-            except RedisError as exc:
-                raise redisError(exc, what, modelName) from exc
-            call = op.send(reply)
+            call = op.send(execute(call, client, layout))
     except StopIteration as stop:
         return stop.value
+
+
+def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client: Optional[redis.Redis] = None) -> Any:
+    """Plan and run an operation against the model's current generation; return its result.
+
+    ``opFactory(layout)`` returns the plan generator for a generation's key layout.
+    """
+    client = client if client is not None else schema.client()
+    gen = schema.knownGeneration(client)
+    try:
+        for _ in range(MAX_GENERATION_RETRIES):
+            try:
+                return drive(opFactory(schema.layout.forGen(gen)), client, schema.layout.forGen(gen))
+            except StaleGeneration as stale:
+                gen = stale.gen
+                schema.rememberGeneration(client, gen)
+    except RedisError as exc:
+        raise redisError(exc, what, schema.modelName) from exc
+    raise ConcurrentWriteError(f"{what} on model {schema.modelName}: the dataset kept being replaced (reset) while it ran; retry")
 
 
 def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationError:
@@ -50,4 +110,4 @@ def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationE
     return RedisOperationError(f"{what} on model {modelName} failed: {kind}: {exc}.{hint}")
 
 
-__all__ = ["execute", "redisError", "runSync"]
+__all__ = ["StaleGeneration", "drive", "execute", "redisError", "runSync"]

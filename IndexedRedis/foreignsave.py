@@ -57,7 +57,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
             new = [o for o in group if o.getPk() is None]
             if not new:
                 continue
-            top = runSync(_reserveOp(s, len(new)), s.client(), "save (reserving pks)", s.modelName)
+            top = runSync(lambda layout, s=s, n=len(new): _reserveOp(layout, n), s, "save (reserving pks)")
             for i, obj in enumerate(new):
                 obj.__dict__["_id"] = top - len(new) + 1 + i
                 obj.__dict__["_ir_newReserved"] = True
@@ -74,7 +74,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
                     if e is not None:
                         entries.append(e)
             if entries:
-                runSync(saveEntriesOp(s, entries), s.client(), "save", s.modelName)
+                runSync(lambda layout, s=s, entries=entries: saveEntriesOp(s, layout, entries), s, "save")
     except BaseException:
         for obj in reserved:
             if obj.__dict__.pop("_ir_newReserved", False) or obj.__dict__.get("_ir_stored") is None:
@@ -83,8 +83,8 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
     return [o.getPk() for o in objs]
 
 
-def _reserveOp(schema: ModelSchema, n: int) -> Op:
-    return int((yield command("INCRBY", schema.layout.nextKey, n)))
+def _reserveOp(layout: Any, n: int) -> Op:
+    return int((yield command("INCRBY", layout.nextKey, n)))
 
 
 def checkLinksSaved(schema: ModelSchema, objs: List[Any]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, List, Optional, Tuple
 
 from . import scripts
+from .keys import KeyLayout
 from .plans import Op, command, script, transaction
 from .schema import ModelSchema
 
@@ -65,9 +66,8 @@ class VerifyReport:
         return f"<VerifyReport {self.modelName}: {self.problemCount} problem(s)>"
 
 
-def verifyOp(schema: ModelSchema) -> Op:
+def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     """Walk data and indexes of one model and return a VerifyReport (several round trips, batched)."""
-    layout = schema.layout
     report = VerifyReport(schema.modelName)
     indexed = schema.indexedFields
     names = [f.name.encode("utf-8") for f in indexed]
@@ -112,7 +112,15 @@ def verifyOp(schema: ModelSchema) -> Op:
         cursor, keys = yield command("SCAN", cursor, "MATCH", layout.allPattern(), "COUNT", BATCH)
         cursor = int(cursor)
         for key in keys:
-            if key in (layout.keysKey, layout.nextKey):
+            if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey):
+                continue
+            keyGen = layout.genOf(key)
+            if keyGen != layout.gen:
+                # Another generation: a reset in progress (its building marker lives) or leftovers.
+                if keyGen == 0 or not (yield command("EXISTS", layout.forGen(keyGen).buildingKey)):
+                    report.leftoverKeys.append(key)
+                continue
+            if key == layout.buildingKey:
                 continue
             if key.startswith(layout.dataPrefix):
                 pk = key[len(layout.dataPrefix):]
@@ -149,9 +157,8 @@ def verifyOp(schema: ModelSchema) -> Op:
     return report
 
 
-def repairOp(schema: ModelSchema, report: VerifyReport) -> Op:
+def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
     """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server)."""
-    layout = schema.layout
     fixed = 0
     for key, pk, field, raw in report.missingEntries:
         fixed += int((yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["add", pk, field, b"v" + raw if raw is not None else b"x"])))

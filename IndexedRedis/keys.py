@@ -8,6 +8,18 @@ the other without migration (``tests/test_keys.py`` pins it byte for byte)::
     _ir_|KEY:keys               set of every pk of the model
     _ir_|KEY:next               integer: the last pk handed out (INCR)
 
+That layout is generation 0. ``reset`` builds the new dataset in a new generation N and then
+switches to it in one step, so the data of generation N>0 lives under another base::
+
+    _ir_|KEY:genN:data:PK       _ir_|KEY:genN:idx:FIELD:VALUE       _ir_|KEY:genN:keys
+
+and two more keys say which generation is current and hand out generation numbers::
+
+    _ir_|KEY:gen                the current generation (absent: 0, the 6.0.3 layout)
+    _ir_|KEY:gennext            integer: the last generation handed out (INCR)
+    _ir_|KEY:genN:building      present (with a TTL) while a reset builds generation N
+
+The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
 """
 
@@ -37,15 +49,25 @@ def globEscape(value: bytes) -> bytes:
 class KeyLayout:
     """Key names of one model (one ``KEY_NAME``)."""
 
-    __slots__ = ("keyName", "base", "dataPrefix", "idxPrefix", "keysKey", "nextKey")
+    __slots__ = ("keyName", "gen", "root", "base", "dataPrefix", "idxPrefix", "keysKey", "nextKey", "genKey",
+                 "genNextKey", "buildingKey")
 
-    def __init__(self, keyName: Value) -> None:
+    def __init__(self, keyName: Value, gen: int = 0) -> None:
         self.keyName = _b(keyName)
-        self.base = PREFIX + self.keyName + b":"
+        self.gen = int(gen)
+        self.root = PREFIX + self.keyName + b":"
+        self.base = self.root if self.gen == 0 else self.root + b"gen%d:" % self.gen
         self.dataPrefix = self.base + b"data:"
         self.idxPrefix = self.base + b"idx:"
         self.keysKey = self.base + b"keys"
-        self.nextKey = self.base + b"next"
+        self.nextKey = self.root + b"next"
+        self.genKey = self.root + b"gen"
+        self.genNextKey = self.root + b"gennext"
+        self.buildingKey = self.base + b"building"
+
+    def forGen(self, gen: int) -> "KeyLayout":
+        """The layout of another generation of the same model."""
+        return self if gen == self.gen else KeyLayout(self.keyName, gen)
 
     def data(self, pk: Union[int, str, bytes]) -> bytes:
         """``_ir_|KEY:data:PK``: the hash holding one object's fields."""
@@ -63,7 +85,24 @@ class KeyLayout:
 
     # Patterns for SCAN (never KEYS).
     def allPattern(self) -> bytes:
+        """Every key of the model, all generations."""
+        return globEscape(self.root) + b"*"
+
+    def genPattern(self) -> bytes:
+        """Every key of this generation (for generation 0 this also matches the other generations' keys)."""
         return globEscape(self.base) + b"*"
+
+    def dataPattern(self) -> bytes:
+        return globEscape(self.dataPrefix) + b"*"
+
+    def genOf(self, key: bytes) -> int:
+        """The generation a key of this model belongs to (0 for the 6.0.3 layout and the shared keys)."""
+        rest = key[len(self.root):]
+        if rest.startswith(b"gen") and b":" in rest:
+            digits = rest[3:rest.index(b":")]
+            if digits.isdigit():
+                return int(digits)
+        return 0
 
     def idxPattern(self) -> bytes:
         return globEscape(self.idxPrefix) + b"*"
@@ -72,7 +111,7 @@ class KeyLayout:
         return globEscape(self.idxFieldPrefix(field)) + b"*"
 
     def __repr__(self) -> str:
-        return f"KeyLayout({self.keyName!r})"
+        return f"KeyLayout({self.keyName!r}, gen={self.gen})"
 
 
 __all__ = ["KeyLayout", "PREFIX", "globEscape"]

@@ -14,30 +14,27 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 from . import scripts
 from .exceptions import InvalidValueError
 from .executor import runSync
+from .keys import KeyLayout
 from .plans import (
-    SaveEntry,
+    Call,
+    DeleteEntry,
     Op,
     command,
     deleteEntriesFromFields,
     deleteEntry,
     deleteOp,
     fetchCall,
-    saveCall,
     saveOp,
     script,
-    storageOf,
     transaction,
 )
+from .reset import resetModel
 from .schema import ModelSchema, getSchema
 
 SCAN_COUNT = 1000
 
 
 # ---------------------------------------------------------------------------- helpers
-def _run(schema: ModelSchema, op: Op, what: str, client: Any = None) -> Any:
-    return runSync(op, client if client is not None else schema.client(), what, schema.modelName)
-
-
 def _checkObjects(schema: ModelSchema, objs: Sequence[Any], what: str) -> None:
     from .model import IndexedRedisModel
 
@@ -49,12 +46,12 @@ def _checkObjects(schema: ModelSchema, objs: Sequence[Any], what: str) -> None:
             raise InvalidValueError(f"Model {schema.modelName}: {what} got an object of model {other.modelName}; save it through its own model")
 
 
-def scanOp(pattern: bytes) -> Op:
+def scanOp(pattern: bytes, anyGen: bool = False) -> Op:
     """All key names matching ``pattern``, with SCAN (never KEYS)."""
     found: List[bytes] = []
     cursor = 0
     while True:
-        cursor, keys = yield command("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT)
+        cursor, keys = yield Call(command=("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT), anyGen=anyGen)
         found.extend(keys)
         cursor = int(cursor)
         if cursor == 0:
@@ -75,21 +72,19 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> L
         if cascadeSave:
             return saveWithLinks(schema, objs)
         checkLinksSaved(schema, objs)
-    return _run(schema, saveOp(schema, objs), "save")
+    return runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
 
 
 def saveToClient(model: type, obj: Any, client: Any) -> int:
     """Save a copy of ``obj`` as a new object through ``client`` (another Redis)."""
     schema = getSchema(model)
     _checkObjects(schema, [obj], "saveToExternal")
-    sets = storageOf(schema, obj)
-    entry = SaveEntry(obj.copy(), "N", None, sets, [[f, None, sets[f.name]] for f in schema.indexedFields])
+    copy = obj.copy()
 
-    def op() -> Op:
-        reply = yield saveCall(schema, [entry])
-        return int(reply[1])
+    def op(layout: KeyLayout) -> Op:
+        return (yield from saveOp(schema, layout, [copy]))[0]
 
-    return _run(schema, op(), "saveToExternal", client=client)
+    return runSync(op, schema, "saveToExternal", client=client)
 
 
 # ---------------------------------------------------------------------------- delete
@@ -105,7 +100,7 @@ def deleteObjects(model: type, objs: Sequence[Any]) -> int:
             continue
         d = obj.__dict__
         entries.append(deleteEntry(schema, pk, d.get("_ir_stored"), d.get("_ir_partial")))
-    n = _run(schema, deleteOp(schema, entries), "delete")
+    n = runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, "delete")
     for obj in objs:
         obj.__dict__["_id"] = None
         obj.__dict__["_ir_stored"] = None
@@ -113,67 +108,53 @@ def deleteObjects(model: type, objs: Sequence[Any]) -> int:
     return n
 
 
+def copyEntries(entries: List[DeleteEntry]) -> List[DeleteEntry]:
+    """Fresh copies, since a run for another generation starts from the same expectations."""
+    return [DeleteEntry(e.pk, [list(c) for c in e.idx]) for e in entries]
+
+
 def deleteByPks(model: type, pks: Iterable[Any]) -> int:
     """Delete the objects with these pks atomically; return how many existed."""
     schema = getSchema(model)
     entries = [deleteEntry(schema, int(pk), None) for pk in pks]
-    return _run(schema, deleteOp(schema, entries), "deleteByPk")
+    return runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, "deleteByPk")
 
 
-def deleteByFiltersOp(schema: ModelSchema, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
+def deleteByFiltersOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
     if schema.indexedFields:
-        reply = yield fetchCall(schema, filters, "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
+        reply = yield fetchCall(layout, filters, "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
         entries = deleteEntriesFromFields(schema, reply)
     else:
-        reply = yield fetchCall(schema, filters, "pks")
+        reply = yield fetchCall(layout, filters, "pks")
         entries = [deleteEntry(schema, int(pk), {}) for pk in reply]
-    return (yield from deleteOp(schema, entries))
+    return (yield from deleteOp(schema, layout, entries))
 
 
 def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, bytes]]) -> int:
     """Delete every object matching ``filters``: one read, then one atomic delete."""
     schema = getSchema(model)
-    return _run(schema, deleteByFiltersOp(schema, filters), "delete")
+    return runSync(lambda layout: deleteByFiltersOp(schema, layout, filters), schema, "delete")
 
 
 def destroyModel(model: type) -> int:
-    """Delete every key of the model (data, indexes, pk set, counter), found with SCAN. Returns keys deleted."""
+    """Delete every key of the model (all generations, indexes, counters), found with SCAN. Returns keys deleted."""
     schema = getSchema(model)
 
-    def op() -> Op:
-        keys = yield from scanOp(schema.layout.allPattern())
+    def op(layout: KeyLayout) -> Op:
+        keys = yield from scanOp(layout.allPattern(), anyGen=True)
         n = 0
         for i in range(0, len(keys), 1000):
-            n += int((yield command("UNLINK", *keys[i : i + 1000])))
+            n += int((yield Call(command=("UNLINK", *keys[i : i + 1000]), anyGen=True)))
         return n
 
-    return _run(schema, op(), "destroyModel")
+    n = runSync(op, schema, "destroyModel")
+    schema.rememberGeneration(schema.client(), 0)
+    return n
 
 
-# ---------------------------------------------------------------------------- reset and reindex
-def resetModel(model: type, newObjs: Any) -> List[int]:
-    """Replace the dataset with ``newObjs`` in one atomic script call.
-
-    Every new object is converted before anything is sent, so a bad value raises with the old
-    dataset untouched. The new objects get new pks (the counter is never rewound).
-    """
-    schema = getSchema(model)
-    objs = list(newObjs)
-    _checkObjects(schema, objs, "reset")
-    for obj in objs:
-        storageOf(schema, obj)  # raises before anything is written
-
-    def op() -> Op:
-        drop = yield from scanOp(schema.layout.idxPattern())
-        return (yield from saveOp(schema, objs, reset=True, drop=drop))
-
-    pks = _run(schema, op(), "reset")
-    return pks
-
-
-def _indexMembers(schema: ModelSchema, reply: Sequence[Any]) -> dict:
+# ---------------------------------------------------------------------------- reindex
+def _indexMembers(schema: ModelSchema, layout: KeyLayout, reply: Sequence[Any]) -> dict:
     """index key -> [pks] from a fetch 'fields' reply of the indexed fields."""
-    layout = schema.layout
     members: dict = {}
     for i in range(0, len(reply), 2):
         pk = reply[i]
@@ -184,13 +165,14 @@ def _indexMembers(schema: ModelSchema, reply: Sequence[Any]) -> dict:
     return members
 
 
-def reindexOp(schema: ModelSchema) -> Op:
-    drop = yield from scanOp(schema.layout.idxPattern())
+def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
+    drop = yield from scanOp(layout.idxPattern())
+    drop = [k for k in drop if layout.genOf(k) == layout.gen]
     if schema.indexedFields:
-        reply = yield fetchCall(schema, (), "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
+        reply = yield fetchCall(layout, (), "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
     else:
         reply = []
-    members = _indexMembers(schema, reply)
+    members = _indexMembers(schema, layout, reply)
     keys: List[Any] = list(drop) + list(members)
     args: List[Any] = [len(drop)]
     for pks in members.values():
@@ -202,7 +184,7 @@ def reindexOp(schema: ModelSchema) -> Op:
 def reindexModel(model: type) -> int:
     """Drop every index key of the model and rebuild them from the stored data; return the number of index sets."""
     schema = getSchema(model)
-    return _run(schema, reindexOp(schema), "reindex")
+    return runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
 
 
 def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
@@ -215,10 +197,9 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
     schema = getSchema(model)
     if fetchAll:
         return reindexModel(model)
-    layout = schema.layout
     fieldNames = [f.name.encode("utf-8") for f in schema.indexedFields]
 
-    def op() -> Op:
+    def op(layout: KeyLayout) -> Op:
         cursor = 0
         touched = 0
         while True:
@@ -241,7 +222,7 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
             if cursor == 0:
                 return touched
 
-    return _run(schema, op(), "compat_convertHashedIndexes")
+    return runSync(op, schema, "compat_convertHashedIndexes")
 
 
 # ---------------------------------------------------------------------------- Model.saver / Model.deleter

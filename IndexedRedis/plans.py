@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple
 
 from . import scripts
-from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError
+from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .fields.base import IRField
+    from .keys import KeyLayout
     from .schema import ModelSchema
 
 MAX_WRITE_ATTEMPTS = 25
@@ -25,17 +25,18 @@ ABSENT = None  # the field is not in the hash
 class Call:
     """One request to Redis: a script or a plain command (``pipeline`` of commands)."""
 
-    __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction")
+    __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction", "anyGen")
 
     def __init__(self, script: Any = None, keys: Sequence[Any] = (), args: Sequence[Any] = (),
                  command: Optional[Tuple[Any, ...]] = None, pipeline: Optional[List[Tuple[Any, ...]]] = None,
-                 transaction: bool = False) -> None:
+                 transaction: bool = False, anyGen: bool = False) -> None:
         self.script = script
         self.keys = keys
         self.args = args
         self.command = command
         self.pipeline = pipeline
         self.transaction = transaction  # pipeline as MULTI/EXEC: one round trip, one instant
+        self.anyGen = anyGen  # True: not tied to the current data generation (reset, destroy)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         if self.script is not None:
@@ -99,9 +100,8 @@ def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[st
     return out
 
 
-def filterKeys(schema: "ModelSchema", filters: Sequence[Tuple[str, str, bytes]]) -> Tuple[List[bytes], int]:
+def filterKeys(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]]) -> Tuple[List[bytes], int]:
     """KEYS for fetch.lua: the all-pks set, then equals sets, then not-equals sets."""
-    layout = schema.layout
     eq = [layout.idx(n, v) for n, op, v in filters if op == "eq"]
     ne = [layout.idx(n, v) for n, op, v in filters if op == "ne"]
     # Duplicate keys change nothing in SINTER/SDIFF; drop them to keep replies small.
@@ -110,9 +110,10 @@ def filterKeys(schema: "ModelSchema", filters: Sequence[Tuple[str, str, bytes]])
     return [layout.keysKey] + eq + ne, len(eq)
 
 
-def fetchCall(schema: "ModelSchema", filters: Sequence[Tuple[str, str, bytes]], mode: str, extra: Sequence[Any] = ()) -> Call:
-    keys, nEq = filterKeys(schema, filters)
-    return script(scripts.FETCH, keys, [schema.layout.dataPrefix, nEq, mode, *extra])
+def fetchCall(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]], mode: str, extra: Sequence[Any] = ()) -> Call:
+    """One fetch.lua call resolving ``filters`` in ``mode`` (see the script)."""
+    keys, nEq = filterKeys(layout, filters)
+    return script(scripts.FETCH, keys, [layout.dataPrefix, nEq, mode, *extra])
 
 
 # ---------------------------------------------------------------------------- replies -> objects
@@ -258,10 +259,10 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
     return SaveEntry(obj, "U", pk, sets, idx)
 
 
-def saveCall(schema: "ModelSchema", entries: Sequence[SaveEntry], reset: bool = False, drop: Sequence[bytes] = ()) -> Call:
-    layout = schema.layout
-    keys: List[Any] = [layout.keysKey, layout.nextKey, *drop]
-    args: List[Any] = [layout.dataPrefix, "1" if reset else "0", len(drop), len(entries)]
+def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = False) -> Call:
+    """One save.lua call for ``entries`` (``anyGen``: writing a generation that is being built)."""
+    keys: List[Any] = [layout.keysKey, layout.nextKey]
+    args: List[Any] = [layout.dataPrefix, len(entries)]
     for e in entries:
         mode = e.mode
         args.append(mode)
@@ -291,33 +292,31 @@ def saveCall(schema: "ModelSchema", entries: Sequence[SaveEntry], reset: bool = 
         for name, value in e.sets.items():
             args.append(name)
             args.append(value)
-    return script(scripts.SAVE, keys, args)
+    return Call(script=scripts.SAVE, keys=keys, args=args, anyGen=anyGen)
 
 
-def saveOp(schema: "ModelSchema", objs: Iterable[Any], reset: bool = False, drop: Sequence[bytes] = ()) -> Op:
-    """Save objects (or replace the dataset with them when ``reset``) in one atomic script call.
+def newEntry(schema: "ModelSchema", obj: Any) -> SaveEntry:
+    """Plan the insert of ``obj`` as a new object (pk handed out by the script)."""
+    sets = storageOf(schema, obj)
+    return SaveEntry(obj, "N", None, sets, [[f, ABSENT, sets[f.name]] for f in schema.indexedFields])
+
+
+def saveOp(schema: "ModelSchema", layout: "KeyLayout", objs: Iterable[Any]) -> Op:
+    """Save objects in one atomic script call; returns the list of pks, one per object.
 
     Retries only when other writers changed the indexed fields being written (a conflict reply).
-    Returns the list of pks, one per object.
     """
     objs = list(objs)
-    entries: List[Optional[SaveEntry]] = []
-    for obj in objs:
-        if reset:
-            sets = storageOf(schema, obj)
-            entries.append(SaveEntry(obj, "N", None, sets, [[f, ABSENT, sets[f.name]] for f in schema.indexedFields]))
-        else:
-            entries.append(saveEntry(schema, obj))
-    todo = [e for e in entries if e is not None]
-    if todo or reset:
-        yield from saveEntriesOp(schema, todo, reset=reset, drop=drop)
+    todo = [e for e in (saveEntry(schema, obj) for obj in objs) if e is not None]
+    if todo:
+        yield from saveEntriesOp(schema, layout, todo)
     return [o.__dict__.get("_id") for o in objs]
 
 
-def saveEntriesOp(schema: "ModelSchema", todo: List[SaveEntry], reset: bool = False, drop: Sequence[bytes] = ()) -> Op:
+def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEntry], anyGen: bool = False) -> Op:
     """Run planned save entries in one atomic script call, retrying on conflict replies."""
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        reply = yield saveCall(schema, todo, reset=reset, drop=drop)
+        reply = yield saveCall(layout, todo, anyGen=anyGen)
         status = reply[0]
         if status == b"ok":
             for e, pk in zip(todo, reply[1:]):
@@ -330,10 +329,12 @@ def saveEntriesOp(schema: "ModelSchema", todo: List[SaveEntry], reset: bool = Fa
                 if change[0].name in current:
                     change[1] = current[change[0].name]
         elif status == b"gone":
-            # Deleted by someone else meanwhile: write it whole again under its pk.
-            sets = storageOf(schema, e.obj)
-            e.mode, e.sets = "C", sets
-            e.idx = [[f, ABSENT, sets[f.name]] for f in schema.indexedFields]
+            # Deleted meanwhile (or the dataset was replaced by reset): writing it again could
+            # resurrect a row the new dataset no longer has, so the caller decides.
+            raise ObjectNotFoundError(
+                f"Model {schema.modelName}: object pk={e.pk} was deleted (or the dataset was reset) since it was "
+                "fetched; nothing was saved. Save obj.copy() to store it again as a new object."
+            )
         elif status == b"exists":
             sets = storageOf(schema, e.obj)
             e.mode, e.sets = "U", sets
@@ -382,8 +383,7 @@ def deleteEntry(schema: "ModelSchema", pk: int, stored: Optional[Dict[str, bytes
     return DeleteEntry(int(pk), idx)
 
 
-def deleteCall(schema: "ModelSchema", entries: Sequence[DeleteEntry]) -> Call:
-    layout = schema.layout
+def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
     keys: List[Any] = [layout.keysKey]
     args: List[Any] = [len(entries)]
     for e in entries:
@@ -404,12 +404,12 @@ def deleteCall(schema: "ModelSchema", entries: Sequence[DeleteEntry]) -> Call:
     return script(scripts.DELETE, keys, args)
 
 
-def deleteOp(schema: "ModelSchema", entries: List[DeleteEntry]) -> Op:
+def deleteOp(schema: "ModelSchema", layout: "KeyLayout", entries: List[DeleteEntry]) -> Op:
     """Delete objects with their index entries atomically. Returns how many existed."""
     if not entries:
         return 0
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        reply = yield deleteCall(schema, entries)
+        reply = yield deleteCall(layout, entries)
         if reply[0] == b"ok":
             return int(reply[1])
         e = entries[int(reply[1]) - 1]
@@ -453,6 +453,7 @@ __all__ = [
     "parseFilters",
     "rowsToObjects",
     "saveCall",
+    "newEntry",
     "saveEntriesOp",
     "saveEntry",
     "saveOp",

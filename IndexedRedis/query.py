@@ -6,10 +6,11 @@ Each fetch function is one round trip that reads one instant of the data.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from . import readplans
 from .executor import runSync
+from .keys import KeyLayout
 from .plans import Op, parseFilters
 from .results import IRQueryableList
 from .schema import ModelSchema, getSchema
@@ -29,9 +30,8 @@ class IRQueryBuilder:
     def _schema(self) -> ModelSchema:
         return getSchema(self.model)
 
-    def _run(self, op: Op, what: str) -> Any:
-        schema = self._schema
-        return runSync(op, schema.client(), what, schema.modelName)
+    def _run(self, opFactory: Callable[[KeyLayout], Op], what: str) -> Any:
+        return runSync(opFactory, self._schema, what)
 
     def _list(self, objs: Sequence[Any]) -> IRQueryableList:
         return IRQueryableList(objs, model=self.model)
@@ -57,17 +57,17 @@ class IRQueryBuilder:
     # ------------------------------------------------------------------ fetch functions
     def all(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Every object matching the filters (one round trip: fetch.lua)."""
-        objs = self._run(readplans.allOp(self._schema, self._filters), "all")
+        objs = self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all")
         return self._cascade(self._list(objs), cascadeFetch)
 
     def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Like ``all``, oldest (lowest pk) first."""
-        objs = self._run(readplans.allOp(self._schema, self._filters, byAge=True), "allByAge")
+        objs = self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge")
         return self._cascade(self._list(objs), cascadeFetch)
 
     def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
-        objs = self._run(readplans.onlyFieldsOp(self._schema, self._filters, fields), "allOnlyFields")
+        objs = self._run(lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields")
         return self._cascade(self._list(objs), cascadeFetch)
 
     def allOnlyIndexedFields(self) -> IRQueryableList:
@@ -76,46 +76,46 @@ class IRQueryBuilder:
 
     def count(self) -> int:
         """How many objects match (SCARD without filters, else fetch.lua)."""
-        return self._run(readplans.countOp(self._schema, self._filters), "count")
+        return self._run(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
 
     def exists(self, pk: Any) -> bool:
         """True if an object with this pk exists (filters are not applied)."""
-        return self._run(readplans.existsOp(self._schema, pk), "exists")
+        return self._run(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists")
 
     def first(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
-        return self._cascadeOne(self._run(readplans.oneOp(self._schema, self._filters, "first"), "first"), cascadeFetch)
+        return self._cascadeOne(self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch)
 
     def last(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The newest matching object (highest pk), or None. Picked on the server."""
-        return self._cascadeOne(self._run(readplans.oneOp(self._schema, self._filters, "last"), "last"), cascadeFetch)
+        return self._cascadeOne(self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch)
 
     def random(self, cascadeFetch: bool = False) -> Optional[Any]:
         """A random matching object, or None."""
-        return self._cascadeOne(self._run(readplans.oneOp(self._schema, self._filters, "random"), "random"), cascadeFetch)
+        return self._cascadeOne(self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"), cascadeFetch)
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
         """The pks of the matching objects (sorted oldest first with ``sortByAge``)."""
-        return self._run(readplans.pksOp(self._schema, self._filters, sortByAge), "getPrimaryKeys")
+        return self._run(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
     def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk, or None (one HGETALL)."""
-        return self._cascadeOne(self._run(readplans.getOp(self._schema, pk), "get"), cascadeFetch)
+        return self._cascadeOne(self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
-        objs = self._run(readplans.getMultipleOp(self._schema, list(pks)), "getMultiple")
+        objs = self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, list(pks)), "getMultiple")
         return self._cascade(self._list(objs), cascadeFetch)
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk holding only ``fields``, or None."""
-        objs = self._run(readplans.getOnlyFieldsOp(self._schema, [pk], fields), "getOnlyFields")
+        objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
         return self._cascadeOne(objs[0] if objs else None, cascadeFetch)
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
-        objs = self._run(readplans.getOnlyFieldsOp(self._schema, list(pks), fields), "getMultipleOnlyFields")
+        objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, list(pks), fields), "getMultipleOnlyFields")
         return self._cascade(self._list(objs), cascadeFetch)
 
     # ------------------------------------------------------------------ writes through the query
@@ -153,7 +153,7 @@ class IRQueryBuilder:
         """
         from .integrity import verifyOp
 
-        return self._run(verifyOp(self._schema), "verify")
+        return self._run(lambda layout: verifyOp(self._schema, layout), "verify")
 
     def repair(self, passes: int = 3) -> Any:
         """Fix what ``verify()`` finds (each fix re-checked on the server); returns the last VerifyReport.
@@ -166,7 +166,7 @@ class IRQueryBuilder:
         for _ in range(passes):
             if report.ok:
                 break
-            self._run(repairOp(self._schema, report), "repair")
+            self._run(lambda layout: repairOp(self._schema, layout, report), "repair")
             report = self.verify()
         return report
 

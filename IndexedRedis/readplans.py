@@ -13,6 +13,7 @@ from .exceptions import InvalidFieldError
 from .plans import Op, command, fetchCall, objectFromDict, objectFromFields, rowsToObjects, transaction
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .keys import KeyLayout
     from .schema import ModelSchema
 
 Filters = Sequence[Tuple[str, str, bytes]]
@@ -33,77 +34,77 @@ def checkFieldNames(schema: "ModelSchema", fields: Sequence[Any]) -> List[str]:
     return names
 
 
-def allOp(schema: "ModelSchema", filters: Filters, byAge: bool = False) -> Op:
-    reply = yield fetchCall(schema, filters, "all")
+def allOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, byAge: bool = False) -> Op:
+    reply = yield fetchCall(layout, filters, "all")
     objs = rowsToObjects(schema, reply)
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
 
 
-def onlyFieldsOp(schema: "ModelSchema", filters: Filters, fields: Sequence[Any], byAge: bool = False) -> Op:
+def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, fields: Sequence[Any], byAge: bool = False) -> Op:
     names = checkFieldNames(schema, fields)
     if not names:
-        pks = yield from pksOp(schema, filters, byAge)
+        pks = yield from pksOp(schema, layout, filters, byAge)
         return [objectFromFields(schema, pk, [], []) for pk in pks]
-    reply = yield fetchCall(schema, filters, "fields", [n.encode("utf-8") for n in names])
+    reply = yield fetchCall(layout, filters, "fields", [n.encode("utf-8") for n in names])
     objs = [objectFromFields(schema, reply[i], names, reply[i + 1]) for i in range(0, len(reply), 2)]
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
 
 
-def countOp(schema: "ModelSchema", filters: Filters) -> Op:
+def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
     if not filters:
-        return int((yield command("SCARD", schema.layout.keysKey)))
-    return int((yield fetchCall(schema, filters, "count")))
+        return int((yield command("SCARD", layout.keysKey)))
+    return int((yield fetchCall(layout, filters, "count")))
 
 
-def pksOp(schema: "ModelSchema", filters: Filters, sortByAge: bool = False) -> Op:
+def pksOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, sortByAge: bool = False) -> Op:
     if not filters:
-        reply = yield command("SMEMBERS", schema.layout.keysKey)
+        reply = yield command("SMEMBERS", layout.keysKey)
     else:
-        reply = yield fetchCall(schema, filters, "pks")
+        reply = yield fetchCall(layout, filters, "pks")
     pks = [int(p) for p in reply]
     if sortByAge:
         pks.sort()
     return pks
 
 
-def oneOp(schema: "ModelSchema", filters: Filters, mode: str) -> Op:
+def oneOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, mode: str) -> Op:
     extra = [repr(_random.random())] if mode == "random" else []
-    reply = yield fetchCall(schema, filters, mode, extra)
+    reply = yield fetchCall(layout, filters, mode, extra)
     if not reply:
         return None
     return rowsToObjects(schema, reply)[0]
 
 
-def getOp(schema: "ModelSchema", pk: Any) -> Op:
+def getOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
     pk = _pk(pk)
-    raw = yield command("HGETALL", schema.layout.data(pk))
+    raw = yield command("HGETALL", layout.data(pk))
     if not raw:
         return None
     return objectFromDict(schema, pk, raw)
 
 
-def getMultipleOp(schema: "ModelSchema", pks: Sequence[Any]) -> Op:
+def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]) -> Op:
     pks = [_pk(p) for p in pks]
     if not pks:
         return []
-    replies = yield transaction([("HGETALL", schema.layout.data(pk)) for pk in pks])
+    replies = yield transaction([("HGETALL", layout.data(pk)) for pk in pks])
     return [objectFromDict(schema, pk, raw) for pk, raw in zip(pks, replies) if raw]
 
 
-def getOnlyFieldsOp(schema: "ModelSchema", pks: Sequence[Any], fields: Sequence[Any]) -> Op:
+def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any], fields: Sequence[Any]) -> Op:
     names = checkFieldNames(schema, fields)
     pks = [_pk(p) for p in pks]
     if not pks:
         return []
     cmds: List[Tuple[Any, ...]] = []
     for pk in pks:
-        cmds.append(("EXISTS", schema.layout.data(pk)))
+        cmds.append(("EXISTS", layout.data(pk)))
         if names:
-            cmds.append(("HMGET", schema.layout.data(pk), *[n.encode("utf-8") for n in names]))
+            cmds.append(("HMGET", layout.data(pk), *[n.encode("utf-8") for n in names]))
     replies = yield transaction(cmds)
     out: List[Optional[Any]] = []
     step = 2 if names else 1
@@ -115,8 +116,8 @@ def getOnlyFieldsOp(schema: "ModelSchema", pks: Sequence[Any], fields: Sequence[
     return out
 
 
-def existsOp(schema: "ModelSchema", pk: Any) -> Op:
-    return bool((yield command("EXISTS", schema.layout.data(_pk(pk)))))
+def existsOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
+    return bool((yield command("EXISTS", layout.data(_pk(pk)))))
 
 
 __all__ = [

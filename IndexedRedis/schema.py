@@ -89,6 +89,7 @@ class ModelSchema:
         self.fieldNameBytes: List[bytes] = [f.name.encode("utf-8") for f in self.fields]
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
+        self._generations: Dict[int, int] = {}
 
     # ------------------------------------------------------------------ validation
     def _fail(self, problem: str) -> None:
@@ -159,6 +160,13 @@ class ModelSchema:
     @property
     def connectionParams(self) -> Dict[str, Any]:
         return resolveParams(getattr(self.model, "REDIS_CONNECTION_PARAMS", None) or None)
+
+    def knownGeneration(self, client: redis.Redis) -> int:
+        """The data generation last seen current on this client's server (0 until told otherwise)."""
+        return self._generations.get(id(client.connection_pool), 0)
+
+    def rememberGeneration(self, client: redis.Redis, gen: int) -> None:
+        self._generations[id(client.connection_pool)] = gen
 
     def client(self) -> redis.Redis:
         """The redis client of this model (on the shared pool for its params), cached until pools change."""

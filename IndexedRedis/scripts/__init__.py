@@ -26,5 +26,6 @@ FETCH = _load("fetch")
 REPLACE_SETS = _load("replace_sets")
 FIX_INDEX = _load("fix_index")
 FIX_PKS = _load("fix_pks")
+SWAP_GENERATION = _load("swap_generation")
 
-__all__ = ["DELETE", "FETCH", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "SAVE"]
+__all__ = ["DELETE", "FETCH", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "SAVE", "SWAP_GENERATION"]

@@ -11,6 +11,14 @@
 -- expected index values match what Redis holds. Replies:
 --   {'ok', n}                                 n objects deleted
 --   {'conflict', i, field1, cur1, ...}        entry i holds other values; cur is false when absent
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+  return redis.error_reply('IRSTALE ' .. genNow)
+end
+
 local nEntries = tonumber(ARGV[1])
 local entries = {}
 local a = 2

@@ -15,10 +15,19 @@
 --   'last'    the same for the highest pk
 --   'random'  the same for a match picked by ARGV[4], a number in [0, 1)
 -- Objects whose data key is gone are left out of row replies.
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+  return redis.error_reply('IRSTALE ' .. genNow)
+end
+
 local prefix = ARGV[1]
 local nEq = tonumber(ARGV[2])
 local mode = ARGV[3]
-local nKeys = #KEYS
+local nKeys = #KEYS - 1
+local nArgs = #ARGV - 1
 
 local function without(pks, setKey)
   local out = {}
@@ -74,7 +83,7 @@ elseif mode == 'all' then
   return out
 elseif mode == 'fields' then
   local out = {}
-  local nf = #ARGV - 3
+  local nf = nArgs - 3
   for i = 1, #pks do
     local key = prefix .. pks[i]
     local vals = redis.call('HMGET', key, unpack(ARGV, 4, 3 + nf))

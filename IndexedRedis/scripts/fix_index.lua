@@ -7,6 +7,13 @@
 -- ARGV[3]  field name
 -- ARGV[4]  'v' .. stored value seen by verify, or 'x' when the field (or the object) was absent
 -- Returns 1 when the entry was fixed, 0 when nothing was done (the object changed meanwhile).
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+  return redis.error_reply('IRSTALE ' .. genNow)
+end
 local cur = redis.call('HGET', KEYS[2], ARGV[3])
 local expected = ARGV[4]
 local same

@@ -6,8 +6,15 @@
 -- ARGV[2]  data key prefix (_ir_|KEY:data:); data keys are named from the pks given
 -- ARGV[3..] pks
 -- Returns how many pks were added or removed.
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+  return redis.error_reply('IRSTALE ' .. genNow)
+end
 local n = 0
-for i = 3, #ARGV do
+for i = 3, #ARGV - 1 do
   local exists = redis.call('EXISTS', ARGV[2] .. ARGV[i]) == 1
   if ARGV[1] == 'rem' and not exists then
     n = n + redis.call('SREM', KEYS[1], ARGV[i])

@@ -4,12 +4,20 @@
 -- KEYS[nDel+1 .. ]  sets to add members to, one per group in ARGV
 -- ARGV[1]  nDel
 -- then per set to fill: count, member1, member2, ...
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+  return redis.error_reply('IRSTALE ' .. genNow)
+end
+
 local nDel = tonumber(ARGV[1])
 for i = 1, nDel do
   redis.call('DEL', KEYS[i])
 end
 local a = 2
-for k = nDel + 1, #KEYS do
+for k = nDel + 1, #KEYS - 1 do
   local n = tonumber(ARGV[a])
   local i = a + 1
   while i <= a + n do
@@ -19,4 +27,4 @@ for k = nDel + 1, #KEYS do
   end
   a = a + n + 1
 end
-return #KEYS - nDel
+return #KEYS - 1 - nDel

@@ -2,15 +2,12 @@
 --
 -- KEYS[1]  set of all pks of the model          (_ir_|KEY:keys)
 -- KEYS[2]  pk counter                           (_ir_|KEY:next)
--- KEYS[3 .. 2+nDrop]  keys to delete first (reset only: the index keys found by SCAN)
 -- then, per entry, in order:
 --   modes U and C: the object's data key, then per index change: old index key, new index key
 --   mode N:        per index change: new index key (the data key is named after the pk INCR hands out)
 --
--- ARGV[1]  data key prefix (_ir_|KEY:data:), used for pks handed out here and for reset
--- ARGV[2]  '1' to drop the whole current dataset first (reset), else '0'
--- ARGV[3]  nDrop
--- ARGV[4]  number of entries
+-- ARGV[1]  data key prefix (_ir_|KEY:data:), used for the pks handed out here
+-- ARGV[2]  number of entries
 -- then per entry: mode, pk, nIdx, nSet,
 --   nIdx triples: field, expected, newStored
 --       expected: 'v' .. stored value (must match what Redis holds), 'x' (field must be absent),
@@ -23,14 +20,20 @@
 --   {'conflict', i, field1, cur1, ...}       entry i (1-based) found other values; cur is false when absent
 --   {'gone', i}                              entry i (mode U) no longer exists
 --   {'exists', i}                            entry i (mode C) exists already
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+  return redis.error_reply('IRSTALE ' .. genNow)
+end
+
 local prefix = ARGV[1]
-local reset = ARGV[2] == '1'
-local nDrop = tonumber(ARGV[3])
-local nEntries = tonumber(ARGV[4])
+local nEntries = tonumber(ARGV[2])
 
 local entries = {}
-local a = 5
-local k = 3 + nDrop
+local a = 3
+local k = 3
 for i = 1, nEntries do
   local e = {mode = ARGV[a], pk = ARGV[a + 1], nIdx = tonumber(ARGV[a + 2]), nSet = tonumber(ARGV[a + 3])}
   a = a + 4
@@ -52,7 +55,7 @@ for i = 1, nEntries do
 end
 
 -- Phase 1: checks, nothing written.
-if not reset then
+do
   for i = 1, nEntries do
     local e = entries[i]
     if e.mode == 'U' then
@@ -90,17 +93,6 @@ if not reset then
 end
 
 -- Phase 2: writes.
-if reset then
-  local old = redis.call('SMEMBERS', KEYS[1])
-  for i = 1, #old do
-    redis.call('DEL', prefix .. old[i])
-  end
-  redis.call('DEL', KEYS[1])
-  for i = 3, 2 + nDrop do
-    redis.call('DEL', KEYS[i])
-  end
-end
-
 local reply = {'ok'}
 for i = 1, nEntries do
   local e = entries[i]

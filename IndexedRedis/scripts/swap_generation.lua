@@ -1,0 +1,10 @@
+-- Make a freshly built generation current, in one O(1) step.
+--
+-- KEYS[1]  the generation pointer (_ir_|KEY:gen)
+-- KEYS[2]  the new generation's building marker (_ir_|KEY:genN:building)
+-- ARGV[1]  the new generation N
+-- Returns the generation that was current before (0 when the pointer was absent).
+local old = redis.call('GET', KEYS[1]) or '0'
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return tonumber(old)
