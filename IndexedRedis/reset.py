@@ -15,7 +15,7 @@ deleted and the old dataset stays current and untouched.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Iterator, List
+from typing import Any, Iterable, Iterator, List, Optional
 
 from . import scripts
 from .executor import runSync
@@ -43,10 +43,11 @@ def _anyGen(*command: Any) -> Call:
     return Call(command=command, anyGen=True)
 
 
-def resetModel(model: type, newObjs: Iterable[Any], chunkSize: int = RESET_CHUNK) -> List[int]:
+def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None) -> List[int]:
     """Replace the model's dataset with ``newObjs``; return the new pks (see the module doc)."""
     from .persistence import _checkObjects
 
+    chunkSize = chunkSize or RESET_CHUNK
     schema = getSchema(model)
     client = schema.client()
     base = schema.layout
