@@ -187,6 +187,7 @@ def test_links_across_servers_with_connectAlt(real_db, redis_server_url):
     # Choices on db 1 link to questions on db 0: a link resolves through the linked model's own connection.
     url1 = redis_server_url.rsplit("/", 1)[0] + "/1"
     AltChoice = Choice.connectAlt({"url": url1})
+    AltChoice.deleter.destroyModel()  # db 1 is not cleaned between tests
     q = Question(text="cross")
     q.save()
     c = AltChoice(text="remote", question=q)
@@ -194,6 +195,7 @@ def test_links_across_servers_with_connectAlt(real_db, redis_server_url):
     assert AltChoice.objects.get(c.getPk()).question.text == "cross"
     assert Choice.objects.count() == 0  # the choice lives on db 1 only
     assert AltChoice.objects.filter(question=q).count() == 1
+    AltChoice.deleter.destroyModel()
 
 
 def test_invalid_foreign_model_raises_on_first_use():
