@@ -6,10 +6,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
-
-_defaultEncoding: Optional[str] = None
-
+from typing import Any, Optional  # noqa: F401
 
 def _systemDefault() -> str:
     enc = sys.getdefaultencoding() or "utf-8"
@@ -18,9 +15,13 @@ def _systemDefault() -> str:
     return enc
 
 
+# Read on every string conversion: kept resolved, not recomputed.
+_defaultEncoding: str = _systemDefault()
+
+
 def getDefaultIREncoding() -> str:
     """The encoding string fields use when they name none."""
-    return _defaultEncoding or _systemDefault()
+    return _defaultEncoding
 
 
 def setDefaultIREncoding(encoding: str) -> None:

@@ -53,6 +53,14 @@ def command(*args: Any) -> Call:
     return Call(command=args)
 
 
+def keyed(name: str, key: bytes, *args: Any) -> Call:
+    """One read command on one key, checked against the current generation in the same step (keyed.lua).
+
+    Replies come as Lua converts them: HGETALL gives a flat list, SMEMBERS a list.
+    """
+    return Call(script=scripts.KEYED, keys=[key], args=[name, *args])
+
+
 def transaction(commands: List[Tuple[Any, ...]]) -> Call:
     """Commands sent together in MULTI/EXEC: one round trip, replies from one instant."""
     return Call(pipeline=commands, transaction=True)
@@ -322,13 +330,14 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
             for e, pk in zip(todo, reply[1:]):
                 _afterSave(e, int(pk))
             return None
-        e = todo[int(reply[1]) - 1]
         if status == b"conflict":
-            current = {reply[i].decode("utf-8"): reply[i + 1] for i in range(2, len(reply), 2)}
-            for change in e.idx:
-                if change[0].name in current:
-                    change[1] = current[change[0].name]
-        elif status == b"gone":
+            for i, current in parseConflicts(reply):
+                for change in todo[i].idx:
+                    if change[0].name in current:
+                        change[1] = current[change[0].name]
+            continue
+        e = todo[int(reply[1]) - 1]
+        if status == b"gone":
             # Deleted meanwhile (or the dataset was replaced by reset): writing it again could
             # resurrect a row the new dataset no longer has, so the caller decides.
             raise ObjectNotFoundError(
@@ -345,6 +354,21 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
         f"Model {schema.modelName}: save gave up after {MAX_WRITE_ATTEMPTS} attempts; other writers kept changing "
         "the same objects' indexed fields. Retry the save."
     )
+
+
+def parseConflicts(reply: Sequence[Any]) -> List[Tuple[int, Dict[str, Optional[bytes]]]]:
+    """``{'conflict', i, n, f1, v1, ..., j, m, ...}`` -> ``[(entry index from 0, {field: current value})]``."""
+    out = []
+    pos = 1
+    while pos < len(reply):
+        index, n = int(reply[pos]) - 1, int(reply[pos + 1])
+        pos += 2
+        current = {}
+        for _ in range(n):
+            current[reply[pos].decode("utf-8")] = reply[pos + 1]
+            pos += 2
+        out.append((index, current))
+    return out
 
 
 def _afterSave(e: SaveEntry, pk: int) -> None:
@@ -412,11 +436,10 @@ def deleteOp(schema: "ModelSchema", layout: "KeyLayout", entries: List[DeleteEnt
         reply = yield deleteCall(layout, entries)
         if reply[0] == b"ok":
             return int(reply[1])
-        e = entries[int(reply[1]) - 1]
-        current = {reply[i].decode("utf-8"): reply[i + 1] for i in range(2, len(reply), 2)}
-        for change in e.idx:
-            if change[0].name in current:
-                change[1] = current[change[0].name]
+        for i, current in parseConflicts(reply):
+            for change in entries[i].idx:
+                if change[0].name in current:
+                    change[1] = current[change[0].name]
     raise ConcurrentWriteError(
         f"Model {schema.modelName}: delete gave up after {MAX_WRITE_ATTEMPTS} attempts; other writers kept changing "
         "the same objects. Retry the delete."
@@ -446,6 +469,7 @@ __all__ = [
     "deleteEntry",
     "deleteOp",
     "fetchCall",
+    "keyed",
     "filterKeys",
     "objectFromDict",
     "objectFromFields",

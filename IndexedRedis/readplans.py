@@ -10,7 +10,7 @@ import random as _random
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
 
 from .exceptions import InvalidFieldError
-from .plans import Op, command, fetchCall, objectFromDict, objectFromFields, rowsToObjects, transaction
+from .plans import Op, fetchCall, keyed, objectFromDict, objectFromFields, objectFromHash, rowsToObjects, transaction
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
@@ -56,13 +56,13 @@ def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, f
 
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
     if not filters:
-        return int((yield command("SCARD", layout.keysKey)))
+        return int((yield keyed("SCARD", layout.keysKey)))
     return int((yield fetchCall(layout, filters, "count")))
 
 
 def pksOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, sortByAge: bool = False) -> Op:
     if not filters:
-        reply = yield command("SMEMBERS", layout.keysKey)
+        reply = yield keyed("SMEMBERS", layout.keysKey)
     else:
         reply = yield fetchCall(layout, filters, "pks")
     pks = [int(p) for p in reply]
@@ -81,10 +81,10 @@ def oneOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, mode: st
 
 def getOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
     pk = _pk(pk)
-    raw = yield command("HGETALL", layout.data(pk))
+    raw = yield keyed("HGETALL", layout.data(pk))
     if not raw:
         return None
-    return objectFromDict(schema, pk, raw)
+    return objectFromHash(schema, pk, raw)
 
 
 def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]) -> Op:
@@ -117,7 +117,7 @@ def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[An
 
 
 def existsOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
-    return bool((yield command("EXISTS", layout.data(_pk(pk)))))
+    return bool((yield keyed("EXISTS", layout.data(_pk(pk)))))
 
 
 __all__ = [

@@ -139,7 +139,7 @@ class IRField(str):
             return self.getDefaultValue()
         if raw == IR_NULL_BYTES:
             return irNull
-        if isinstance(raw, str):
+        if raw.__class__ is str:
             raw = raw.encode(getDefaultIREncoding())
         return self._fromStorage(raw)
 

@@ -27,5 +27,6 @@ REPLACE_SETS = _load("replace_sets")
 FIX_INDEX = _load("fix_index")
 FIX_PKS = _load("fix_pks")
 SWAP_GENERATION = _load("swap_generation")
+KEYED = _load("keyed")
 
-__all__ = ["DELETE", "FETCH", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "SAVE", "SWAP_GENERATION"]
+__all__ = ["DELETE", "FETCH", "KEYED", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "SAVE", "SWAP_GENERATION"]

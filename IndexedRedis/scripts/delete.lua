@@ -10,7 +10,8 @@
 -- Entries whose object is already gone are skipped. Nothing is deleted unless every entry's
 -- expected index values match what Redis holds. Replies:
 --   {'ok', n}                                 n objects deleted
---   {'conflict', i, field1, cur1, ...}        entry i holds other values; cur is false when absent
+--   {'conflict', i, n, field1, cur1, ..., j, m, ...}  entries i, j hold other values (n, m fields each,
+--                                              current values follow; cur is false when absent)
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
@@ -30,6 +31,7 @@ for i = 1, nEntries do
   entries[i] = e
 end
 
+local conflicts = {'conflict'}
 for i = 1, nEntries do
   local e = entries[i]
   e.exists = redis.call('EXISTS', e.dataKey) == 1
@@ -48,15 +50,18 @@ for i = 1, nEntries do
       end
     end
     if bad then
-      local reply = {'conflict', i}
+      conflicts[#conflicts + 1] = i
+      conflicts[#conflicts + 1] = e.nIdx
       for j = 0, e.nIdx - 1 do
         local field = ARGV[e.arg + 2 * j]
-        reply[#reply + 1] = field
-        reply[#reply + 1] = redis.call('HGET', e.dataKey, field)
+        conflicts[#conflicts + 1] = field
+        conflicts[#conflicts + 1] = redis.call('HGET', e.dataKey, field)
       end
-      return reply
     end
   end
+end
+if #conflicts > 1 then
+  return conflicts
 end
 
 local n = 0

@@ -17,7 +17,9 @@
 -- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk.
 -- Nothing is written unless every entry passes its checks. Replies:
 --   {'ok', pk1, pk2, ...}                    one pk per entry
---   {'conflict', i, field1, cur1, ...}       entry i (1-based) found other values; cur is false when absent
+--   {'conflict', i, n, field1, cur1, ..., j, m, ...}   entries i, j (1-based) found other values in n, m
+--                                            indexed fields (current values of all their changed indexed
+--                                            fields follow; cur is false when absent)
 --   {'gone', i}                              entry i (mode U) no longer exists
 --   {'exists', i}                            entry i (mode C) exists already
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
@@ -54,7 +56,8 @@ for i = 1, nEntries do
   entries[i] = e
 end
 
--- Phase 1: checks, nothing written.
+-- Phase 1: checks, nothing written. Every conflicting entry is reported at once.
+local conflicts = {'conflict'}
 do
   for i = 1, nEntries do
     local e = entries[i]
@@ -76,13 +79,13 @@ do
         end
       end
       if bad then
-        local reply = {'conflict', i}
+        conflicts[#conflicts + 1] = i
+        conflicts[#conflicts + 1] = e.nIdx
         for j = 0, e.nIdx - 1 do
           local field = ARGV[e.idxArg + 3 * j]
-          reply[#reply + 1] = field
-          reply[#reply + 1] = redis.call('HGET', e.dataKey, field)
+          conflicts[#conflicts + 1] = field
+          conflicts[#conflicts + 1] = redis.call('HGET', e.dataKey, field)
         end
-        return reply
       end
     elseif e.mode == 'C' then
       if redis.call('EXISTS', e.dataKey) == 1 then
@@ -90,6 +93,9 @@ do
       end
     end
   end
+end
+if #conflicts > 1 then
+  return conflicts
 end
 
 -- Phase 2: writes.
