@@ -1,0 +1,78 @@
+"""IRFixedPointField: a number with a fixed count of decimals, indexable on every platform."""
+
+from __future__ import annotations
+
+import decimal
+import math
+from typing import Any, Optional
+
+from ..exceptions import InvalidValueError
+from .base import IRField
+from .null import irNull
+
+
+class IRFixedPointField(IRField):
+    """A float stored with exactly ``decimalPlaces`` decimals (``b'12.50'`` for 2), rounded half-even.
+
+    The stored text is the same on every platform, so the field can be indexed and filtered with
+    a float, a Decimal or a string. A value with more significant decimals than the field keeps
+    raises InvalidValueError (float noise such as 0.1 + 0.2 is tolerated).
+    """
+
+    def __init__(self, name: str = "", decimalPlaces: int = 5, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
+        self.decimalPlaces = decimalPlaces
+        super().__init__(name, valueType=float, defaultValue=defaultValue, hashIndex=hashIndex)
+        self._codecIndexable = True  # unlike a plain float: the stored text is canonical
+        self._codecReason = ""
+        if isinstance(decimalPlaces, int) and not isinstance(decimalPlaces, bool) and 0 <= decimalPlaces <= 30:
+            self._quantum = decimal.Decimal(1).scaleb(-decimalPlaces)
+            self._noise = 10.0 ** -(decimalPlaces + 6)
+
+    def _definitionProblem(self) -> Optional[str]:
+        dp = self.decimalPlaces
+        if not isinstance(dp, int) or isinstance(dp, bool) or not 0 <= dp <= 30:
+            return f"decimalPlaces must be an int from 0 to 30; got {dp!r}"
+        return None
+
+    def _typeLabel(self) -> str:
+        return f"IRFixedPointField({self.decimalPlaces} places)"
+
+    def _decimal(self, value: Any) -> decimal.Decimal:
+        if isinstance(value, bool):
+            raise InvalidValueError(f"field {self.name!r} holds a number; got bool {value!r}")
+        if isinstance(value, bytes):
+            value = value.decode("ascii")
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidValueError(f"field {self.name!r} holds a finite number; got {value!r}")
+            exact = decimal.Decimal(repr(value))
+        elif isinstance(value, (int, decimal.Decimal)):
+            exact = decimal.Decimal(value)
+        elif isinstance(value, str):
+            try:
+                exact = decimal.Decimal(value.strip())
+            except decimal.InvalidOperation:
+                raise InvalidValueError(f"field {self.name!r} holds a number; {value!r} is not one") from None
+        else:
+            raise InvalidValueError(f"field {self.name!r} holds a number; got {type(value).__name__} {value!r:.60}")
+        if not exact.is_finite():
+            raise InvalidValueError(f"field {self.name!r} holds a finite number; got {value!r}")
+        rounded = exact.quantize(self._quantum, rounding=decimal.ROUND_HALF_EVEN)
+        if rounded != exact and abs(float(rounded) - float(exact)) > self._noise * max(1.0, abs(float(exact))):
+            raise InvalidValueError(
+                f"field {self.name!r} keeps {self.decimalPlaces} decimal places; {value!r} has more. "
+                f"Round it first (round(x, {self.decimalPlaces})) or raise decimalPlaces"
+            )
+        return rounded
+
+    def _fromInput(self, value: Any) -> Any:
+        return float(self._decimal(value))
+
+    def _toStorage(self, value: Any) -> bytes:
+        return format(self._decimal(value), "f").encode("ascii")
+
+    def _fromStorage(self, raw: bytes) -> Any:
+        return float(raw)
+
+
+__all__ = ["IRFixedPointField"]

@@ -1,0 +1,158 @@
+"""Test fixtures: a private redis-server for the session, a clean database per test.
+
+``--redis-url URL`` (or IR_TEST_REDIS_URL) runs the suite against another server instead. That
+database must be empty when the session starts; between tests only the keys the tests made are
+deleted (SCAN + UNLINK), never FLUSHDB on a server the suite did not start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator, List
+
+import pytest
+import redis
+
+from IndexedRedis.connection import clearRedisPools, getDefaultRedisConnectionParams, setDefaultRedisConnectionParams
+from IndexedRedis.server import RedisServer
+
+
+def pytest_addoption(parser):
+    parser.addoption("--redis-url", default=os.environ.get("IR_TEST_REDIS_URL"),
+                     help="run against this Redis (its database must be empty) instead of a private server")
+
+
+class _Target:
+    def __init__(self, url: str, owned: bool) -> None:
+        self.url = url
+        self.owned = owned
+
+    def clean(self, client: redis.Redis) -> None:
+        if self.owned:
+            client.flushdb()
+            return
+        batch: List[bytes] = []
+        for key in client.scan_iter(count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.unlink(*batch)
+                batch = []
+        if batch:
+            client.unlink(*batch)
+
+
+@pytest.fixture(scope="session")
+def _redis_target(request) -> Iterator[_Target]:
+    url = request.config.getoption("--redis-url")
+    if url:
+        client = redis.Redis.from_url(url)
+        if client.dbsize() != 0:
+            pytest.exit(f"--redis-url {url}: the database is not empty; point the tests at an empty database "
+                        "(they delete every key they make)", returncode=2)
+        client.close()
+        yield _Target(url, owned=False)
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield _Target(server.url, owned=True)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(_redis_target) -> str:
+    """URL of the Redis the suite runs against (db 0 of a private server by default)."""
+    return _redis_target.url
+
+
+@contextlib.contextmanager
+def _useParams(params: dict) -> Iterator[None]:
+    previous = getDefaultRedisConnectionParams()
+    setDefaultRedisConnectionParams(params)
+    try:
+        yield
+    finally:
+        clearRedisPools()
+        setDefaultRedisConnectionParams(previous)
+        clearRedisPools()
+
+
+@pytest.fixture
+def real_db(_redis_target) -> Iterator[redis.Redis]:
+    """A clean database on the real server; models use it by default. Yields a raw client (bytes)."""
+    client = redis.Redis.from_url(_redis_target.url)
+    _redis_target.clean(client)
+    with _useParams({"url": _redis_target.url}):
+        yield client
+    _redis_target.clean(client)
+    client.close()
+
+
+@pytest.fixture(params=["redis", "fakeredis"])
+def ir_db(request, _redis_target) -> Iterator[redis.Redis]:
+    """Like real_db, once on the real server and once on fakeredis."""
+    if request.param == "redis":
+        yield request.getfixturevalue("real_db")
+        return
+    fakeredis = pytest.importorskip("fakeredis")
+    server = fakeredis.FakeServer()
+    params = {"connection_class": fakeredis.FakeConnection, "server": server}
+    client = redis.Redis(connection_pool=redis.ConnectionPool(**params))
+    with _useParams(params):
+        yield client
+    client.close()
+
+
+class RoundTrips:
+    """Round trips (packed sends) and command names seen while active."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.commands: List[str] = []
+
+
+@pytest.fixture
+def roundtrips(monkeypatch):
+    """``with roundtrips() as rt: ...`` counts round trips to Redis (``rt.count``) and commands (``rt.commands``)."""
+    from redis.connection import AbstractConnection
+
+    active: List[RoundTrips] = []
+    sendPacked = AbstractConnection.send_packed_command
+    packCommand = AbstractConnection.pack_command
+    packCommands = AbstractConnection.pack_commands
+
+    def record(name) -> None:
+        for rt in active:
+            rt.commands.append(name.decode() if isinstance(name, bytes) else str(name))
+
+    def send(self, command, check_health=True):
+        for rt in active:
+            rt.count += 1
+        return sendPacked(self, command, check_health)
+
+    def pack(self, *args):
+        record(args[0])
+        return packCommand(self, *args)
+
+    def packMany(self, commands):
+        commands = list(commands)
+        for cmd in commands:
+            record(cmd[0])
+        return packCommands(self, commands)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+    monkeypatch.setattr(AbstractConnection, "pack_command", pack)
+    monkeypatch.setattr(AbstractConnection, "pack_commands", packMany)
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[RoundTrips]:
+        rt = RoundTrips()
+        active.append(rt)
+        try:
+            yield rt
+        finally:
+            active.remove(rt)
+
+    return counting
