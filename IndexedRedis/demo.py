@@ -132,7 +132,7 @@ def _demo(out: TextIO, sqlPath: str, nSongs: int) -> int:
     say(f"Created a SQLite database of {nSongs} songs at {sqlPath}")
 
     pks, ms = _timed(lambda: DemoSong.reset(songsFromSql(sqlPath)))
-    say(f"reset: loaded {len(pks)} songs into Redis in one atomic step ({ms:.1f} ms, reading SQL included)")
+    say(f"reset: loaded {len(pks)} songs into Redis, swapped in atomically ({ms:.1f} ms, reading SQL included)")
     _, ms = _timed(lambda: DemoSong.reset(songsFromSql(sqlPath)))
     say(f"reset again (what a cron job does every few minutes): {ms:.1f} ms; readers saw all old or all new rows")
     say()

@@ -107,7 +107,8 @@ def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationE
     hint = ""
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         hint = " Check that Redis is running and the model's connection params (setDefaultRedisConnectionParams, REDIS_URL) point at it."
-    return RedisOperationError(f"{what} on model {modelName} failed: {kind}: {exc}.{hint}")
+    text = str(exc).rstrip(".")
+    return RedisOperationError(f"{what} on model {modelName} failed: {kind}: {text}.{hint}")
 
 
 __all__ = ["StaleGeneration", "drive", "execute", "redisError", "runSync"]

@@ -98,7 +98,8 @@ def ir_db(request, _redis_target) -> Iterator[redis.Redis]:
         return
     fakeredis = pytest.importorskip("fakeredis")
     server = fakeredis.FakeServer()
-    params = {"connection_class": fakeredis.FakeConnection, "server": server}
+    connectionClass = getattr(fakeredis, "FakeRedisConnection", None) or fakeredis.FakeConnection
+    params = {"connection_class": connectionClass, "server": server}
     client = redis.Redis(connection_pool=redis.ConnectionPool(**params))
     with _useParams(params):
         yield client
