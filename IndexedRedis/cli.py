@@ -10,10 +10,14 @@ from typing import List, Optional
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m IndexedRedis", description="IndexedRedis command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="load a SQLite table of songs into Redis and query it (starts a private Redis unless REDIS_URL is set)")
+    demo = sub.add_parser(
+        "demo", help="load a SQLite table of songs into Redis and query it (starts a private Redis unless REDIS_URL is set)"
+    )
     demo.add_argument("--songs", type=int, default=3000, help="how many songs to generate (default 3000)")
-    for name, text in (("verify", "report index entries that disagree with stored data, and leftover keys"),
-                       ("repair", "fix what verify reports (safe on a live server)")):
+    for name, text in (
+        ("verify", "report index entries that disagree with stored data, and leftover keys"),
+        ("repair", "fix what verify reports (safe on a live server)"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("model", help="the model class as package.module:ClassName")
         p.add_argument("--url", help="Redis URL (default: REDIS_URL, else the model's connection params)")

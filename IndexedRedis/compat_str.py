@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Optional  # noqa: F401
 
+
 def _systemDefault() -> str:
     enc = sys.getdefaultencoding() or "utf-8"
     if enc.lower().replace("-", "").replace("_", "") in ("ascii", "usascii", "ansix3.41968"):

@@ -17,16 +17,44 @@ import sqlite3
 import sys
 import tempfile
 import time
-from typing import Any, Callable, Iterator, List, Optional, TextIO, Tuple
+from typing import Any, Callable, Iterator, Optional, TextIO, Tuple
 
 from .connection import clearRedisPools, getDefaultRedisConnectionParams, setDefaultRedisConnectionParams
 from .fields import IRField, IRFixedPointField, irNull
 from .model import IndexedRedisModel
 
-ARTISTS = ["Nina Simone", "Miles Davis", "Björk", "Radiohead", "Fela Kuti", "Kraftwerk", "Aretha Franklin", "Caetano Veloso",
-           "Portishead", "Sun Ra", "Joni Mitchell", "The Roots"]
-WORDS = ["blue", "night", "train", "river", "electric", "golden", "quiet", "storm", "glass", "paper", "moon", "city",
-         "fire", "garden", "echo", "signal"]
+ARTISTS = [
+    "Nina Simone",
+    "Miles Davis",
+    "Björk",
+    "Radiohead",
+    "Fela Kuti",
+    "Kraftwerk",
+    "Aretha Franklin",
+    "Caetano Veloso",
+    "Portishead",
+    "Sun Ra",
+    "Joni Mitchell",
+    "The Roots",
+]
+WORDS = [
+    "blue",
+    "night",
+    "train",
+    "river",
+    "electric",
+    "golden",
+    "quiet",
+    "storm",
+    "glass",
+    "paper",
+    "moon",
+    "city",
+    "fire",
+    "garden",
+    "echo",
+    "signal",
+]
 
 
 class DemoSong(IndexedRedisModel):
@@ -63,8 +91,18 @@ def makeSqlDatabase(path: str, nSongs: int = 3000, seed: int = 7) -> None:
         album = f"{rnd.choice(WORDS).title()} {rnd.choice(WORDS).title()}"
         title = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(1, 3))).capitalize()
         tags = ",".join(sorted(set(rnd.sample(["jazz", "rock", "soul", "electronic", "live", "remaster"], 2))))
-        rows.append((artist, title, album, rnd.randint(1965, 2024), rnd.randint(1, 14), rnd.randint(95, 540),
-                     rnd.choice([0.99, 1.29, 1.49]), tags))
+        rows.append(
+            (
+                artist,
+                title,
+                album,
+                rnd.randint(1965, 2024),
+                rnd.randint(1, 14),
+                rnd.randint(95, 540),
+                rnd.choice([0.99, 1.29, 1.49]),
+                tags,
+            )
+        )
     con.executemany(
         "INSERT INTO songs (artist, title, album, year, track_number, duration_s, price, tags) VALUES (?,?,?,?,?,?,?,?)", rows
     )
@@ -79,8 +117,16 @@ def songsFromSql(path: str) -> Iterator[DemoSong]:
         for artist, title, album, year, track, duration, price, tags in con.execute(
             "SELECT artist, title, album, year, track_number, duration_s, price, tags FROM songs ORDER BY id"
         ):
-            yield DemoSong(artist=artist, title=title, album=album, year=year, track_number=track, duration_s=duration,
-                           price=price, tags=tags.split(","))
+            yield DemoSong(
+                artist=artist,
+                title=title,
+                album=album,
+                year=year,
+                track_number=track,
+                duration_s=duration,
+                price=price,
+                tags=tags.split(","),
+            )
     finally:
         con.close()
 
@@ -154,25 +200,29 @@ def _demo(out: TextIO, sqlPath: str, nSongs: int) -> int:
     compare(
         "DemoSong.objects.filter(artist='Nina Simone').all()",
         lambda: DemoSong.objects.filter(artist="Nina Simone").all(),
-        "SELECT * FROM songs WHERE artist = ?", ("Nina Simone",),
+        "SELECT * FROM songs WHERE artist = ?",
+        ("Nina Simone",),
         lambda r: f"{len(r)} songs, e.g. {r[0].title!r} ({r[0].year})" if r else "no songs",
     )
     compare(
         "DemoSong.objects.filter(artist='Björk', year__ne=2001).all()",
         lambda: DemoSong.objects.filter(artist="Björk", year__ne=2001).all(),
-        "SELECT * FROM songs WHERE artist = ? AND year != ?", ("Björk", 2001),
+        "SELECT * FROM songs WHERE artist = ? AND year != ?",
+        ("Björk", 2001),
         lambda r: f"{len(r)} songs",
     )
     compare(
         "DemoSong.objects.filter(year=1999).count()",
         lambda: DemoSong.objects.filter(year=1999).count(),
-        "SELECT COUNT(*) FROM songs WHERE year = ?", (1999,),
+        "SELECT COUNT(*) FROM songs WHERE year = ?",
+        (1999,),
         lambda r: f"{r} songs",
     )
     compare(
         "DemoSong.objects.filter(artist='Radiohead').all().filter(duration_s__gt=300, tags__contains='live')   (client-side)",
         lambda: DemoSong.objects.filter(artist="Radiohead").all().filter(duration_s__gt=300, tags__contains="live"),
-        "SELECT * FROM songs WHERE artist = ? AND duration_s > ? AND ',' || tags || ',' LIKE '%,live,%'", ("Radiohead", 300),
+        "SELECT * FROM songs WHERE artist = ? AND duration_s > ? AND ',' || tags || ',' LIKE '%,live,%'",
+        ("Radiohead", 300),
         lambda r: f"{len(r)} long live Radiohead songs" + (f", longest {max(s.duration_s for s in r)} s" if r else ""),
     )
 

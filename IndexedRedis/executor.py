@@ -106,7 +106,10 @@ def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationE
     kind = type(exc).__name__
     hint = ""
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
-        hint = " Check that Redis is running and the model's connection params (setDefaultRedisConnectionParams, REDIS_URL) point at it."
+        hint = (
+            " Check that Redis is running and the model's connection params"
+            " (setDefaultRedisConnectionParams, REDIS_URL) point at it."
+        )
     text = str(exc).rstrip(".")
     return RedisOperationError(f"{what} on model {modelName} failed: {kind}: {text}.{hint}")
 

@@ -39,18 +39,29 @@ class VerifyReport:
 
     @property
     def problemCount(self) -> int:
-        return len(self.missingEntries) + len(self.staleEntries) + len(self.danglingPks) + len(self.orphanData) + len(self.leftoverKeys)
+        return (
+            len(self.missingEntries)
+            + len(self.staleEntries)
+            + len(self.danglingPks)
+            + len(self.orphanData)
+            + len(self.leftoverKeys)
+        )
 
     def __bool__(self) -> bool:
         return self.ok
 
     def lines(self) -> List[str]:
-        out = [f"Model {self.modelName}: checked {self.objectsChecked} objects and {self.indexKeysChecked} index keys; "
-               f"{self.problemCount} problem(s)"]
+        out = [
+            f"Model {self.modelName}: checked {self.objectsChecked} objects and {self.indexKeysChecked} index keys; "
+            f"{self.problemCount} problem(s)"
+        ]
         for key, pk, field, _ in self.missingEntries:
             out.append(f"  missing index entry: pk {pk} not in {key!r} (field {field!r})")
         for key, pk, field, _ in self.staleEntries:
-            out.append(f"  stale index entry: pk {pk} in {key!r}" + (f" (field {field!r} stores another value)" if field else " (not an indexed field)"))
+            out.append(
+                f"  stale index entry: pk {pk} in {key!r}"
+                + (f" (field {field!r} stores another value)" if field else " (not an indexed field)")
+            )
         for pk in self.danglingPks:
             out.append(f"  pk {pk} is in the pk set but has no data")
         for pk in self.orphanData:
@@ -123,7 +134,7 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
             if key == layout.buildingKey:
                 continue
             if key.startswith(layout.dataPrefix):
-                pk = key[len(layout.dataPrefix):]
+                pk = key[len(layout.dataPrefix) :]
                 if not pk.isdigit():
                     report.leftoverKeys.append(key)
                     continue
@@ -161,12 +172,20 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
     """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server)."""
     fixed = 0
     for key, pk, field, raw in report.missingEntries:
-        fixed += int((yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["add", pk, field, b"v" + raw if raw is not None else b"x"])))
+        fixed += int(
+            (yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["add", pk, field, b"v" + raw if raw is not None else b"x"]))
+        )
     for key, pk, field, raw in report.staleEntries:
         if field is None:
             fixed += int((yield command("SREM", key, pk)))
         else:
-            fixed += int((yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["rem", pk, field, b"v" + raw if raw is not None else b"x"])))
+            fixed += int(
+                (
+                    yield script(
+                        scripts.FIX_INDEX, [key, layout.data(pk)], ["rem", pk, field, b"v" + raw if raw is not None else b"x"]
+                    )
+                )
+            )
     if report.danglingPks:
         fixed += int((yield script(scripts.FIX_PKS, [layout.keysKey], ["rem", layout.dataPrefix, *report.danglingPks])))
     if report.orphanData:

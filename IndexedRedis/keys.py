@@ -49,8 +49,19 @@ def globEscape(value: bytes) -> bytes:
 class KeyLayout:
     """Key names of one model (one ``KEY_NAME``)."""
 
-    __slots__ = ("keyName", "gen", "root", "base", "dataPrefix", "idxPrefix", "keysKey", "nextKey", "genKey",
-                 "genNextKey", "buildingKey")
+    __slots__ = (
+        "keyName",
+        "gen",
+        "root",
+        "base",
+        "dataPrefix",
+        "idxPrefix",
+        "keysKey",
+        "nextKey",
+        "genKey",
+        "genNextKey",
+        "buildingKey",
+    )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
         self.keyName = _b(keyName)
@@ -97,9 +108,9 @@ class KeyLayout:
 
     def genOf(self, key: bytes) -> int:
         """The generation a key of this model belongs to (0 for the 6.0.3 layout and the shared keys)."""
-        rest = key[len(self.root):]
+        rest = key[len(self.root) :]
         if rest.startswith(b"gen") and b":" in rest:
-            digits = rest[3:rest.index(b":")]
+            digits = rest[3 : rest.index(b":")]
             if digits.isdigit():
                 return int(digits)
         return 0

@@ -204,7 +204,7 @@ class IndexedRedisModel:
         stored = self.__dict__.get("_ir_stored")
         saved = self.getPk() is not None and stored is not None
         out = {}
-        for name, new in changed.items():
+        for name in changed:
             field = schema.fieldsByName[name]
             if saved:
                 old = field.fromStorage(stored.get(name))  # type: ignore[union-attr]

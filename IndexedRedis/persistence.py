@@ -40,10 +40,14 @@ def _checkObjects(schema: ModelSchema, objs: Sequence[Any], what: str) -> None:
 
     for obj in objs:
         if not isinstance(obj, IndexedRedisModel):
-            raise InvalidValueError(f"Model {schema.modelName}: {what} takes {schema.modelName} objects; got {type(obj).__name__} {obj!r:.60}")
+            raise InvalidValueError(
+                f"Model {schema.modelName}: {what} takes {schema.modelName} objects; got {type(obj).__name__} {obj!r:.60}"
+            )
         other = getSchema(type(obj))
         if other.keyName != schema.keyName:
-            raise InvalidValueError(f"Model {schema.modelName}: {what} got an object of model {other.modelName}; save it through its own model")
+            raise InvalidValueError(
+                f"Model {schema.modelName}: {what} got an object of model {other.modelName}; save it through its own model"
+            )
 
 
 def scanOp(pattern: bytes, anyGen: bool = False) -> Op:

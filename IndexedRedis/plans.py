@@ -27,9 +27,16 @@ class Call:
 
     __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction", "anyGen")
 
-    def __init__(self, script: Any = None, keys: Sequence[Any] = (), args: Sequence[Any] = (),
-                 command: Optional[Tuple[Any, ...]] = None, pipeline: Optional[List[Tuple[Any, ...]]] = None,
-                 transaction: bool = False, anyGen: bool = False) -> None:
+    def __init__(
+        self,
+        script: Any = None,
+        keys: Sequence[Any] = (),
+        args: Sequence[Any] = (),
+        command: Optional[Tuple[Any, ...]] = None,
+        pipeline: Optional[List[Tuple[Any, ...]]] = None,
+        transaction: bool = False,
+        anyGen: bool = False,
+    ) -> None:
         self.script = script
         self.keys = keys
         self.args = args
@@ -392,8 +399,9 @@ class DeleteEntry:
         self.idx = idx  # [field, expected stored (bytes | ABSENT | UNKNOWN)]
 
 
-def deleteEntry(schema: "ModelSchema", pk: int, stored: Optional[Dict[str, bytes]] = None,
-                known: Optional[Iterable[str]] = None) -> DeleteEntry:
+def deleteEntry(
+    schema: "ModelSchema", pk: int, stored: Optional[Dict[str, bytes]] = None, known: Optional[Iterable[str]] = None
+) -> DeleteEntry:
     """Plan the delete of one object from what the client last saw of it (``stored``; None: unknown).
 
     ``known``: the field names that were fetched, for objects fetched with only some fields.

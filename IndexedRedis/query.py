@@ -84,15 +84,21 @@ class IRQueryBuilder:
 
     def first(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
-        return self._cascadeOne(self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch)
+        return self._cascadeOne(
+            self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
+        )
 
     def last(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The newest matching object (highest pk), or None. Picked on the server."""
-        return self._cascadeOne(self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch)
+        return self._cascadeOne(
+            self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
+        )
 
     def random(self, cascadeFetch: bool = False) -> Optional[Any]:
         """A random matching object, or None."""
-        return self._cascadeOne(self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"), cascadeFetch)
+        return self._cascadeOne(
+            self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"), cascadeFetch
+        )
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
         """The pks of the matching objects (sorted oldest first with ``sortByAge``)."""
@@ -115,7 +121,9 @@ class IRQueryBuilder:
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
-        objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, list(pks), fields), "getMultipleOnlyFields")
+        objs = self._run(
+            lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, list(pks), fields), "getMultipleOnlyFields"
+        )
         return self._cascade(self._list(objs), cascadeFetch)
 
     # ------------------------------------------------------------------ writes through the query
@@ -160,13 +168,13 @@ class IRQueryBuilder:
 
         Runs verify and repair until verify finds nothing, at most ``passes`` times.
         """
-        from .integrity import repairOp, verifyOp
+        from .integrity import repairOp
 
         report = self.verify()
         for _ in range(passes):
             if report.ok:
                 break
-            self._run(lambda layout: repairOp(self._schema, layout, report), "repair")
+            self._run(lambda layout, report=report: repairOp(self._schema, layout, report), "repair")
             report = self.verify()
         return report
 

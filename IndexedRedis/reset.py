@@ -65,7 +65,12 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         for chunk in _chunks(newObjs, chunkSize):
             _checkObjects(schema, chunk, "reset")
             entries = [newEntry(schema, obj) for obj in chunk]  # converts: may raise before anything is sent
-            runSync(lambda layout: saveEntriesOp(schema, building, entries, anyGen=True), schema, "reset", client=client)
+            runSync(
+                lambda layout, entries=entries: saveEntriesOp(schema, building, entries, anyGen=True),
+                schema,
+                "reset",
+                client=client,
+            )
             done.extend(chunk)
             pks.extend(obj.getPk() for obj in chunk)
             if time.monotonic() - lastTouch > BUILDING_TTL / 10:

@@ -19,7 +19,7 @@ from .fields.base import IRClassicField, IRField
 from .keys import KeyLayout
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import IndexedRedisModel
+    pass
 
 
 class FieldList(list):

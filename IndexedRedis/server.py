@@ -61,8 +61,9 @@ class RedisServer:
     what was written (used by the fault tests).
     """
 
-    def __init__(self, port: Optional[int] = None, appendonly: bool = False, dir: Optional[str] = None,
-                 extraArgs: Sequence[str] = ()) -> None:
+    def __init__(
+        self, port: Optional[int] = None, appendonly: bool = False, dir: Optional[str] = None, extraArgs: Sequence[str] = ()
+    ) -> None:
         self.port = port
         self.appendonly = appendonly
         self.dir = dir
@@ -86,9 +87,23 @@ class RedisServer:
         if self.port is None:
             self.port = freePort()
         args = [
-            binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "yes" if self.appendonly else "no", "--dir", self.dir,
-            "--daemonize", "no", "--protected-mode", "no", "--logfile", self._logPath(),
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--dir",
+            self.dir,
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "no",
+            "--logfile",
+            self._logPath(),
             *self.extraArgs,
         ]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -105,7 +120,9 @@ class RedisServer:
                     pass
                 if time.monotonic() > deadline:
                     self.kill()
-                    raise RedisServerNotFound(f"redis-server on port {self.port} did not answer within {timeout} s: {self._logTail()}")
+                    raise RedisServerNotFound(
+                        f"redis-server on port {self.port} did not answer within {timeout} s: {self._logTail()}"
+                    )
                 time.sleep(0.05)
         finally:
             client.close()

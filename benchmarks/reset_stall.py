@@ -41,8 +41,13 @@ class Listing(IndexedRedisModel):
 
 def rows(n: int, tag: str) -> Iterator[Listing]:
     for i in range(n):
-        yield Listing(category=f"c{i % 200}", region=f"r{i % 17}", stock=i % 1000, price=(i % 5000) / 100.0,
-                      title=f"{tag} listing number {i}")
+        yield Listing(
+            category=f"c{i % 200}",
+            region=f"r{i % 17}",
+            stock=i % 1000,
+            price=(i % 5000) / 100.0,
+            title=f"{tag} listing number {i}",
+        )
 
 
 def _pinger(url: str, stop: Any, out: Any) -> None:
@@ -104,8 +109,16 @@ def multiReset(url: str, n: int) -> None:
     pipe.delete(prefix + "keys")
     for i in range(n):
         pk = str(i + 1)
-        pipe.hset(prefix + "data:" + pk, mapping={"category": f"c{i % 200}", "region": f"r{i % 17}", "stock": i % 1000,
-                                                  "price": "%.2f" % ((i % 5000) / 100.0), "title": f"listing number {i}"})
+        pipe.hset(
+            prefix + "data:" + pk,
+            mapping={
+                "category": f"c{i % 200}",
+                "region": f"r{i % 17}",
+                "stock": i % 1000,
+                "price": "%.2f" % ((i % 5000) / 100.0),
+                "title": f"listing number {i}",
+            },
+        )
         pipe.sadd(prefix + "keys", pk)
         pipe.sadd(prefix + f"idx:category:c{i % 200}", pk)
         pipe.sadd(prefix + f"idx:region:r{i % 17}", pk)
@@ -113,8 +126,11 @@ def multiReset(url: str, n: int) -> None:
 
 
 def report(res: Dict[str, Any]) -> str:
-    return (f"{res['label']:<38} {res['seconds']:8.1f} s   ping max {res['ping_max_ms']:7.1f} ms   p99 {res['ping_p99_ms']:6.2f} ms"
-            f"   ({res['pings']} pings)   memory {res['mem_before_mb']:.0f} -> peak {res['mem_peak_mb']:.0f} -> {res['mem_after_mb']:.0f} MiB")
+    return (
+        f"{res['label']:<38} {res['seconds']:8.1f} s   ping max {res['ping_max_ms']:7.1f} ms   p99 {res['ping_p99_ms']:6.2f} ms"
+        f"   ({res['pings']} pings)   memory {res['mem_before_mb']:.0f} -> peak {res['mem_peak_mb']:.0f}"
+        f" -> {res['mem_after_mb']:.0f} MiB"
+    )
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -19,8 +19,11 @@ from IndexedRedis.server import RedisServer
 
 
 def pytest_addoption(parser):
-    parser.addoption("--redis-url", default=os.environ.get("IR_TEST_REDIS_URL"),
-                     help="run against this Redis (its database must be empty) instead of a private server")
+    parser.addoption(
+        "--redis-url",
+        default=os.environ.get("IR_TEST_REDIS_URL"),
+        help="run against this Redis (its database must be empty) instead of a private server",
+    )
 
 
 class _Target:
@@ -48,8 +51,11 @@ def _redis_target(request) -> Iterator[_Target]:
     if url:
         client = redis.Redis.from_url(url)
         if client.dbsize() != 0:
-            pytest.exit(f"--redis-url {url}: the database is not empty; point the tests at an empty database "
-                        "(they delete every key they make)", returncode=2)
+            pytest.exit(
+                f"--redis-url {url}: the database is not empty; point the tests at an empty database "
+                "(they delete every key they make)",
+                returncode=2,
+            )
         client.close()
         yield _Target(url, owned=False)
         return

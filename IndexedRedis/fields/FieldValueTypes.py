@@ -52,7 +52,16 @@ class IRDatetimeValue(datetime.datetime):
                 arg = parseDatetime(arg)
             if isinstance(arg, datetime.datetime):
                 return super().__new__(
-                    cls, arg.year, arg.month, arg.day, arg.hour, arg.minute, arg.second, arg.microsecond, arg.tzinfo, fold=arg.fold
+                    cls,
+                    arg.year,
+                    arg.month,
+                    arg.day,
+                    arg.hour,
+                    arg.minute,
+                    arg.second,
+                    arg.microsecond,
+                    arg.tzinfo,
+                    fold=arg.fold,
                 )
         return super().__new__(cls, *args, **kwargs)
 

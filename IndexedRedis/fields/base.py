@@ -120,7 +120,9 @@ class IRField(str):
         except InvalidValueError:
             raise
         except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
-            raise InvalidValueError(f"field {self.name!r} ({self._typeLabel()}) cannot hold {_typeName(value)} value {_short(value)}: {exc}") from exc
+            raise InvalidValueError(
+                f"field {self.name!r} ({self._typeLabel()}) cannot hold {_typeName(value)} value {_short(value)}: {exc}"
+            ) from exc
 
     def toStorage(self, value: Any) -> bytes:
         """The bytes written to Redis for an already converted value."""
@@ -131,7 +133,9 @@ class IRField(str):
         except InvalidValueError:
             raise
         except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
-            raise InvalidValueError(f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}") from exc
+            raise InvalidValueError(
+                f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}"
+            ) from exc
 
     def fromStorage(self, raw: Any) -> Any:
         """The python value of bytes read from Redis (``None`` when missing: the default)."""
@@ -189,7 +193,9 @@ class IRField(str):
         elif vt in (dict, list) or vt is IRJsonValue:
             self._kind = "json"
             self._codecIndexable = False
-            self._codecReason = "JSON values (dict/list) have no single canonical stored form to index; index a scalar field instead"
+            self._codecReason = (
+                "JSON values (dict/list) have no single canonical stored form to index; index a scalar field instead"
+            )
         elif isinstance(vt, type):
             self._kind = "custom"
         else:
@@ -197,7 +203,10 @@ class IRField(str):
 
     def _definitionProblemOfType(self) -> Optional[str]:
         if getattr(self, "_kind", None) == "invalid":
-            return f"valueType {self.valueType!r} is not a type; use str, int, float, bool, datetime, dict, list, bytes, or a class built from a str"
+            return (
+                f"valueType {self.valueType!r} is not a type; use str, int, float, bool, datetime, dict, list, bytes, "
+                "or a class built from a str"
+            )
         return None
 
     def _fromInput(self, value: Any) -> Any:
@@ -212,7 +221,8 @@ class IRField(str):
             if isinstance(value, bool):
                 return str(value)
             raise InvalidValueError(
-                f"field {self.name!r} holds text; got {_typeName(value)} {_short(value)}. Convert it to str, or give the field a valueType"
+                f"field {self.name!r} holds text; got {_typeName(value)} {_short(value)}. "
+                "Convert it to str, or give the field a valueType"
             )
         if kind == "int":
             if isinstance(value, bool):
@@ -246,7 +256,9 @@ class IRField(str):
             if isinstance(value, (str, bytes)):
                 value = json.loads(value)
             if self.valueType in (dict, list) and not isinstance(value, self.valueType):
-                raise InvalidValueError(f"field {self.name!r} holds {self.valueType.__name__}; got {_typeName(value)} {_short(value)}")
+                raise InvalidValueError(
+                    f"field {self.name!r} holds {self.valueType.__name__}; got {_typeName(value)} {_short(value)}"
+                )
             return value
         if kind == "bytes":
             if isinstance(value, bytes):
@@ -270,7 +282,11 @@ class IRField(str):
     def _toStorage(self, value: Any) -> bytes:
         kind = self._kind
         if kind == "str":
-            return value.encode(getDefaultIREncoding()) if isinstance(value, str) else self._fromInput(value).encode(getDefaultIREncoding())
+            return (
+                value.encode(getDefaultIREncoding())
+                if isinstance(value, str)
+                else self._fromInput(value).encode(getDefaultIREncoding())
+            )
         if kind == "int":
             return str(int(value)).encode("ascii")
         if kind == "float":
@@ -347,7 +363,9 @@ def _toBool(name: str, value: Any) -> bool:
             return True
         if low in _FALSE:
             return False
-    raise InvalidValueError(f"field {name!r} holds bool; cannot read {_typeName(value)} {_short(value)} as True/False (use 1/0 or 'true'/'false')")
+    raise InvalidValueError(
+        f"field {name!r} holds bool; cannot read {_typeName(value)} {_short(value)} as True/False (use 1/0 or 'true'/'false')"
+    )
 
 
 def _short(value: Any, limit: int = 60) -> str:

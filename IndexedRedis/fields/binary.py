@@ -44,7 +44,9 @@ class IRRawField(IRField):
 class IRBase64Field(IRField):
     """Bytes stored as base64 text (a str value is encoded with ``encoding`` first). Values are bytes."""
 
-    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
+    def __init__(
+        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None:
         self.encoding = encoding
         super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
 

@@ -18,8 +18,9 @@ class IRFieldChain(IRField):
     every link is.
     """
 
-    def __init__(self, name: str = "", chainedFields: Sequence[Any] = (), defaultValue: Any = irNull,
-                 hashIndex: bool = False) -> None:
+    def __init__(
+        self, name: str = "", chainedFields: Sequence[Any] = (), defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None:
         links: List[Any] = []
         for link in chainedFields or ():
             if isinstance(link, type) and issubclass(link, IRField):

@@ -28,8 +28,9 @@ class IRCompressedField(IRField):
     Use ``IRFieldChain(name, [IRUnicodeField(encoding=...), IRCompressedField()])`` to get str back.
     """
 
-    def __init__(self, name: str = "", compressMode: str = COMPRESS_MODE_ZLIB, defaultValue: Any = irNull,
-                 hashIndex: bool = False) -> None:
+    def __init__(
+        self, name: str = "", compressMode: str = COMPRESS_MODE_ZLIB, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None:
         self.compressMode = compressMode
         super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
         self._mode = _ALIASES.get(str(compressMode).lower()) if isinstance(compressMode, str) else None

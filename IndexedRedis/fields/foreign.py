@@ -100,7 +100,10 @@ def _toPk(name: str, value: Any) -> int:
     try:
         pk = int(value)
     except (TypeError, ValueError):
-        raise InvalidValueError(f"field {name!r} links to objects; give a model object, its pk (int) or irNull, not {type(value).__name__} {value!r:.60}") from None
+        raise InvalidValueError(
+            f"field {name!r} links to objects; give a model object, its pk (int) or irNull, "
+            f"not {type(value).__name__} {value!r:.60}"
+        ) from None
     if pk <= 0:
         raise InvalidValueError(f"field {name!r}: primary keys are positive integers; got {pk}")
     return pk
@@ -112,8 +115,14 @@ class IRForeignLinkField(IRField):
     isForeignLink = True
     isMulti = False
 
-    def __init__(self, name: str = "", foreignModel: Any = None, defaultValue: Any = irNull, hashIndex: bool = False,
-                 foreignKey: Any = None) -> None:
+    def __init__(
+        self,
+        name: str = "",
+        foreignModel: Any = None,
+        defaultValue: Any = irNull,
+        hashIndex: bool = False,
+        foreignKey: Any = None,
+    ) -> None:
         super().__init__(name, valueType=int, defaultValue=irNull, hashIndex=hashIndex)
         self._foreignModel = foreignModel if foreignModel is not None else foreignKey  # foreignKey: 6.x spelling
         self.ownerModel: Any = None  # set when the owning model's schema is built
@@ -296,8 +305,14 @@ class IRForeignMultiLinkField(IRForeignLinkField):
     def compareValue(self, value: Any) -> Any:
         link = value if isinstance(value, ForeignMultiLink) else self.fromInput(value)
         items = link.objs if link.objs is not None else link.pks
-        return tuple(("pk", o.getPk()) if _isModelObject(o) and o.getPk() is not None else ("obj", id(o)) if _isModelObject(o) else ("pk", o)
-                     for o in items)
+        return tuple(
+            ("pk", o.getPk())
+            if _isModelObject(o) and o.getPk() is not None
+            else ("obj", id(o))
+            if _isModelObject(o)
+            else ("pk", o)
+            for o in items
+        )
 
     def pksOf(self, obj: Any) -> Any:
         link = obj.__dict__.get(self.name)

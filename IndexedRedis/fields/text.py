@@ -24,7 +24,9 @@ def _encodingProblem(encoding: Optional[str]) -> Optional[str]:
 class IRUnicodeField(IRField):
     """Text stored in ``encoding`` (default: the IndexedRedis default encoding). Values are str."""
 
-    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
+    def __init__(
+        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None:
         self.encoding = encoding
         super().__init__(name, valueType=str, defaultValue=defaultValue, hashIndex=hashIndex)
 
@@ -53,7 +55,9 @@ class IRUnicodeField(IRField):
 class IRBytesField(IRField):
     """Bytes; a str given to it is encoded with ``encoding`` (default: the IndexedRedis default encoding)."""
 
-    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
+    def __init__(
+        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None:
         self.encoding = encoding
         super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
 
