@@ -127,7 +127,7 @@ def roundtrips(monkeypatch):
 
     active: List[RoundTrips] = []
     sendPacked = AbstractConnection.send_packed_command
-    packCommand = AbstractConnection.pack_command
+    sendCommand = AbstractConnection.send_command
     packCommands = AbstractConnection.pack_commands
 
     def record(name) -> None:
@@ -139,9 +139,9 @@ def roundtrips(monkeypatch):
             rt.count += 1
         return sendPacked(self, command, check_health)
 
-    def pack(self, *args):
+    def sendOne(self, *args, **kwargs):
         record(args[0])
-        return packCommand(self, *args)
+        return sendCommand(self, *args, **kwargs)
 
     def packMany(self, commands):
         commands = list(commands)
@@ -150,7 +150,7 @@ def roundtrips(monkeypatch):
         return packCommands(self, commands)
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
-    monkeypatch.setattr(AbstractConnection, "pack_command", pack)
+    monkeypatch.setattr(AbstractConnection, "send_command", sendOne)
     monkeypatch.setattr(AbstractConnection, "pack_commands", packMany)
 
     @contextlib.contextmanager

@@ -1,0 +1,87 @@
+"""Round trips per operation, counted from what is sent to Redis (real server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.models import Song, songs
+
+
+@pytest.fixture
+def warm(real_db):
+    Song.saver.save(songs())
+    # load every script once, so the counts below are steady-state
+    Song.objects.filter(artist="Björk").all()
+    Song.objects.get(1)
+    Song.objects.filter(artist="x").delete()
+    return real_db
+
+
+def test_single_save_is_one_round_trip(warm, roundtrips):
+    s = Song(artist="A", year=1)
+    with roundtrips() as rt:
+        s.save()
+    assert rt.count == 1 and rt.commands == ["EVALSHA"]
+    s.year = 2
+    with roundtrips() as rt:
+        s.save()
+    assert rt.count == 1
+    with roundtrips() as rt:
+        s.save()  # nothing changed: nothing sent
+    assert rt.count == 0
+
+
+def test_reads_are_one_round_trip(warm, roundtrips):
+    for call in (
+        lambda: Song.objects.filter(artist="Nina Simone", year__ne=1964).all(),
+        lambda: Song.objects.filter(artist="Nina Simone").count(),
+        lambda: Song.objects.count(),
+        lambda: Song.objects.get(1),
+        lambda: Song.objects.getMultiple([1, 2, 3]),
+        lambda: Song.objects.filter(live=False).first(),
+        lambda: Song.objects.last(),
+        lambda: Song.objects.exists(2),
+        lambda: Song.objects.allOnlyFields(["title"]),
+    ):
+        with roundtrips() as rt:
+            call()
+        assert rt.count == 1, rt.commands
+        assert "KEYS" not in rt.commands
+
+
+def test_first_and_last_do_not_transfer_every_pk(warm):
+    Song.saver.save([Song(artist="many", year=i) for i in range(500)])
+    from IndexedRedis import scripts
+    from IndexedRedis.plans import fetchCall
+    from IndexedRedis.schema import getSchema
+
+    schema = getSchema(Song)
+    call = fetchCall(schema.layout, [], "first")
+    reply = scripts.FETCH(keys=[*call.keys, schema.layout.genKey], args=[*call.args, "0"], client=schema.client())
+    assert len(reply) == 2  # one pk and one row, not 506 pks
+
+
+def test_batch_save_of_1000_is_one_round_trip(warm, roundtrips):
+    objs = [Song(artist=f"a{i % 10}", year=i) for i in range(1000)]
+    with roundtrips() as rt:
+        Song.saver.save(objs)
+    assert rt.count == 1
+    for o in objs:
+        o.year += 1
+    with roundtrips() as rt:
+        Song.saver.save(objs)
+    assert rt.count == 1
+
+
+def test_filtered_delete_is_two_round_trips(warm, roundtrips):
+    with roundtrips() as rt:
+        assert Song.objects.filter(artist="Nina Simone").delete() == 3
+    assert rt.count == 2
+
+
+def test_reset_round_trips_are_bounded(warm, roundtrips):
+    with roundtrips() as rt:
+        Song.reset(songs() * 1)
+    # INCR generation, marker, one build step, swap, then SCAN/UNLINK rounds of the old generation
+    assert rt.count <= 8, rt.commands
+    assert "KEYS" not in rt.commands
