@@ -22,7 +22,7 @@ from IndexedRedis import (
     ObjectNotFoundError,
     irNull,
 )
-from tests.models import Song, songs
+from tests.models import Song
 
 
 def test_fields_are_strings_equal_to_their_names():

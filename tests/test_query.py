@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from IndexedRedis import IndexedRedisModel, InvalidFieldError, InvalidQueryError, IRField, irNull
+from IndexedRedis import IndexedRedisModel, InvalidFieldError, InvalidQueryError, irNull
 from tests.models import Song, songs
 
 
