@@ -14,8 +14,16 @@ from typing import Iterator, List
 import pytest
 import redis
 
+from hypothesis import settings as _hypothesisSettings
+
 from IndexedRedis.connection import clearRedisPools, getDefaultRedisConnectionParams, setDefaultRedisConnectionParams
 from IndexedRedis.server import RedisServer
+
+
+# Property tests: no deadline (nothing here may depend on timing) and a fixed example sequence,
+# so a run's result does not depend on the machine's speed or on chance.
+_hypothesisSettings.register_profile("indexedredis", deadline=None, derandomize=True)
+_hypothesisSettings.load_profile("indexedredis")
 
 
 def pytest_addoption(parser):
