@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 import redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from .exceptions import ConcurrentWriteError, RedisOperationError
 from .keys import KeyLayout
@@ -44,10 +44,19 @@ def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     """Send one call for the generation of ``layout`` and return its reply."""
     checkGen = not call.anyGen
     if call.script is not None:
-        keys = [*call.keys, layout.genKey]
-        args = [*call.args, str(layout.gen) if checkGen else "*"]
+        script = call.script
+        keys = call.keys
         try:
-            return call.script(keys=keys, args=args, client=client)
+            try:
+                return client.execute_command(
+                    "EVALSHA", script.sha, len(keys) + 1, *keys, layout.genKey, *call.args, layout.genArg if checkGen else "*"
+                )
+            except NoScriptError:
+                # First use on this server (or after SCRIPT FLUSH): load it, then run it once more.
+                client.script_load(script.script)
+                return client.execute_command(
+                    "EVALSHA", script.sha, len(keys) + 1, *keys, layout.genKey, *call.args, layout.genArg if checkGen else "*"
+                )
         except ResponseError as exc:
             gen = _staleGen(exc)
             if gen is None:

@@ -123,7 +123,7 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
         cursor, keys = yield command("SCAN", cursor, "MATCH", layout.allPattern(), "COUNT", BATCH)
         cursor = int(cursor)
         for key in keys:
-            if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey):
+            if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey, layout.verKey):
                 continue
             keyGen = layout.genOf(key)
             if keyGen != layout.gen:
@@ -173,7 +173,13 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
     fixed = 0
     for key, pk, field, raw in report.missingEntries:
         fixed += int(
-            (yield script(scripts.FIX_INDEX, [key, layout.data(pk)], ["add", pk, field, b"v" + raw if raw is not None else b"x"]))
+            (
+                yield script(
+                    scripts.FIX_INDEX,
+                    [key, layout.data(pk), layout.verKey],
+                    ["add", pk, field, b"v" + raw if raw is not None else b"x"],
+                )
+            )
         )
     for key, pk, field, raw in report.staleEntries:
         if field is None:
@@ -182,14 +188,20 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
             fixed += int(
                 (
                     yield script(
-                        scripts.FIX_INDEX, [key, layout.data(pk)], ["rem", pk, field, b"v" + raw if raw is not None else b"x"]
+                        scripts.FIX_INDEX,
+                        [key, layout.data(pk), layout.verKey],
+                        ["rem", pk, field, b"v" + raw if raw is not None else b"x"],
                     )
                 )
             )
     if report.danglingPks:
-        fixed += int((yield script(scripts.FIX_PKS, [layout.keysKey], ["rem", layout.dataPrefix, *report.danglingPks])))
+        fixed += int(
+            (yield script(scripts.FIX_PKS, [layout.keysKey, layout.verKey], ["rem", layout.dataPrefix, *report.danglingPks]))
+        )
     if report.orphanData:
-        fixed += int((yield script(scripts.FIX_PKS, [layout.keysKey], ["add", layout.dataPrefix, *report.orphanData])))
+        fixed += int(
+            (yield script(scripts.FIX_PKS, [layout.keysKey, layout.verKey], ["add", layout.dataPrefix, *report.orphanData]))
+        )
     for key in report.leftoverKeys:
         fixed += int((yield command("UNLINK", key)))
     return fixed

@@ -19,6 +19,11 @@ and two more keys say which generation is current and hand out generation number
     _ir_|KEY:gennext            integer: the last generation handed out (INCR)
     _ir_|KEY:genN:building      present (with a TTL) while a reset builds generation N
 
+Every write script also bumps a write counter of the generation it writes, so that a read split
+into several calls can check that nothing changed between them (see readplans.py)::
+
+    _ir_|KEY:ver  /  _ir_|KEY:genN:ver    integer: writes made to that generation (INCR)
+
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
 """
@@ -61,6 +66,8 @@ class KeyLayout:
         "genKey",
         "genNextKey",
         "buildingKey",
+        "verKey",
+        "genArg",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -75,6 +82,8 @@ class KeyLayout:
         self.genKey = self.root + b"gen"
         self.genNextKey = self.root + b"gennext"
         self.buildingKey = self.base + b"building"
+        self.verKey = self.base + b"ver"
+        self.genArg = b"%d" % self.gen  # the generation as scripts compare it
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""

@@ -177,7 +177,7 @@ def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     else:
         reply = []
     members = _indexMembers(schema, layout, reply)
-    keys: List[Any] = list(drop) + list(members)
+    keys: List[Any] = [layout.verKey] + list(drop) + list(members)
     args: List[Any] = [len(drop)]
     for pks in members.values():
         args.append(len(pks))
@@ -222,6 +222,7 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
                         cmds.append(("SADD", layout.idx(field.name, field.storageToIndex(raw)), pk))
                     touched += 1
                 if cmds:
+                    cmds.append(("INCR", layout.verKey))  # chunked readers must start over
                     yield transaction(cmds)
             if cursor == 0:
                 return touched

@@ -116,19 +116,30 @@ def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[st
 
 
 def filterKeys(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]]) -> Tuple[List[bytes], int]:
-    """KEYS for fetch.lua: the all-pks set, then equals sets, then not-equals sets."""
+    """KEYS for fetch.lua: the all-pks set, then equals sets, then not-equals sets, then the write counter."""
     eq = [layout.idx(n, v) for n, op, v in filters if op == "eq"]
     ne = [layout.idx(n, v) for n, op, v in filters if op == "ne"]
     # Duplicate keys change nothing in SINTER/SDIFF; drop them to keep replies small.
     eq = list(dict.fromkeys(eq))
     ne = [k for k in dict.fromkeys(ne)]
-    return [layout.keysKey] + eq + ne, len(eq)
+    return [layout.keysKey] + eq + ne + [layout.verKey], len(eq)
 
 
-def fetchCall(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]], mode: str, extra: Sequence[Any] = ()) -> Call:
-    """One fetch.lua call resolving ``filters`` in ``mode`` (see the script)."""
+def fetchCall(
+    layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]], mode: str, extra: Sequence[Any] = (), limit: int = 0
+) -> Call:
+    """One fetch.lua call resolving ``filters`` in ``mode`` (see the script).
+
+    ``limit`` (modes 'all' and 'fields'): above this many matches the reply is 'chunked' and
+    the rest is read with ``rowsCall``; 0 reads every row in this one call.
+    """
     keys, nEq = filterKeys(layout, filters)
-    return script(scripts.FETCH, keys, [layout.dataPrefix, nEq, mode, *extra])
+    return script(scripts.FETCH, keys, [layout.dataPrefix, nEq, mode, limit, *extra])
+
+
+def rowsCall(layout: "KeyLayout", counter: bytes, mode: str, fields: Sequence[bytes], pks: Sequence[Any]) -> Call:
+    """One rows.lua call: more rows of a 'chunked' fetch, only if the write counter is still ``counter``."""
+    return script(scripts.ROWS, [layout.verKey], [layout.dataPrefix, counter, mode, len(fields), *fields, *pks])
 
 
 # ---------------------------------------------------------------------------- replies -> objects
@@ -276,7 +287,7 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
 
 def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = False) -> Call:
     """One save.lua call for ``entries`` (``anyGen``: writing a generation that is being built)."""
-    keys: List[Any] = [layout.keysKey, layout.nextKey]
+    keys: List[Any] = [layout.keysKey, layout.nextKey, layout.verKey]
     args: List[Any] = [layout.dataPrefix, len(entries)]
     for e in entries:
         mode = e.mode
@@ -416,7 +427,7 @@ def deleteEntry(
 
 
 def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
-    keys: List[Any] = [layout.keysKey]
+    keys: List[Any] = [layout.keysKey, layout.verKey]
     args: List[Any] = [len(entries)]
     for e in entries:
         keys.append(layout.data(e.pk))
@@ -478,6 +489,7 @@ __all__ = [
     "deleteOp",
     "fetchCall",
     "keyed",
+    "rowsCall",
     "filterKeys",
     "objectFromDict",
     "objectFromFields",

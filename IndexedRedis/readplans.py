@@ -1,22 +1,41 @@
 """Pure read operations: each is a generator yielding ``Call`` objects, returning decoded results.
 
-Every fetch is one round trip that reads one instant: a fetch.lua call that resolves the
-filter and returns the rows, or a MULTI/EXEC transaction for lookups by pk.
+Every fetch reads one instant: a fetch.lua call that resolves the filter and returns the rows,
+or a MULTI/EXEC transaction for lookups by pk. That is one round trip, except for results of
+more than ``READ_CHUNK`` objects: fetch.lua then returns every matching pk with the first
+chunk of rows and the generation's write counter, and rows.lua reads the other chunks only
+while that counter has not moved (every write script bumps it). So Redis is never blocked
+for the whole of a huge result, the client decodes one chunk of raw replies at a time, and
+the rows still all come from the instant of the first call. If writers keep moving the
+counter, the read starts over, and after ``CHUNK_ATTEMPTS`` tries reads everything in one call.
 """
 
 from __future__ import annotations
 
 import random as _random
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from .exceptions import InvalidFieldError
-from .plans import Op, fetchCall, keyed, objectFromDict, objectFromFields, objectFromHash, rowsToObjects, transaction
+from .plans import (
+    Op,
+    fetchCall,
+    keyed,
+    objectFromDict,
+    objectFromFields,
+    objectFromHash,
+    rowsCall,
+    rowsToObjects,
+    transaction,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
     from .schema import ModelSchema
 
 Filters = Sequence[Tuple[str, str, bytes]]
+
+READ_CHUNK = 5000  # rows per call for big results: a few milliseconds of Redis time each
+CHUNK_ATTEMPTS = 3  # chunked tries before one call reads the whole result
 
 
 def _pk(value: Any) -> int:
@@ -34,9 +53,31 @@ def checkFieldNames(schema: "ModelSchema", fields: Sequence[Any]) -> List[str]:
     return names
 
 
+def rowsOp(layout: "KeyLayout", filters: Filters, mode: str, fields: Sequence[bytes], decode: Callable[[Any], List[Any]]) -> Op:
+    """Read the rows of every match ('all' or 'fields' mode) from one instant, in chunks when big.
+
+    ``decode`` turns one reply of rows into a list; each chunk is decoded before the next is read.
+    """
+    for attempt in range(CHUNK_ATTEMPTS + 1):
+        limit = READ_CHUNK if attempt < CHUNK_ATTEMPTS else 0
+        reply = yield fetchCall(layout, filters, mode, fields, limit=limit)
+        if not reply or reply[0] != b"chunked":
+            return decode(reply)
+        counter, pks = reply[1], reply[2]
+        out = decode(reply[3])
+        del reply
+        for start in range(limit, len(pks), limit):
+            more = yield rowsCall(layout, counter, mode, fields, pks[start : start + limit])
+            if more and more[0] == b"changed":
+                break
+            out.extend(decode(more))
+        else:
+            return out
+    raise AssertionError("unreachable: the last attempt reads without a limit")  # pragma: no cover
+
+
 def allOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, byAge: bool = False) -> Op:
-    reply = yield fetchCall(layout, filters, "all")
-    objs = rowsToObjects(schema, reply)
+    objs = yield from rowsOp(layout, filters, "all", (), lambda rows: rowsToObjects(schema, rows))
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
@@ -47,8 +88,13 @@ def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, f
     if not names:
         pks = yield from pksOp(schema, layout, filters, byAge)
         return [objectFromFields(schema, pk, [], []) for pk in pks]
-    reply = yield fetchCall(layout, filters, "fields", [n.encode("utf-8") for n in names])
-    objs = [objectFromFields(schema, reply[i], names, reply[i + 1]) for i in range(0, len(reply), 2)]
+    objs = yield from rowsOp(
+        layout,
+        filters,
+        "fields",
+        [n.encode("utf-8") for n in names],
+        lambda rows: [objectFromFields(schema, rows[i], names, rows[i + 1]) for i in range(0, len(rows), 2)],
+    )
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
@@ -121,6 +167,8 @@ def existsOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
 
 
 __all__ = [
+    "CHUNK_ATTEMPTS",
+    "READ_CHUNK",
     "allOp",
     "checkFieldNames",
     "countOp",
@@ -131,4 +179,5 @@ __all__ = [
     "oneOp",
     "onlyFieldsOp",
     "pksOp",
+    "rowsOp",
 ]

@@ -33,6 +33,7 @@ def test_key_names():
     assert gen.keysKey == b"_ir_|Songs:gen4:keys"
     assert gen.nextKey == b"_ir_|Songs:next"  # one pk counter for every generation
     assert layout.genKey == b"_ir_|Songs:gen" and layout.genNextKey == b"_ir_|Songs:gennext"
+    assert layout.verKey == b"_ir_|Songs:ver" and gen.verKey == b"_ir_|Songs:gen4:ver"
     assert globEscape(b"a*b?[c]") == b"a\\*b\\?\\[c\\]"
 
 
@@ -62,8 +63,10 @@ def test_saved_object_layout_is_pinned(ir_db):
             "_ir_|irtest:Track:idx:artist:Björk".encode(),
             b"_ir_|irtest:Track:idx:year:1997",
             b"_ir_|irtest:Track:idx:live:0",
+            b"_ir_|irtest:Track:ver",  # write counter (7.x only; 6.x ignores it)
         ]
     )
+    assert ir_db.get(b"_ir_|irtest:Track:ver") == b"1"
 
 
 def test_reads_data_written_in_the_6x_layout(ir_db):

@@ -28,5 +28,6 @@ FIX_INDEX = _load("fix_index")
 FIX_PKS = _load("fix_pks")
 SWAP_GENERATION = _load("swap_generation")
 KEYED = _load("keyed")
+ROWS = _load("rows")
 
-__all__ = ["DELETE", "FETCH", "KEYED", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "SAVE", "SWAP_GENERATION"]
+__all__ = ["DELETE", "FETCH", "KEYED", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "ROWS", "SAVE", "SWAP_GENERATION"]

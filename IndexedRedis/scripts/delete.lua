@@ -1,6 +1,7 @@
 -- Delete a batch of objects atomically with their index entries.
 --
 -- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
+-- KEYS[2]  write counter of the generation (_ir_|KEY:ver), bumped when anything is deleted
 -- then per entry: the data key, then one index key per indexed field (the key its expected value names)
 --
 -- ARGV[1]  number of entries
@@ -23,7 +24,7 @@ end
 local nEntries = tonumber(ARGV[1])
 local entries = {}
 local a = 2
-local k = 2
+local k = 3
 for i = 1, nEntries do
   local e = {pk = ARGV[a], nIdx = tonumber(ARGV[a + 1]), arg = a + 2, dataKey = KEYS[k], idxKey = k + 1}
   a = a + 2 + 2 * e.nIdx
@@ -77,5 +78,8 @@ for i = 1, nEntries do
     end
     n = n + 1
   end
+end
+if n > 0 then
+  redis.call('INCR', KEYS[2])
 end
 return {'ok', n}

@@ -3,6 +3,7 @@
 -- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
 -- KEYS[2 .. 1+nEq]   index sets the objects must be in (equals filters)
 -- KEYS[2+nEq .. ]    index sets the objects must not be in (not-equals filters)
+-- KEYS[#KEYS-1]      write counter of the generation (_ir_|KEY:ver)
 --
 -- ARGV[1]  data key prefix (_ir_|KEY:data:)
 -- ARGV[2]  nEq
@@ -10,10 +11,14 @@
 --   'pks'     the matching pks
 --   'count'   how many match
 --   'all'     {pk1, {field, value, ...}, pk2, ...} for every match (HGETALL)
---   'fields'  {pk1, {v1, v2, ...}, ...} with ARGV[4..] the fields (HMGET)
+--   'fields'  {pk1, {v1, v2, ...}, ...} with ARGV[5..] the fields (HMGET)
 --   'first'   {pk, {field, value, ...}} of the lowest pk, or {}
 --   'last'    the same for the highest pk
---   'random'  the same for a match picked by ARGV[4], a number in [0, 1)
+--   'random'  the same for a match picked by ARGV[5], a number in [0, 1)
+-- ARGV[4]  limit, for 'all' and 'fields': when more than this many objects match (and limit > 0),
+--          the reply is {'chunked', counter, {every matching pk}, rows of the first `limit` pks}
+--          and the caller reads the other rows with rows.lua, which checks that the write
+--          counter did not move, so all rows still come from this instant.
 -- Objects whose data key is gone are left out of row replies.
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
@@ -26,7 +31,8 @@ end
 local prefix = ARGV[1]
 local nEq = tonumber(ARGV[2])
 local mode = ARGV[3]
-local nKeys = #KEYS - 1
+local limit = tonumber(ARGV[4])
+local nKeys = #KEYS - 2
 local nArgs = #ARGV - 1
 
 local function without(pks, setKey)
@@ -67,13 +73,9 @@ else
   end
 end
 
-if mode == 'pks' then
-  return pks
-elseif mode == 'count' then
-  return #pks
-elseif mode == 'all' then
+local function rowsAll(from, to)
   local out = {}
-  for i = 1, #pks do
+  for i = from, to do
     local h = redis.call('HGETALL', prefix .. pks[i])
     if #h > 0 then
       out[#out + 1] = pks[i]
@@ -81,12 +83,14 @@ elseif mode == 'all' then
     end
   end
   return out
-elseif mode == 'fields' then
+end
+
+local function rowsFields(from, to)
   local out = {}
-  local nf = nArgs - 3
-  for i = 1, #pks do
+  local nf = nArgs - 4
+  for i = from, to do
     local key = prefix .. pks[i]
-    local vals = redis.call('HMGET', key, unpack(ARGV, 4, 3 + nf))
+    local vals = redis.call('HMGET', key, unpack(ARGV, 5, 4 + nf))
     local any = false
     for m = 1, nf do
       if vals[m] then any = true break end
@@ -97,6 +101,20 @@ elseif mode == 'fields' then
     end
   end
   return out
+end
+
+if mode == 'pks' then
+  return pks
+elseif mode == 'count' then
+  return #pks
+elseif mode == 'all' or mode == 'fields' then
+  local rows = rowsAll
+  if mode == 'fields' then rows = rowsFields end
+  if limit > 0 and #pks > limit then
+    local counter = redis.call('GET', KEYS[#KEYS - 1]) or '0'
+    return {'chunked', counter, pks, rows(1, limit)}
+  end
+  return rows(1, #pks)
 else
   -- one row: first, last or random; skip pks whose data is gone
   local order = {}
@@ -104,7 +122,7 @@ else
   if mode == 'random' then
     local n = #order
     if n == 0 then return {} end
-    local start = math.floor(tonumber(ARGV[4]) * n) + 1
+    local start = math.floor(tonumber(ARGV[5]) * n) + 1
     if start > n then start = n end
     for step = 0, n - 1 do
       local pk = order[((start - 1 + step) % n) + 1]

@@ -2,6 +2,7 @@
 --
 -- KEYS[1]  the index key
 -- KEYS[2]  the object's data key
+-- KEYS[3]  write counter of the generation (_ir_|KEY:ver), bumped when the entry is fixed
 -- ARGV[1]  'add' or 'rem'
 -- ARGV[2]  pk
 -- ARGV[3]  field name
@@ -25,7 +26,13 @@ end
 if not same then
   return 0
 end
+local n
 if ARGV[1] == 'add' then
-  return redis.call('SADD', KEYS[1], ARGV[2])
+  n = redis.call('SADD', KEYS[1], ARGV[2])
+else
+  n = redis.call('SREM', KEYS[1], ARGV[2])
 end
-return redis.call('SREM', KEYS[1], ARGV[2])
+if n > 0 then
+  redis.call('INCR', KEYS[3])
+end
+return n

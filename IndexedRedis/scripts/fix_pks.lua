@@ -1,6 +1,7 @@
 -- Bring the set of all pks in line with the data hashes that exist.
 --
 -- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
+-- KEYS[2]  write counter of the generation (_ir_|KEY:ver), bumped when anything changed
 -- ARGV[1]  'rem': remove the pks whose data hash does not exist;
 --          'add': add the pks whose data hash exists
 -- ARGV[2]  data key prefix (_ir_|KEY:data:); data keys are named from the pks given
@@ -21,5 +22,8 @@ for i = 3, #ARGV - 1 do
   elseif ARGV[1] == 'add' and exists then
     n = n + redis.call('SADD', KEYS[1], ARGV[i])
   end
+end
+if n > 0 then
+  redis.call('INCR', KEYS[2])
 end
 return n

@@ -1,7 +1,8 @@
 -- Rebuild index sets atomically: delete some keys, then fill sets.
 --
--- KEYS[1 .. nDel]   keys to delete (index keys found by SCAN)
--- KEYS[nDel+1 .. ]  sets to add members to, one per group in ARGV
+-- KEYS[1]          write counter of the generation (_ir_|KEY:ver), bumped
+-- KEYS[2 .. 1+nDel] keys to delete (index keys found by SCAN)
+-- KEYS[2+nDel .. ]  sets to add members to, one per group in ARGV
 -- ARGV[1]  nDel
 -- then per set to fill: count, member1, member2, ...
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
@@ -13,11 +14,12 @@ if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
 end
 
 local nDel = tonumber(ARGV[1])
-for i = 1, nDel do
+for i = 2, nDel + 1 do
   redis.call('DEL', KEYS[i])
 end
+redis.call('INCR', KEYS[1])
 local a = 2
-for k = nDel + 1, #KEYS - 1 do
+for k = nDel + 2, #KEYS - 1 do
   local n = tonumber(ARGV[a])
   local i = a + 1
   while i <= a + n do
@@ -27,4 +29,4 @@ for k = nDel + 1, #KEYS - 1 do
   end
   a = a + n + 1
 end
-return #KEYS - 1 - nDel
+return #KEYS - 2 - nDel

@@ -2,6 +2,7 @@
 --
 -- KEYS[1]  set of all pks of the model          (_ir_|KEY:keys)
 -- KEYS[2]  pk counter                           (_ir_|KEY:next)
+-- KEYS[3]  write counter of the generation       (_ir_|KEY:ver), bumped when anything is written
 -- then, per entry, in order:
 --   modes U and C: the object's data key, then per index change: old index key, new index key
 --   mode N:        per index change: new index key (the data key is named after the pk INCR hands out)
@@ -35,7 +36,7 @@ local nEntries = tonumber(ARGV[2])
 
 local entries = {}
 local a = 3
-local k = 3
+local k = 4
 for i = 1, nEntries do
   local e = {mode = ARGV[a], pk = ARGV[a + 1], nIdx = tonumber(ARGV[a + 2]), nSet = tonumber(ARGV[a + 3])}
   a = a + 4
@@ -128,5 +129,8 @@ for i = 1, nEntries do
     redis.call('SADD', KEYS[1], pk)
   end
   reply[#reply + 1] = pk
+end
+if nEntries > 0 then
+  redis.call('INCR', KEYS[3])
 end
 return reply
