@@ -50,6 +50,12 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
         groups.setdefault(s.keyName, []).append(obj)
         schemas.setdefault(s.keyName, s)
 
+    # Values that cannot be stored fail here, before any pk is reserved or anything is written
+    # (links to objects still without a pk are checked once the pks are reserved).
+    for key, group in groups.items():
+        for obj in group:
+            storageOf(schemas[key], obj, strict=False)
+
     reserved: List[Any] = []
     try:
         for key, group in groups.items():
@@ -62,11 +68,13 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
                 obj.__dict__["_id"] = top - len(new) + 1 + i
                 obj.__dict__["_ir_newReserved"] = True
                 reserved.append(obj)
+        # Every model's batch is planned before the first one is written: nothing is half-written.
+        planned = []
         for key, group in groups.items():
             s = schemas[key]
             entries = []
             for obj in group:
-                if obj.__dict__.pop("_ir_newReserved", False):
+                if obj.__dict__.get("_ir_newReserved", False):
                     sets = storageOf(s, obj)
                     entries.append(SaveEntry(obj, "C", obj.getPk(), sets, [[f, ABSENT, sets[f.name]] for f in s.indexedFields]))
                 else:
@@ -74,7 +82,11 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
                     if e is not None:
                         entries.append(e)
             if entries:
-                runSync(lambda layout, s=s, entries=entries: saveEntriesOp(s, layout, entries), s, "save")
+                planned.append((s, entries))
+        for s, entries in planned:
+            for e in entries:
+                e.obj.__dict__.pop("_ir_newReserved", None)
+            runSync(lambda layout, s=s, entries=entries: saveEntriesOp(s, layout, entries), s, "save")
     except BaseException:
         for obj in reserved:
             if obj.__dict__.pop("_ir_newReserved", False) or obj.__dict__.get("_ir_stored") is None:

@@ -70,17 +70,24 @@ class _Hybrid:
             return func
 
         def bound(*args: Any, **kwargs: Any) -> Any:
-            if args and isinstance(args[0], owner) and len(args) >= 2:
+            # ``a.diff(x, y)`` (6.x called it as a static method) or ``a.diff(b[, includeMeta])``.
+            if len(args) >= 2 and isinstance(args[0], IndexedRedisModel) and isinstance(args[1], IndexedRedisModel):
                 return func(*args, **kwargs)
             return func(obj, *args, **kwargs)
 
         return bound
 
 
-def _objects(model: type) -> Any:
-    from .query import IRQueryBuilder
+_queryBuilder: Any = None
 
-    return IRQueryBuilder(model)
+
+def _objects(model: type) -> Any:
+    global _queryBuilder
+    if _queryBuilder is None:
+        from .query import IRQueryBuilder
+
+        _queryBuilder = IRQueryBuilder
+    return _queryBuilder(model)
 
 
 def _saver(model: type) -> Any:
@@ -114,14 +121,17 @@ class IndexedRedisModel:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "FIELDS" in cls.__dict__:
-            cls.FIELDS = asFieldList(cls.__dict__["FIELDS"])
+            cls.FIELDS = asFieldList(cls.__dict__["FIELDS"], cls.__name__)
         cls._ir_schema = None  # built on first use
 
     # ------------------------------------------------------------------ construction
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         schema = getSchema(type(self))
         if args:
-            raise TypeError(f"{schema.modelName}() takes field values as keyword arguments only")
+            raise InvalidValueError(
+                f"Model {schema.modelName}: field values are given as keyword arguments, such as "
+                f"{schema.modelName}({schema.fieldNames[0]}=...); got {len(args)} positional argument(s)"
+            )
         d = self.__dict__
         d["_id"] = None
         d["_ir_stored"] = None
@@ -138,7 +148,7 @@ class IndexedRedisModel:
             unknown = ", ".join(sorted(kwargs))
             raise InvalidFieldError(f"Model {schema.modelName} has no field(s) {unknown}; its fields are {schema.fieldNames}")
         if pk is not None:
-            d["_id"] = int(pk)
+            d["_id"] = _checkPk(schema.modelName, pk)
 
     @classmethod
     def _ir_getSchema(cls) -> ModelSchema:
@@ -165,7 +175,10 @@ class IndexedRedisModel:
     def reload(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
         """Fetch the current values from Redis, apply them, and return ``{field: (old, new)}`` of what changed.
 
-        Raises ObjectNotFoundError (a KeyError) if the object is not saved or no longer exists.
+        ``cascadeObjects``: links are re-read too (linked objects already in memory are dropped and
+        fetched fresh on next access); with False, a link whose pk did not change keeps the linked
+        object in memory as it is. Raises ObjectNotFoundError (a KeyError) if the object is not
+        saved or no longer exists.
         """
         schema = getSchema(type(self))
         pk = self.getPk()
@@ -174,16 +187,7 @@ class IndexedRedisModel:
         fresh = type(self).objects.get(pk)
         if fresh is None:
             raise ObjectNotFoundError(f"Model {schema.modelName}: object pk={pk} no longer exists in Redis")
-        changes = {}
-        for name, _, field in schema.decoders:
-            old = self.__dict__.get(name)
-            new = fresh.__dict__[name]
-            if field.compareValue(old) != field.compareValue(new):
-                changes[name] = (_public(field, old), _public(field, new))
-            self.__dict__[name] = new
-        self.__dict__["_ir_stored"] = fresh.__dict__["_ir_stored"]
-        self.__dict__.pop("_ir_partial", None)
-        return changes
+        return applyFetched(schema, self, fresh, cascadeObjects)
 
     def saveToExternal(self, redisCon: Any) -> int:
         """Save a copy of this object as a new object on another Redis (a ``redis.Redis`` client).
@@ -195,8 +199,12 @@ class IndexedRedisModel:
         return saveToClient(type(self), self, redisCon)
 
     # ------------------------------------------------------------------ changes
-    def getUpdatedFields(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
-        """``{field: (old value, new value)}`` for fields changed since the last fetch or save."""
+    def getUpdatedFields(self, cascadeObjects: bool = False) -> Dict[str, Tuple[Any, Any]]:
+        """``{field: (old value, new value)}`` for fields changed since the last fetch or save.
+
+        Links show as pks. ``cascadeObjects``: also list a link field whose linked object (in
+        memory) has unsaved changes itself, recursively, even though the link's pk is the same.
+        """
         from .plans import changedStorage
 
         schema = getSchema(type(self))
@@ -213,31 +221,32 @@ class IndexedRedisModel:
                 if field.compareValue(old) == field.compareValue(self.__dict__[name]):
                     continue
             out[name] = (_public(field, old), _public(field, self.__dict__[name]))
+        if cascadeObjects:
+            for field in schema.foreignFields:
+                if field.name in out:
+                    continue
+                if _anyUnsaved(field.linkedObjects(self), {id(self)}, True):
+                    current = _public(field, self.__dict__[field.name])
+                    old = field.fromStorage(stored.get(field.name)) if saved else field.getDefaultValue()  # type: ignore[union-attr]
+                    out[field.name] = (_public(field, old), current)
         return out
+
+    def cascadeFetch(self) -> None:
+        """Fetch now every object reachable through this object's links, recursively.
+
+        One batch per linked model per level; objects already fetched are not fetched again, and
+        cycles end. Afterwards reading any link needs no round trip.
+        """
+        from .foreignfetch import cascadeFetchObjects
+
+        cascadeFetchObjects([self])
 
     def hasUnsavedChanges(self, cascadeObjects: bool = True) -> bool:
         """True if the object was never saved or has changed since its last fetch or save.
 
         ``cascadeObjects``: also True when a linked object in memory has unsaved changes.
         """
-        from .plans import changedStorage
-
-        seen = set()
-        todo = [self]
-        while todo:
-            obj = todo.pop()
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
-            if obj.getPk() is None:
-                return True
-            schema = getSchema(type(obj))
-            if changedStorage(schema, obj, strict=False):
-                return True
-            if cascadeObjects:
-                for field in schema.foreignFields:
-                    todo.extend(field.linkedObjects(obj))
-        return False
+        return _anyUnsaved([self], set(), cascadeObjects)
 
     def hasSameValues(self, other: Any, cascadeObject: bool = True) -> bool:
         """True if ``other`` is of the same model and every field holds the same value.
@@ -413,7 +422,7 @@ class IndexedRedisModel:
     def copyModel(cls) -> type:
         """An independent copy of this model class (same params), e.g. to change it without touching the original."""
         attrs = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
-        attrs["FIELDS"] = [_copy.copy(f) for f in cls.FIELDS]
+        attrs["FIELDS"] = [_copy.copy(f) for f in cls.FIELDS or []]
         attrs["INDEXED_FIELDS"] = list(cls.INDEXED_FIELDS or [])
         return type(cls.__name__, (cls,), attrs)
 
@@ -429,6 +438,61 @@ class IndexedRedisModel:
         """Build and check the model now (it is otherwise checked on first use). Raises InvalidModelException."""
         getSchema(cls)
         return True
+
+
+def _anyUnsaved(roots: Sequence[Any], seen: set, cascadeObjects: bool) -> bool:
+    """True if any of ``roots`` (or, with ``cascadeObjects``, any object linked from them in memory,
+    recursively) is unsaved or changed. Objects whose id is in ``seen`` are skipped."""
+    from .plans import changedStorage
+
+    todo = list(roots)
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if obj.getPk() is None:
+            return True
+        schema = getSchema(type(obj))
+        if changedStorage(schema, obj, strict=False):
+            return True
+        if cascadeObjects:
+            for field in schema.foreignFields:
+                todo.extend(field.linkedObjects(obj))
+    return False
+
+
+def applyFetched(schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
+    """Put the values of ``fresh`` (the same object just fetched) on ``obj``; return ``{field: (old, new)}``.
+
+    Without ``cascadeObjects`` a link whose pk(s) did not change keeps what ``obj`` holds (the
+    linked objects in memory).
+    """
+    d = obj.__dict__
+    changes = {}
+    for name, _, field in schema.decoders:
+        old = d.get(name)
+        new = fresh.__dict__[name]
+        same = field.compareValue(old) == field.compareValue(new)
+        if not same:
+            changes[name] = (_public(field, old), _public(field, new))
+        elif not cascadeObjects and getattr(field, "isForeignLink", False):
+            continue
+        d[name] = new
+    d["_ir_stored"] = fresh.__dict__["_ir_stored"]
+    d.pop("_ir_partial", None)
+    return changes
+
+
+def _checkPk(modelName: str, pk: Any) -> int:
+    """``pk`` as a primary key (a positive int), or InvalidValueError saying so."""
+    try:
+        value = int(pk)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(pk, bool) or (isinstance(pk, float) and not pk.is_integer()) or value <= 0:
+        raise InvalidValueError(f"Model {modelName}: _id is the primary key, a positive int (as getPk() returns); got {pk!r}")
+    return value
 
 
 def _public(field: Any, value: Any) -> Any:
@@ -466,4 +530,4 @@ def _rebuildAlt(base: type, frozen: Sequence[Tuple[str, Any]]) -> Any:
     return cls.__new__(cls)
 
 
-__all__ = ["FieldAccessor", "IndexedRedisModel", "installAccessors"]
+__all__ = ["FieldAccessor", "IndexedRedisModel", "applyFetched", "installAccessors"]

@@ -25,19 +25,22 @@ if TYPE_CHECKING:  # pragma: no cover
 class FieldList(list):
     """The model's FIELDS: a list of field objects that can also be indexed by name."""
 
+    modelName = ""  # set for the FIELDS of a model class, to name it in errors
+
     def __getitem__(self, item: Any) -> Any:  # type: ignore[override]
         if isinstance(item, str):
             for field in self:
                 if field == item:
                     return field
-            raise InvalidFieldError(f"No field named {item!r}; fields are {[str(f) for f in self]}")
+            owner = f"Model {self.modelName} has" if self.modelName else "There is"
+            raise InvalidFieldError(f"{owner} no field named {item!r} in FIELDS; fields are {[str(f) for f in self]}")
         return list.__getitem__(self, item)
 
     def __contains__(self, item: object) -> bool:
         return list.__contains__(self, item)
 
 
-def asFieldList(fields: Any) -> Any:
+def asFieldList(fields: Any, modelName: str = "") -> Any:
     """Wrap a FIELDS declaration so ``FIELDS['name']`` works; plain strings become IRClassicField.
 
     Never raises: anything odd is left for validation on first use.
@@ -45,6 +48,7 @@ def asFieldList(fields: Any) -> Any:
     if isinstance(fields, FieldList) or not isinstance(fields, (list, tuple)):
         return fields
     out = FieldList()
+    out.modelName = modelName
     for f in fields:
         if isinstance(f, str) and not isinstance(f, IRField):
             out.append(_PlainStringField(f))
@@ -106,6 +110,8 @@ class ModelSchema:
             self._fail(f"INDEXED_FIELDS must be a list of field names; got {type(indexed).__name__}")
         seen = set()
         reserved = set(dir(IndexedRedisModel))
+        # Classes between the model and IndexedRedisModel (mixins, parent models) may define attributes too.
+        between = [c for c in self.model.__mro__ if c is not IndexedRedisModel and c not in IndexedRedisModel.__mro__]
         plain = []
         for f in fields:
             if not isinstance(f, IRField):
@@ -118,9 +124,13 @@ class ModelSchema:
             seen.add(name)
             if name in reserved or name.startswith("_ir_") or name == "_id":
                 self._fail(f"field name {name!r} clashes with an attribute of IndexedRedisModel; rename the field")
-            own = self.model.__dict__.get(name)
-            if own is not None and not _isFieldAccessor(own):
-                self._fail(f"field name {name!r} clashes with attribute {name!r} defined on the model; rename one of them")
+            for cls in between:
+                own = cls.__dict__.get(name)
+                if own is not None and not _isFieldAccessor(own):
+                    where = "the model" if cls is self.model else f"{cls.__name__} (a base class of the model)"
+                    self._fail(f"field name {name!r} clashes with attribute {name!r} defined on {where}; rename one of them")
+                if own is not None:
+                    break
             problem = f._definitionProblem()
             if problem:
                 self._fail(f"field {name!r}: {problem}")
@@ -172,7 +182,13 @@ class ModelSchema:
         """The redis client of this model (on the shared pool for its params), cached until pools change."""
         gen = connectionGeneration()
         if self._client is None or self._clientGeneration != gen:
-            self._client = getRedisConnection(self.connectionParams)
+            try:
+                self._client = getRedisConnection(self.connectionParams)
+            except InvalidModelException as exc:
+                raise InvalidModelException(
+                    f"Model {self.modelName}: {exc}. Fix setDefaultRedisConnectionParams (or REDIS_URL) or the model's "
+                    "REDIS_CONNECTION_PARAMS / connectAlt params"
+                ) from exc
             self._clientGeneration = gen
         return self._client
 

@@ -9,6 +9,8 @@ A link is stored as the linked pk (``b'12'``), a multi link as the pks joined by
 * ``Model.FIELDS['author'].linkOf(obj).isFetched()`` tells whether it was fetched.
 
 A link to an object deleted since reads as irNull; a multi link leaves deleted objects out.
+Either way the stored pk(s) stay on the link (``obj.author__id``) until a new value is assigned,
+so reading a link never makes the object look changed.
 ``foreignModel`` may be a model class, a zero-argument callable returning one (for models
 defined later), or the string ``'self'`` for a link to the model the field is on.
 """
@@ -336,14 +338,17 @@ class IRForeignMultiLinkField(IRForeignLinkField):
         link = obj.__dict__.get(self.name)
         if isinstance(link, ForeignMultiLink) and not link.fetched:
             items = link.objs if link.objs is not None else link.pks
-            objs = []
+            objs: List[Any] = []
             for item in items:
                 if _isModelObject(item):
                     objs.append(item)
                 elif found.get(item) is not None:
                     objs.append(found[item])
+                else:
+                    # Deleted since: reading leaves it out, but the link keeps its pk as stored, so
+                    # merely reading does not make the object look changed (as for a single link).
+                    objs.append(item)
             link.objs = objs
-            link.pks = [o.getPk() for o in objs]
             link.fetched = True
 
     def resolve(self, obj: Any, owner: Any) -> Any:
@@ -355,9 +360,8 @@ class IRForeignMultiLinkField(IRForeignLinkField):
             missing = self.missingPks(obj)
             found = {o.getPk(): o for o in fm.objects.getMultiple(missing)} if missing else {}
             self.attach(obj, found)
-        if not link.objs:
-            return irNull
-        return list(link.objs)
+        live = [o for o in link.objs or () if _isModelObject(o)]
+        return live if live else irNull
 
     def reprValue(self, obj: Any) -> str:
         pks = self.pksOf(obj)

@@ -1,0 +1,143 @@
+"""Links as 6.0.3 code uses them: obj.cascadeFetch(), cascadeObjects on reload/getUpdatedFields,
+deleted targets, and cascade saves that write all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from IndexedRedis import IndexedRedisModel, InvalidValueError, IRField, irNull
+from IndexedRedis.fields import IRForeignLinkField, IRForeignMultiLinkField
+
+
+class Writer(IndexedRedisModel):
+    FIELDS = [IRField("name"), IRField("age", valueType=int), IRForeignLinkField("mentor", "self")]
+    INDEXED_FIELDS = ["name"]
+    KEY_NAME = "irtest:Writer"
+
+
+class Book(IndexedRedisModel):
+    FIELDS = [
+        IRField("title"),
+        IRField("pages", valueType=int),
+        IRForeignLinkField("author", Writer),
+        IRForeignMultiLinkField("editors", Writer),
+    ]
+    INDEXED_FIELDS = ["title", "author"]
+    KEY_NAME = "irtest:Book"
+
+
+def _library():
+    mentor = Writer(name="Mentor")
+    author = Writer(name="Author", mentor=mentor)
+    mentor.mentor = author  # a cycle
+    book = Book(title="T", author=author, editors=[mentor, Writer(name="Ed")])
+    book.save()
+    return book
+
+
+def test_obj_cascadeFetch_loads_every_link_then_reads_need_no_round_trip(real_db, roundtrips):
+    book = _library()
+    fetched = Book.objects.get(book.getPk())
+    with roundtrips() as rt:
+        assert fetched.cascadeFetch() is None
+    assert 1 <= rt.count <= 3, rt.commands  # one batch per level: author+editors, then the mentor
+    with roundtrips() as rt:
+        assert fetched.author.mentor.name == "Mentor"
+        assert fetched.author.mentor.mentor.name == "Author"
+        assert [e.name for e in fetched.editors] == ["Mentor", "Ed"]
+    assert rt.count == 0
+
+
+def test_getUpdatedFields_with_cascadeObjects_lists_links_to_changed_objects(ir_db):
+    book = _library()
+    fetched = Book.objects.get(book.getPk(), cascadeFetch=True)
+    fetched.author.mentor.age = 70  # two links away, through a cycle
+    assert fetched.getUpdatedFields() == {}
+    pk = book.author.getPk()
+    assert fetched.getUpdatedFields(cascadeObjects=True) == {"author": (pk, pk), "editors": (book.editors__id, book.editors__id)}
+    fetched.title = "New"
+    assert fetched.getUpdatedFields(cascadeObjects=True)["title"] == ("T", "New")
+    fetched.save()
+    assert fetched.getUpdatedFields(cascadeObjects=True) == {}
+
+
+def test_a_cycle_back_to_the_object_itself_does_not_count_as_a_linked_change(ir_db):
+    a = Writer(name="a")
+    b = Writer(name="b", mentor=a)
+    a.mentor = b
+    a.save()
+    a.name = "changed"
+    assert a.getUpdatedFields(cascadeObjects=True) == {"name": ("a", "changed")}
+
+
+def test_reload_without_cascadeObjects_keeps_linked_objects_in_memory(ir_db):
+    book = _library()
+    fetched = Book.objects.get(book.getPk(), cascadeFetch=True)
+    author = fetched.author
+    author.name = "local edit"
+    Writer.objects.get(author.getPk()).save()  # nothing changed in Redis
+    other = Book.objects.get(book.getPk())
+    other.pages = 300
+    other.save()
+    assert fetched.reload(cascadeObjects=False) == {"pages": (irNull, 300)}
+    assert fetched.author is author and fetched.author.name == "local edit"
+    assert fetched.reload() == {}
+    assert fetched.author is not author and fetched.author.name == "Author"  # read again from Redis
+
+
+def test_reload_reports_a_changed_link_as_pks(ir_db):
+    book = _library()
+    fetched = Book.objects.get(book.getPk())
+    newAuthor = Writer(name="New")
+    newAuthor.save()
+    other = Book.objects.get(book.getPk())
+    other.author = newAuthor
+    other.save()
+    assert fetched.reload(cascadeObjects=False) == {"author": (book.author.getPk(), newAuthor.getPk())}
+    assert fetched.author.name == "New"
+
+
+def test_reading_links_to_deleted_objects_does_not_make_the_object_look_changed(ir_db):
+    book = _library()
+    editorPks = book.editors__id
+    book.editors[1].delete()
+    book.author.delete()
+    fetched = Book.objects.get(book.getPk())
+    assert fetched.author is irNull
+    assert [e.name for e in fetched.editors] == ["Mentor"]
+    assert not fetched.hasUnsavedChanges()
+    assert fetched.getUpdatedFields() == {}
+    again = Book.objects.get(book.getPk(), cascadeFetch=True)
+    assert again.author is irNull and [e.name for e in again.editors] == ["Mentor"]
+    assert not again.hasUnsavedChanges()
+    # Assigning what is read drops the dead link explicitly.
+    assert fetched.editors__id == editorPks  # as stored, until something else is assigned
+    fetched.editors = fetched.editors
+    assert fetched.getUpdatedFields() == {"editors": (editorPks, editorPks[:1])}
+
+
+def test_all_linked_objects_deleted_reads_as_irnull(ir_db):
+    book = Book(title="solo", editors=[Writer(name="only")])
+    book.save()
+    book.editors[0].delete()
+    assert Book.objects.get(book.getPk()).editors is irNull
+
+
+def test_cascade_save_with_a_bad_value_writes_nothing(ir_db):
+    book = Book(title="T", author=Writer(name="new author"), editors=[Writer(name="new editor")])
+    book.__dict__["pages"] = object()  # slipped past assignment checks
+    with pytest.raises(InvalidValueError, match="Book.*pages") as info:
+        book.save()
+    assert "pk=" not in str(info.value)  # the object was not saved: no pk to name
+    assert book.getPk() is None and book.author.getPk() is None and book.editors[0].getPk() is None
+    assert Writer.objects.count() == 0 and Book.objects.count() == 0
+    assert not [k for k in ir_db.scan_iter(match=b"_ir_|irtest:*:data:*")]
+
+
+def test_cascade_save_with_a_bad_value_in_a_linked_object_writes_nothing(ir_db):
+    author = Writer(name="new author")
+    author.__dict__["age"] = "old"  # slipped past assignment checks
+    book = Book(title="T", author=author)
+    with pytest.raises(InvalidValueError, match="Writer.*age"):
+        book.save()
+    assert Writer.objects.count() == 0 and Book.objects.count() == 0
