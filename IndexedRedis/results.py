@@ -7,19 +7,95 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 from QueryableList import QueryableListObjs
 
 from .exceptions import ObjectNotFoundError
+from .fields.null import irNull
+
+
+def _isNull(value: Any) -> bool:
+    return value is None or value is irNull
+
+
+def _nullAware(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """``field__isnull=True/False`` also counts irNull (the value of every unset field) as null.
+
+    QueryableList only compares with None; the filter becomes a ``customMatch`` on the field.
+    """
+    out = dict(kwargs)
+    for key, value in kwargs.items():
+        if not key.endswith("__isnull") or not isinstance(value, bool):
+            continue
+        fieldName = key[: -len("__isnull")]
+        custom = fieldName + "__customMatch"
+        if custom in out:
+            continue  # the caller already matches this field with a function of its own
+        del out[key]
+        out[custom] = _isNull if value else (lambda v: not _isNull(v))
+    return out
 
 
 class IRQueryableList(QueryableListObjs):
     """A list of model objects that supports QueryableList's client-side filters
     (``filter(year__gt=2000)``, ``filterOr``, ``__in``, ``__contains``, ``sort_by``, ...)
     plus operations on all its objects at once.
+
+    ``field__isnull=True`` matches irNull (unset) values as well as None. Lists derived from this
+    one (filters, sorts, slices, ``+``) keep its model, even when empty.
     """
 
     def __init__(self, val: Iterable[Any] = (), model: Optional[type] = None) -> None:
         super().__init__(val)
+        if model is None and isinstance(val, IRQueryableList):
+            model = val.getModel()
         self.__model = model
         if model is None and len(self) > 0:
             self.__model = type(self[0])
+
+    def _derived(self, result: Any) -> Any:
+        """Give a list derived from this one the same model."""
+        if isinstance(result, IRQueryableList) and result.__model is None:
+            result.__model = self.getModel()
+        return result
+
+    # QueryableList builds derived lists with ``self.__class__()``, which knows no model.
+    def filterAnd(self, **kwargs: Any) -> "IRQueryableList":
+        return self._derived(super().filterAnd(**_nullAware(kwargs)))
+
+    filter = filterAnd
+
+    def filterOr(self, **kwargs: Any) -> "IRQueryableList":
+        return self._derived(super().filterOr(**_nullAware(kwargs)))
+
+    def customFilter(self, filterFunc: Any) -> "IRQueryableList":
+        return self._derived(super().customFilter(filterFunc))
+
+    def sort_by(self, fieldName: str, reverse: bool = False) -> "IRQueryableList":
+        return self._derived(super().sort_by(fieldName, reverse))
+
+    def all(self) -> "IRQueryableList":
+        return self._derived(super().all())
+
+    def __getitem__(self, item: Any) -> Any:
+        result = list.__getitem__(self, item)
+        if isinstance(item, slice):
+            return IRQueryableList(result, model=self.getModel())
+        return result
+
+    def __add__(self, other: Any) -> "IRQueryableList":
+        return self._derived(super().__add__(other))
+
+    def __sub__(self, other: Any) -> "IRQueryableList":
+        return self._derived(super().__sub__(other))
+
+    def __or__(self, other: Any) -> "IRQueryableList":
+        return self._derived(super().__or__(other))
+
+    def __and__(self, other: Any) -> "IRQueryableList":
+        return self._derived(super().__and__(other))
+
+    def __xor__(self, other: Any) -> "IRQueryableList":
+        return self._derived(super().__xor__(other))
+
+    def __copy__(self) -> "IRQueryableList":
+        return self._derived(super().__copy__())
 
     def getModel(self) -> Optional[type]:
         """The model of the objects in this list."""
@@ -48,31 +124,27 @@ class IRQueryableList(QueryableListObjs):
     def reload(self, cascadeObjects: bool = True) -> List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]]:
         """Refresh every object in place from Redis (one round trip).
 
-        Returns, per index, ``{field: (old, new)}`` of what changed, or an ObjectNotFoundError
-        (a KeyError) for an object that no longer exists.
+        Returns, per index, ``{field: (old, new)}`` of what changed (links as pks, as
+        ``obj.reload()`` gives them), or an ObjectNotFoundError (a KeyError) for an object that
+        no longer exists or was never saved. ``cascadeObjects`` as for ``obj.reload()``.
         """
         model = self.getModel()
         if model is None or len(self) == 0:
             return []
+        from .model import applyFetched
         from .schema import getSchema
 
         schema = getSchema(model)
         fresh = {o.getPk(): o for o in model.objects.getMultiple([o.getPk() for o in self if o.getPk() is not None])}
         out: List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]] = []
         for obj in self:
-            new = fresh.get(obj.getPk())
+            pk = obj.getPk()
+            new = fresh.get(pk)
             if new is None:
-                out.append(ObjectNotFoundError(f"Model {schema.modelName}: object pk={obj.getPk()} no longer exists in Redis"))
+                why = "the object was never saved" if pk is None else f"object pk={pk} no longer exists in Redis"
+                out.append(ObjectNotFoundError(f"Model {schema.modelName}: cannot reload: {why}"))
                 continue
-            changes = {}
-            for name, _, field in schema.decoders:
-                old = obj.__dict__.get(name)
-                if field.compareValue(old) != field.compareValue(new.__dict__[name]):
-                    changes[name] = (old, new.__dict__[name])
-                obj.__dict__[name] = new.__dict__[name]
-            obj.__dict__["_ir_stored"] = new.__dict__["_ir_stored"]
-            obj.__dict__.pop("_ir_partial", None)
-            out.append(changes)
+            out.append(applyFetched(schema, obj, new, cascadeObjects))
         return out
 
     def refetch(self) -> "IRQueryableList":
