@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 
 import redis
 
-from .exceptions import InvalidModelException
+from .exceptions import InvalidModelException, InvalidValueError
 
 _DEFAULT_PARAMS: Dict[str, Any] = {}
 _explicit_defaults = False
@@ -35,7 +35,10 @@ def setDefaultRedisConnectionParams(params: Dict[str, Any]) -> None:
     """
     global _DEFAULT_PARAMS, _explicit_defaults, _generation
     if not isinstance(params, dict):
-        raise TypeError("setDefaultRedisConnectionParams takes a dict, such as {'host': 'localhost', 'port': 6379}")
+        raise InvalidValueError(
+            f"setDefaultRedisConnectionParams takes a dict, such as {{'host': 'localhost', 'port': 6379, 'db': 0}} "
+            f"or {{'url': 'redis://localhost:6379/0'}}; got {type(params).__name__} {params!r:.60}"
+        )
     _DEFAULT_PARAMS = dict(params)
     _explicit_defaults = True
     clearRedisPools()
@@ -105,14 +108,31 @@ def _buildPool(params: Dict[str, Any]) -> redis.ConnectionPool:
     kwargs = dict(params)
     kwargs["decode_responses"] = False
     url = kwargs.pop("url", None)
-    if kwargs.pop("ssl", False) and url is None:
+    if kwargs.pop("ssl", False):
         kwargs.setdefault("connection_class", redis.SSLConnection)
     try:
         if url is not None:
-            return redis.ConnectionPool.from_url(url, **kwargs)
-        return redis.ConnectionPool(**kwargs)
+            pool = redis.ConnectionPool.from_url(url, **kwargs)
+        else:
+            pool = redis.ConnectionPool(**kwargs)
+        # Connections are made lazily; build one (no socket is opened) so that a misspelt
+        # parameter fails here, named, rather than as a TypeError inside the first command.
+        pool.connection_class(**pool.connection_kwargs)
     except (TypeError, ValueError) as exc:
-        raise InvalidModelException(f"Invalid Redis connection parameters {params!r}: {exc}") from exc
+        raise InvalidModelException(f"Invalid Redis connection parameters {_redact(params)!r}: {exc}") from exc
+    return pool
+
+
+def _redact(params: Dict[str, Any]) -> Dict[str, Any]:
+    """The params as shown in an error message: no password."""
+    out = dict(params)
+    if out.get("password"):
+        out["password"] = "***"
+    url = out.get("url")
+    if isinstance(url, str) and "@" in url:
+        scheme, _, rest = url.partition("://")
+        out["url"] = f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return out
 
 
 def getRedisConnection(params: Optional[Dict[str, Any]] = None) -> redis.Redis:
