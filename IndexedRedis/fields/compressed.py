@@ -16,28 +16,35 @@ COMPRESS_MODE_ZLIB = "zlib"
 COMPRESS_MODE_BZ2 = "bz2"
 COMPRESS_MODE_LZMA = "lzma"
 
-_ALIASES = {"zlib": "zlib", "gzip": "zlib", "bz2": "bz2", "bzip2": "bz2", "lzma": "lzma", "xz": "lzma"}
+# 'gzip' / 'gz' are the 6.x names of zlib mode (the data is zlib's format, as 6.x stored it).
+_ALIASES = {"zlib": "zlib", "gzip": "zlib", "gz": "zlib", "bz2": "bz2", "bzip2": "bz2", "lzma": "lzma", "xz": "lzma"}
 _MODULES = {"zlib": zlib, "bz2": bz2, "lzma": lzma}
 
 
 class IRCompressedField(IRField):
     """Compressed in Redis, plain bytes on the object (a str value is encoded first).
 
-    ``compressMode``: ``'zlib'`` (default; ``'gzip'`` is accepted as its 6.x name), ``'bz2'`` or
+    ``compressMode``: ``'zlib'`` (default; ``'gzip'``/``'gz'`` are accepted as its 6.x names), ``'bz2'`` or
     ``'lzma'``. Indexable: equal values compress to equal bytes (fixed settings).
     Use ``IRFieldChain(name, [IRUnicodeField(encoding=...), IRCompressedField()])`` to get str back.
     """
 
     def __init__(
-        self, name: str = "", compressMode: str = COMPRESS_MODE_ZLIB, defaultValue: Any = irNull, hashIndex: bool = False
+        self,
+        name: str = "",
+        compressMode: Optional[str] = COMPRESS_MODE_ZLIB,
+        defaultValue: Any = irNull,
+        hashIndex: bool = False,
     ) -> None:
         self.compressMode = compressMode
         super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
+        if compressMode is None:  # no mode given: the default
+            compressMode = self.compressMode = COMPRESS_MODE_ZLIB
         self._mode = _ALIASES.get(str(compressMode).lower()) if isinstance(compressMode, str) else None
 
     def _definitionProblem(self) -> Optional[str]:
         if self._mode is None:
-            return f"unknown compressMode {self.compressMode!r}; use 'zlib', 'bz2' or 'lzma'"
+            return f"unknown compressMode {self.compressMode!r}; use 'zlib' (COMPRESS_MODE_ZLIB), 'bz2' or 'lzma'"
         return None
 
     def getCompressMod(self) -> Any:
