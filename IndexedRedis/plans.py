@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple
 
 from . import scripts
+from .decoding import DecoderTable, decoderTable
 from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,20 +144,21 @@ def rowsCall(layout: "KeyLayout", counter: bytes, mode: str, fields: Sequence[by
 
 
 # ---------------------------------------------------------------------------- replies -> objects
-def objectFromHash(schema: "ModelSchema", pk: Any, flat: Sequence[bytes]) -> Any:
+def objectFromHash(schema: "ModelSchema", pk: Any, flat: Sequence[bytes], table: Optional[DecoderTable] = None) -> Any:
     """Build a model object from a pk and a flat HGETALL reply (field, value, ...)."""
     model = schema.model
     obj = model.__new__(model)
     d = obj.__dict__
     stored: Dict[str, bytes] = {}
-    byStored = schema.byStoredName
+    if table is None:
+        table = decoderTable(schema)
     it = iter(flat)
     for k, v in zip(it, it):
-        entry = byStored.get(k)
+        entry = table.get(k)
         if entry is not None:
-            name, field = entry
+            name, decode = entry
             stored[name] = v
-            d[name] = field.fromStorage(v)
+            d[name] = decode(v)
     if len(stored) != len(schema.fields):
         for name, _, field in schema.decoders:
             if name not in stored:
@@ -196,10 +198,8 @@ def objectFromFields(schema: "ModelSchema", pk: Any, names: Sequence[str], value
 
 def rowsToObjects(schema: "ModelSchema", reply: Sequence[Any]) -> List[Any]:
     """Decode fetch.lua's ``{pk, {field, value, ...}, ...}`` reply."""
-    out = []
-    for i in range(0, len(reply), 2):
-        out.append(objectFromHash(schema, reply[i], reply[i + 1]))
-    return out
+    table = decoderTable(schema)
+    return [objectFromHash(schema, reply[i], reply[i + 1], table) for i in range(0, len(reply), 2)]
 
 
 # ---------------------------------------------------------------------------- storage of objects
