@@ -1,0 +1,93 @@
+"""The hot-path decoder tables give exactly what ``field.fromStorage`` gives (no server)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from IndexedRedis import (
+    IndexedRedisModel,
+    IRClassicField,
+    IRCompressedField,
+    IRField,
+    IRFixedPointField,
+    IRUnicodeField,
+    getDefaultIREncoding,
+    irNull,
+    setDefaultIREncoding,
+)
+from IndexedRedis.decoding import decoderTable
+from IndexedRedis.fields.null import IR_NULL_BYTES
+from IndexedRedis.schema import getSchema
+
+
+class Everything(IndexedRedisModel):
+    FIELDS = [
+        IRField("text"),
+        IRField("number", valueType=int),
+        IRField("flag", valueType=bool),
+        IRField("blob", valueType=bytes),
+        IRField("when", valueType=datetime.datetime),
+        IRField("items", valueType=list),
+        IRClassicField("classic"),
+        IRFixedPointField("price", decimalPlaces=2),
+        IRUnicodeField("utf16", encoding="utf-16"),
+        IRCompressedField("packed"),
+    ]
+    KEY_NAME = "irtest:Everything"
+
+
+SAMPLES = {
+    "text": [b"", b"plain", "ünïcode".encode(), b"IRNullType()"],
+    "number": [b"0", b"-12", b"123456789012345678901234567890"],
+    "flag": [b"1", b"0", b"true", b"False", b"True"],
+    "blob": [b"", bytes(range(256))],
+    "when": [b"2024-02-29 23:59:59.999999", b"2024-02-29 23:59:59.000001+05:30"],
+    "items": [b"[]", b'[1, "a", {"b": null}]'],
+    "classic": [b"", b"x"],
+    "price": [b"0.00", b"-12.50", b"3.14"],
+    "utf16": ["grüß".encode("utf-16")],
+}
+
+
+def _table():
+    return decoderTable(getSchema(Everything))
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_table_matches_fromStorage(name):
+    name_b = name.encode()
+    attr, decode = _table()[name_b]
+    field = Everything.FIELDS[name]
+    assert attr == name
+    for raw in SAMPLES[name] + [IR_NULL_BYTES]:
+        got, want = decode(raw), field.fromStorage(raw)
+        assert got == want and type(got) is type(want), (name, raw)
+    assert decode(IR_NULL_BYTES) is irNull
+
+
+@given(st.integers())
+def test_int_decoder_property(n):
+    decode = _table()[b"number"][1]
+    assert decode(str(n).encode()) == n and type(decode(str(n).encode())) is int
+
+
+@given(st.text())
+def test_text_decoder_property(s):
+    decode = _table()[b"text"][1]
+    raw = s.encode(getDefaultIREncoding())
+    assert decode(raw) == Everything.FIELDS["text"].fromStorage(raw)
+
+
+def test_a_new_default_encoding_builds_a_new_table():
+    before = getDefaultIREncoding()
+    raw = "é".encode("latin-1")
+    try:
+        setDefaultIREncoding("latin-1")
+        assert _table()[b"text"][1](raw) == "é"
+    finally:
+        setDefaultIREncoding(before)
+    assert _table()[b"text"][1]("é".encode("utf-8")) == "é"
