@@ -286,38 +286,53 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
 
 
 def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = False) -> Call:
-    """One save.lua call for ``entries`` (``anyGen``: writing a generation that is being built)."""
+    """One save.lua call for ``entries`` (``anyGen``: writing a generation that is being built).
+
+    Field names are sent once per call and entries refer to them by position; a whole object
+    is sent as its values alone, in the order of the names (see save.lua).
+    """
     keys: List[Any] = [layout.keysKey, layout.nextKey, layout.verKey]
-    args: List[Any] = [layout.dataPrefix, len(entries)]
+    names: List[str] = []
+    position: Dict[str, int] = {}
+    body: List[Any] = []
+    idxKey = layout.idx
     for e in entries:
         mode = e.mode
-        args.append(mode)
-        args.append(e.pk if e.pk is not None else "")
-        args.append(len(e.idx))
-        args.append(len(e.sets))
+        sets = e.sets
         if mode != "N":
             keys.append(layout.data(e.pk))  # type: ignore[arg-type]
+        if not names:
+            names.extend(sets)
+            position.update((n, i) for i, n in enumerate(names, 1))
+        if len(sets) == len(names) and all(a == b for a, b in zip(sets, names)):
+            body += (mode, e.pk if e.pk is not None else "", -len(sets), len(e.idx))
+            body.extend(sets.values())
+        else:
+            body += (mode, e.pk if e.pk is not None else "", len(sets), len(e.idx))
+            for name, value in sets.items():
+                pos = position.get(name)
+                if pos is None:
+                    names.append(name)
+                    pos = position[name] = len(names)
+                body.append(pos)
+                body.append(value)
         for field, expected, new in e.idx:
             name = field.name
-            newKey = layout.idx(name, field.storageToIndex(new))
-            args.append(name)
+            newKey = idxKey(name, field.storageToIndex(new))
+            body.append(position[name])
             if mode == "U":
                 if expected is UNKNOWN:
-                    args.append(b"?")
+                    body.append(b"?")
                     keys.append(newKey)
                 elif expected is ABSENT:
-                    args.append(b"x")
+                    body.append(b"x")
                     keys.append(newKey)
                 else:
-                    args.append(b"v" + expected)
-                    keys.append(layout.idx(name, field.storageToIndex(expected)))
-            else:
-                args.append(b"")
+                    body.append(b"v" + expected)
+                    keys.append(idxKey(name, field.storageToIndex(expected)))
             keys.append(newKey)
-            args.append(new)
-        for name, value in e.sets.items():
-            args.append(name)
-            args.append(value)
+    args: List[Any] = [layout.dataPrefix, len(entries), len(names), *names]
+    args.extend(body)
     return Call(script=scripts.SAVE, keys=keys, args=args, anyGen=anyGen)
 
 

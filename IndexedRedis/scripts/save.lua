@@ -4,16 +4,20 @@
 -- KEYS[2]  pk counter                           (_ir_|KEY:next)
 -- KEYS[3]  write counter of the generation       (_ir_|KEY:ver), bumped when anything is written
 -- then, per entry, in order:
---   modes U and C: the object's data key, then per index change: old index key, new index key
+--   modes U and C: the object's data key, then per index change: (U) old index key, new index key,
+--                  (C) new index key
 --   mode N:        per index change: new index key (the data key is named after the pk INCR hands out)
 --
 -- ARGV[1]  data key prefix (_ir_|KEY:data:), used for the pks handed out here
 -- ARGV[2]  number of entries
--- then per entry: mode, pk, nIdx, nSet,
---   nIdx triples: field, expected, newStored
---       expected: 'v' .. stored value (must match what Redis holds), 'x' (field must be absent),
---                 '?' (unknown: always report the current values), '' (not checked: N and C)
---   nSet pairs: field, stored value (written with HSET)
+-- ARGV[3]  nNames, then nNames field names: entries refer to fields by their position here
+-- then per entry: mode, pk, nSet, nIdx,
+--   the values to write (HSET):
+--     nSet < 0: -nSet values, for the fields at positions 1 .. -nSet   (a whole object)
+--     nSet >= 0: nSet pairs: field position, value                    (changed fields only)
+--   per index change: field position (the new value is the one written above), and for mode U
+--     the expected stored value: 'v' .. value (must match what Redis holds), 'x' (field must be
+--     absent), '?' (unknown: always report the current values)
 --
 -- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk.
 -- Nothing is written unless every entry passes its checks. Replies:
@@ -33,17 +37,30 @@ end
 
 local prefix = ARGV[1]
 local nEntries = tonumber(ARGV[2])
+local nNames = tonumber(ARGV[3])
+local names = {}
+for i = 1, nNames do
+  names[i] = ARGV[3 + i]
+end
 
 local entries = {}
-local a = 3
+local a = 4 + nNames
 local k = 4
 for i = 1, nEntries do
-  local e = {mode = ARGV[a], pk = ARGV[a + 1], nIdx = tonumber(ARGV[a + 2]), nSet = tonumber(ARGV[a + 3])}
+  local e = {mode = ARGV[a], pk = ARGV[a + 1], nSet = tonumber(ARGV[a + 2]), nIdx = tonumber(ARGV[a + 3])}
   a = a + 4
-  e.idxArg = a
-  a = a + 3 * e.nIdx
   e.setArg = a
-  a = a + 2 * e.nSet
+  if e.nSet < 0 then
+    a = a - e.nSet
+  else
+    a = a + 2 * e.nSet
+  end
+  e.idxArg = a
+  if e.mode == 'U' then
+    a = a + 2 * e.nIdx
+  else
+    a = a + e.nIdx
+  end
   if e.mode ~= 'N' then
     e.dataKey = KEYS[k]
     k = k + 1
@@ -59,39 +76,37 @@ end
 
 -- Phase 1: checks, nothing written. Every conflicting entry is reported at once.
 local conflicts = {'conflict'}
-do
-  for i = 1, nEntries do
-    local e = entries[i]
-    if e.mode == 'U' then
-      if redis.call('EXISTS', e.dataKey) == 0 then
-        return {'gone', i}
+for i = 1, nEntries do
+  local e = entries[i]
+  if e.mode == 'U' then
+    if redis.call('EXISTS', e.dataKey) == 0 then
+      return {'gone', i}
+    end
+    local bad = false
+    for j = 0, e.nIdx - 1 do
+      local field = names[tonumber(ARGV[e.idxArg + 2 * j])]
+      local expected = ARGV[e.idxArg + 2 * j + 1]
+      local cur = redis.call('HGET', e.dataKey, field)
+      if expected == '?' then
+        bad = true
+      elseif expected == 'x' then
+        if cur then bad = true end
+      elseif (not cur) or ('v' .. cur) ~= expected then
+        bad = true
       end
-      local bad = false
+    end
+    if bad then
+      conflicts[#conflicts + 1] = i
+      conflicts[#conflicts + 1] = e.nIdx
       for j = 0, e.nIdx - 1 do
-        local field = ARGV[e.idxArg + 3 * j]
-        local expected = ARGV[e.idxArg + 3 * j + 1]
-        local cur = redis.call('HGET', e.dataKey, field)
-        if expected == '?' then
-          bad = true
-        elseif expected == 'x' then
-          if cur then bad = true end
-        elseif (not cur) or ('v' .. cur) ~= expected then
-          bad = true
-        end
+        local field = names[tonumber(ARGV[e.idxArg + 2 * j])]
+        conflicts[#conflicts + 1] = field
+        conflicts[#conflicts + 1] = redis.call('HGET', e.dataKey, field)
       end
-      if bad then
-        conflicts[#conflicts + 1] = i
-        conflicts[#conflicts + 1] = e.nIdx
-        for j = 0, e.nIdx - 1 do
-          local field = ARGV[e.idxArg + 3 * j]
-          conflicts[#conflicts + 1] = field
-          conflicts[#conflicts + 1] = redis.call('HGET', e.dataKey, field)
-        end
-      end
-    elseif e.mode == 'C' then
-      if redis.call('EXISTS', e.dataKey) == 1 then
-        return {'exists', i}
-      end
+    end
+  elseif e.mode == 'C' then
+    if redis.call('EXISTS', e.dataKey) == 1 then
+      return {'exists', i}
     end
   end
 end
@@ -101,6 +116,7 @@ end
 
 -- Phase 2: writes.
 local reply = {'ok'}
+local hset = {}
 for i = 1, nEntries do
   local e = entries[i]
   local pk = e.pk
@@ -109,12 +125,26 @@ for i = 1, nEntries do
     pk = tostring(redis.call('INCR', KEYS[2]))
     dataKey = prefix .. pk
   end
-  if e.nSet > 0 then
-    redis.call('HSET', dataKey, unpack(ARGV, e.setArg, e.setArg + 2 * e.nSet - 1))
+  local n = 0
+  if e.nSet < 0 then
+    for j = 1, -e.nSet do
+      hset[2 * j - 1] = names[j]
+      hset[2 * j] = ARGV[e.setArg + j - 1]
+    end
+    n = -e.nSet
+  else
+    for j = 1, e.nSet do
+      hset[2 * j - 1] = names[tonumber(ARGV[e.setArg + 2 * j - 2])]
+      hset[2 * j] = ARGV[e.setArg + 2 * j - 1]
+    end
+    n = e.nSet
+  end
+  if n > 0 then
+    redis.call('HSET', dataKey, unpack(hset, 1, 2 * n))
   end
   for j = 0, e.nIdx - 1 do
     if e.mode == 'U' then
-      local expected = ARGV[e.idxArg + 3 * j + 1]
+      local expected = ARGV[e.idxArg + 2 * j + 1]
       local oldKey = KEYS[e.idxKey + 2 * j]
       local newKey = KEYS[e.idxKey + 2 * j + 1]
       if expected ~= 'x' and oldKey ~= newKey then
