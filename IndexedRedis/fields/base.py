@@ -38,7 +38,7 @@ class IRField(str):
     ``IRField(name, valueType=str, defaultValue=irNull, hashIndex=False)``
 
     valueType may be ``str`` (default; text in the default encoding), ``int``, ``float``
-    (not indexable), ``bool``, ``datetime.datetime``, ``dict`` / ``list`` (JSON, not
+    (not indexable), ``bool``, ``datetime.datetime``, ``datetime.date``, ``dict`` / ``list`` (JSON, not
     indexable), ``bytes`` (no conversion), ``None`` (bytes, no conversion), or any class that
     can be built from its stored string (``valueType(str)``) and whose ``str()`` stores it.
     """
@@ -117,9 +117,11 @@ class IRField(str):
             return irNull
         try:
             return self._fromInput(value)
-        except InvalidValueError:
-            raise
-        except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
+        except InvalidValueError as exc:
+            if repr(self.name) in str(exc):
+                raise
+            raise InvalidValueError(f"field {self.name!r} ({self._typeLabel()}): {exc}") from exc
+        except (ValueError, TypeError, ArithmeticError, UnicodeError) as exc:
             raise InvalidValueError(
                 f"field {self.name!r} ({self._typeLabel()}) cannot hold {_typeName(value)} value {_short(value)}: {exc}"
             ) from exc
@@ -130,9 +132,11 @@ class IRField(str):
             return IR_NULL_BYTES
         try:
             return self._toStorage(value)
-        except InvalidValueError:
-            raise
-        except (ValueError, TypeError, OverflowError, UnicodeError) as exc:
+        except InvalidValueError as exc:
+            if repr(self.name) in str(exc):
+                raise
+            raise InvalidValueError(f"field {self.name!r} ({self._typeLabel()}): {exc}") from exc
+        except (ValueError, TypeError, ArithmeticError, UnicodeError) as exc:
             raise InvalidValueError(
                 f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}"
             ) from exc
@@ -145,7 +149,20 @@ class IRField(str):
             return irNull
         if raw.__class__ is str:
             raw = raw.encode(getDefaultIREncoding())
-        return self._fromStorage(raw)
+        try:
+            return self._fromStorage(raw)
+        except InvalidValueError as exc:
+            if repr(self.name) in str(exc):
+                raise  # already says which field and why
+            raise self._unreadable(raw, exc) from exc
+        except (ValueError, TypeError, ArithmeticError, UnicodeError, LookupError) as exc:
+            raise self._unreadable(raw, exc) from exc
+
+    def _unreadable(self, raw: Any, exc: BaseException) -> InvalidValueError:
+        return InvalidValueError(
+            f"field {self.name!r} ({self._typeLabel()}) cannot read the stored value {_short(raw)}: {exc}. "
+            "Was it written with another field type? Change the field back, or rewrite the data (reset)"
+        )
 
     def toIndex(self, value: Any) -> bytes:
         """The VALUE part of ``_ir_|KEY:idx:FIELD:VALUE`` for a user value (converted first)."""
@@ -190,6 +207,8 @@ class IRField(str):
             )
         elif vt is datetime.datetime or vt is IRDatetimeValue:
             self._kind = "datetime"
+        elif vt is datetime.date:
+            self._kind = "date"
         elif vt in (dict, list) or vt is IRJsonValue:
             self._kind = "json"
             self._codecIndexable = False
@@ -252,6 +271,17 @@ class IRField(str):
             if isinstance(value, (str, bytes)):
                 return parseDatetime(value)
             raise InvalidValueError(f"field {self.name!r} holds datetime; got {_typeName(value)} {_short(value)}")
+        if kind == "date":
+            if isinstance(value, datetime.datetime):
+                raise InvalidValueError(
+                    f"field {self.name!r} holds a date; got datetime {_short(value)}. Give value.date(), "
+                    "or use valueType=datetime.datetime"
+                )
+            if isinstance(value, datetime.date):
+                return value
+            if isinstance(value, (str, bytes)):
+                return _parseDate(self.name, value)
+            raise InvalidValueError(f"field {self.name!r} holds a date; got {_typeName(value)} {_short(value)}")
         if kind == "json":
             if isinstance(value, (str, bytes)):
                 value = json.loads(value)
@@ -297,6 +327,8 @@ class IRField(str):
             from .FieldValueTypes import formatDatetime
 
             return formatDatetime(value)
+        if kind == "date":
+            return value.isoformat().encode("ascii")
         if kind == "json":
             return json.dumps(value, ensure_ascii=False).encode("utf-8")
         if kind == "bytes":
@@ -319,6 +351,8 @@ class IRField(str):
             from .FieldValueTypes import parseDatetime
 
             return parseDatetime(raw)
+        if kind == "date":
+            return _parseDate(self.name, raw)
         if kind == "json":
             return json.loads(raw.decode("utf-8"))
         if kind == "bytes":
@@ -366,6 +400,14 @@ def _toBool(name: str, value: Any) -> bool:
     raise InvalidValueError(
         f"field {name!r} holds bool; cannot read {_typeName(value)} {_short(value)} as True/False (use 1/0 or 'true'/'false')"
     )
+
+
+def _parseDate(name: str, value: Any) -> datetime.date:
+    text = value.decode("ascii") if isinstance(value, bytes) else value
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidValueError(f"field {name!r} holds a date; {value!r} is not one in ISO format (YYYY-MM-DD)") from None
 
 
 def _short(value: Any, limit: int = 60) -> str:

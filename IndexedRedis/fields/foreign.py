@@ -111,6 +111,13 @@ def _toPk(name: str, value: Any) -> int:
     return pk
 
 
+def _unreadable(name: str, raw: Any) -> InvalidValueError:
+    return InvalidValueError(
+        f"field {name!r} links to objects, but the stored value {raw!r:.60} is not a pk (or pks joined by commas). "
+        "Was it written with another field type? Change the field back, or rewrite the data (reset)"
+    )
+
+
 class IRForeignLinkField(IRField):
     """A link to one object of ``foreignModel`` (or irNull). Indexable: ``filter(author=obj_or_pk)``."""
 
@@ -190,7 +197,10 @@ class IRForeignLinkField(IRField):
     def fromStorage(self, raw: Any) -> Any:
         if raw is None or raw == b"IRNullType()" or raw == b"":
             return ForeignLink(None, irNull, True)
-        return ForeignLink(int(raw), None, False)
+        try:
+            return ForeignLink(int(raw), None, False)
+        except ValueError:
+            raise _unreadable(self.name, raw) from None
 
     def toIndex(self, value: Any) -> bytes:
         return self.storageToIndex(self.toStorage(self.fromInput(value)))
@@ -302,7 +312,10 @@ class IRForeignMultiLinkField(IRForeignLinkField):
     def fromStorage(self, raw: Any) -> Any:
         if raw is None or raw == b"IRNullType()" or raw == b"":
             return ForeignMultiLink([], [], True)
-        return ForeignMultiLink([int(p) for p in raw.split(b",")], None, False)
+        try:
+            return ForeignMultiLink([int(p) for p in raw.split(b",")], None, False)
+        except ValueError:
+            raise _unreadable(self.name, raw) from None
 
     def compareValue(self, value: Any) -> Any:
         link = value if isinstance(value, ForeignMultiLink) else self.fromInput(value)

@@ -11,12 +11,17 @@ from .base import IRField
 from .null import irNull
 
 
-class IRFixedPointField(IRField):
-    """A float stored with exactly ``decimalPlaces`` decimals (``b'12.50'`` for 2), rounded half-even.
+# Enough digits for every finite float with 30 decimals, so quantize never runs out of precision.
+_CONTEXT = decimal.Context(prec=400)
 
-    The stored text is the same on every platform, so the field can be indexed and filtered with
-    a float, a Decimal or a string. A value with more significant decimals than the field keeps
-    raises InvalidValueError (float noise such as 0.1 + 0.2 is tolerated).
+
+class IRFixedPointField(IRField):
+    """A float stored with exactly ``decimalPlaces`` decimals (``b'12.50'`` for 2).
+
+    Values are rounded to ``decimalPlaces`` on assignment, as 6.x did: a float as ``round(x,
+    decimalPlaces)`` rounds it (half-even on its exact binary value, so ``2.675`` gives ``2.67``),
+    a str or Decimal half-even on its digits. The stored text is the same on every platform, so
+    the field can be indexed and filtered with a float, a Decimal or a string.
     """
 
     def __init__(self, name: str = "", decimalPlaces: int = 5, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
@@ -26,7 +31,6 @@ class IRFixedPointField(IRField):
         self._codecReason = ""
         if isinstance(decimalPlaces, int) and not isinstance(decimalPlaces, bool) and 0 <= decimalPlaces <= 30:
             self._quantum = decimal.Decimal(1).scaleb(-decimalPlaces)
-            self._noise = 10.0 ** -(decimalPlaces + 6)
 
     def _definitionProblem(self) -> Optional[str]:
         dp = self.decimalPlaces
@@ -46,6 +50,9 @@ class IRFixedPointField(IRField):
             if not math.isfinite(value):
                 raise InvalidValueError(f"field {self.name!r} holds a finite number; got {value!r}")
             exact = decimal.Decimal(repr(value))
+            if exact.as_tuple().exponent < -self.decimalPlaces:  # type: ignore[operator]
+                # More digits than kept: round the float's exact value, as round() and '%.Nf' do.
+                exact = decimal.Decimal(value)
         elif isinstance(value, (int, decimal.Decimal)):
             exact = decimal.Decimal(value)
         elif isinstance(value, str):
@@ -57,13 +64,14 @@ class IRFixedPointField(IRField):
             raise InvalidValueError(f"field {self.name!r} holds a number; got {type(value).__name__} {value!r:.60}")
         if not exact.is_finite():
             raise InvalidValueError(f"field {self.name!r} holds a finite number; got {value!r}")
-        rounded = exact.quantize(self._quantum, rounding=decimal.ROUND_HALF_EVEN)
-        if rounded != exact and abs(float(rounded) - float(exact)) > self._noise * max(1.0, abs(float(exact))):
+        try:
+            rounded = exact.quantize(self._quantum, rounding=decimal.ROUND_HALF_EVEN, context=_CONTEXT)
+        except decimal.InvalidOperation:
             raise InvalidValueError(
-                f"field {self.name!r} keeps {self.decimalPlaces} decimal places; {value!r} has more. "
-                f"Round it first (round(x, {self.decimalPlaces})) or raise decimalPlaces"
-            )
-        return rounded
+                f"field {self.name!r}: {value!r} has too many digits for {self.decimalPlaces} decimal places"
+            ) from None
+        # -0.004 rounds to -0.00: store (and index) it as 0.00, like every other zero.
+        return rounded.copy_abs() if rounded.is_zero() else rounded
 
     def _fromInput(self, value: Any) -> Any:
         return float(self._decimal(value))
