@@ -141,3 +141,16 @@ def test_cascade_save_with_a_bad_value_in_a_linked_object_writes_nothing(ir_db):
     with pytest.raises(InvalidValueError, match="Writer.*age"):
         book.save()
     assert Writer.objects.count() == 0 and Book.objects.count() == 0
+
+
+def test_linking_an_object_of_another_model_is_refused(ir_db):
+    with pytest.raises(InvalidValueError, match=r"Book.*'author'.*Writer.*got a Book"):
+        Book(title="x", author=Book(title="not a writer"))
+    b = Book(title="x")
+    with pytest.raises(InvalidValueError, match=r"'editors'.*Writer.*got a Book"):
+        b.editors = [Writer(name="ok"), Book(title="not a writer")]
+    assert b.editors is irNull  # unchanged
+    w = Writer(name="self links take the same model")
+    w.mentor = Writer(name="m")
+    with pytest.raises(InvalidValueError, match="'mentor'"):
+        w.mentor = Book(title="no")

@@ -151,6 +151,22 @@ class IRForeignLinkField(IRField):
     def foreignModel(self) -> Any:
         return self.foreignModelFor()
 
+    def _checkLinkedModel(self, value: Any) -> None:
+        """An object given to the link must be of the linked model (or a copy of it, e.g. connectAlt)."""
+        from ..schema import getSchema
+
+        try:
+            fm = self.foreignModelFor()
+        except Exception:  # a callable that cannot answer yet: the model is checked when it is first used
+            return
+        if not isinstance(fm, type):
+            return
+        if getSchema(type(value)).keyName != getSchema(fm).keyName:
+            raise InvalidValueError(
+                f"field {self.name!r} links to {fm.__name__} objects; got a {type(value).__name__} object. "
+                f"Give a {fm.__name__} object, its pk, or irNull"
+            )
+
     def _definitionProblem(self) -> Optional[str]:
         from ..model import IndexedRedisModel
 
@@ -178,6 +194,7 @@ class IRForeignLinkField(IRField):
         if isinstance(value, ForeignLink):
             return value.__copy__()
         if _isModelObject(value):
+            self._checkLinkedModel(value)
             return ForeignLink(value.getPk(), value, True)
         return ForeignLink(_toPk(self.name, value), None, False)
 
@@ -287,6 +304,7 @@ class IRForeignMultiLinkField(IRForeignLinkField):
         allObjects = True
         for item in value:
             if _isModelObject(item):
+                self._checkLinkedModel(item)
                 items.append(item)
             else:
                 items.append(_toPk(self.name, item))
