@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple
 
 from . import scripts
-from .decoding import DecoderTable, decoderTable
+from .codec import DecoderTable, decoderTable, encoderTable
 from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -214,9 +214,9 @@ def storageOf(schema: "ModelSchema", obj: Any, strict: bool = True) -> Dict[str,
     """
     d = obj.__dict__
     out = {}
-    for name, _, field in schema.decoders:
+    for name, encode, field in encoderTable(schema):
         try:
-            out[name] = field.toStorage(d[name])
+            out[name] = encode(d[name])
         except InvalidValueError as exc:
             if not strict and getattr(field, "isForeignLink", False):
                 out[name] = UNSAVED_LINK

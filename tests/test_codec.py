@@ -1,4 +1,4 @@
-"""The hot-path decoder tables give exactly what ``field.fromStorage`` gives (no server)."""
+"""The hot-path codec tables give exactly what ``field.toStorage`` / ``fromStorage`` give (no server)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from IndexedRedis import (
     irNull,
     setDefaultIREncoding,
 )
-from IndexedRedis.decoding import decoderTable
+from IndexedRedis.codec import decoderTable, encoderTable
 from IndexedRedis.fields.null import IR_NULL_BYTES
 from IndexedRedis.schema import getSchema
 
@@ -91,3 +91,47 @@ def test_a_new_default_encoding_builds_a_new_table():
     finally:
         setDefaultIREncoding(before)
     assert _table()[b"text"][1]("é".encode("utf-8")) == "é"
+
+
+def _encoders():
+    return {name: encode for name, encode, _ in encoderTable(getSchema(Everything))}
+
+
+def _same(encode, field, value):
+    try:
+        want = field.toStorage(value)
+    except Exception as exc:  # the fast path must fail the same way
+        with pytest.raises(type(exc)):
+            encode(value)
+        return
+    got = encode(value)
+    assert got == want and type(got) is bytes, (field, value, got, want)
+
+
+@pytest.mark.parametrize(
+    "name, values",
+    [
+        ("text", ["", "plain", "ünïcode", irNull, 12, b"bytes"]),
+        ("number", [0, -5, 2**70, True, "12", irNull]),
+        ("flag", [True, False, 1, 0, irNull]),
+        ("blob", [b"", bytes(range(256)), bytearray(b"x"), irNull]),
+        ("classic", ["", "x", irNull]),
+        ("price", [0.0, -0.0, 1.5, 3.14, 2.675, 0.125, 0.015, 1e14, 1e20, float("inf"), float("nan"), 7, "1.25", irNull]),
+        ("items", [[], [1, "a"], irNull]),
+        ("when", [datetime.datetime(2024, 2, 29, 1, 2, 3, 4), irNull]),
+    ],
+)
+def test_encoders_match_toStorage(name, values):
+    encode, field = _encoders()[name], Everything.FIELDS[name]
+    for value in values:
+        _same(encode, field, value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_fixed_point_encoder_property(x):
+    _same(_encoders()["price"], Everything.FIELDS["price"], x)
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_fixed_point_encoder_on_cents(cents):
+    _same(_encoders()["price"], Everything.FIELDS["price"], cents / 100)

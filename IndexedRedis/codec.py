@@ -1,0 +1,165 @@
+"""Per-model codec tables of the hot path: one plain function per field for each direction.
+
+``field.fromStorage`` / ``field.toStorage`` are the reference: they handle null, then dispatch
+on the field's kind. For the common exact types (IRField of str / int / bool / bytes,
+IRClassicField, IRFixedPointField) that dispatch is done once here, so converting a whole
+object costs one small function call per field; any value off the fast path (irNull, a
+subclass, a value needing conversion) goes through the field's own method, as does every
+other field type. The default encoding is captured when a table is built; the tables are
+built again when ``setDefaultIREncoding`` changed it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
+
+from . import compat_str
+from .fields.base import IRClassicField, IRField, _toBool
+from .fields.null import IR_NULL_BYTES, irNull
+from .fields.numeric import IRFixedPointField
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .schema import ModelSchema
+
+Decoder = Callable[[bytes], Any]
+DecoderTable = Dict[bytes, Tuple[str, Decoder]]
+Encoder = Callable[[Any], bytes]
+EncoderTable = List[Tuple[str, Encoder, IRField]]
+
+
+def _decoder(field: IRField, encoding: str) -> Decoder:
+    cls = type(field)
+    null = IR_NULL_BYTES
+    if cls is IRFixedPointField:
+
+        def fixed(raw: bytes) -> Any:
+            return irNull if raw == null else float(raw)
+
+        return fixed
+    if not _isPlain(field):
+        return field.fromStorage
+    kind = getattr(field, "_kind", None)
+    if kind == "str":
+
+        def text(raw: bytes) -> Any:
+            return irNull if raw == null else raw.decode(encoding)
+
+        return text
+    if kind == "int":
+
+        def integer(raw: bytes) -> Any:
+            return irNull if raw == null else int(raw)
+
+        return integer
+    if kind == "bytes":
+
+        def binary(raw: bytes) -> Any:
+            return irNull if raw == null else raw
+
+        return binary
+    if kind == "bool":
+        name = field.name
+
+        def boolean(raw: bytes) -> Any:
+            if raw == b"1":
+                return True
+            if raw == b"0":
+                return False
+            return irNull if raw == null else _toBool(name, raw)
+
+        return boolean
+    return field.fromStorage
+
+
+def _isPlain(field: IRField) -> bool:
+    """IRField itself, or IRClassicField (and plain-string fields) with the conversions of IRField."""
+    cls = type(field)
+    return cls is IRField or (
+        isinstance(field, IRClassicField)
+        and cls.toStorage is IRField.toStorage
+        and cls._toStorage is IRField._toStorage
+        and cls.fromStorage is IRClassicField.fromStorage
+    )
+
+
+def _encoder(field: IRField, encoding: str) -> Encoder:
+    slow = field.toStorage
+    if type(field) is IRFixedPointField:
+        places = field.decimalPlaces
+        if not isinstance(places, int):
+            return slow
+        pattern = "%%.%df" % places
+
+        def fixed(value: Any) -> bytes:
+            # A float already holding at most `places` decimals formats to the same text as the
+            # exact Decimal path; anything else (ties, too many decimals, other types) takes it.
+            if value.__class__ is float and -1e15 < value < 1e15:
+                text = pattern % (value + 0.0)  # + 0.0: -0.0 is stored as 0
+                if float(text) == value and text[-1:].isdigit():
+                    return text.encode("ascii")
+            return slow(value)
+
+        return fixed
+    if not _isPlain(field):
+        return slow
+    kind = getattr(field, "_kind", None)
+    if kind == "str":
+
+        def text(value: Any) -> bytes:
+            if value.__class__ is str:
+                return value.encode(encoding)
+            return slow(value)
+
+        return text
+    if kind == "int":
+
+        def integer(value: Any) -> bytes:
+            if value.__class__ is int:
+                return b"%d" % value
+            return slow(value)
+
+        return integer
+    if kind == "bool":
+
+        def boolean(value: Any) -> bytes:
+            if value is True:
+                return b"1"
+            if value is False:
+                return b"0"
+            return slow(value)
+
+        return boolean
+    if kind == "bytes":
+
+        def binary(value: Any) -> bytes:
+            if value.__class__ is bytes:
+                return value
+            return slow(value)
+
+        return binary
+    return slow
+
+
+def encoderTable(schema: "ModelSchema") -> EncoderTable:
+    """``[(attribute name, encoder, field)]`` for the model, in field order, for the current default encoding."""
+    encoding = compat_str.getDefaultIREncoding()
+    cached = schema.__dict__.get("_encoderTable")
+    if cached is not None and cached[0] == encoding:
+        return cached[1]
+    table: EncoderTable = [(f.name, _encoder(f, encoding), f) for f in schema.fields]
+    schema.__dict__["_encoderTable"] = (encoding, table)
+    return table
+
+
+def decoderTable(schema: "ModelSchema") -> DecoderTable:
+    """``{stored field name: (attribute name, decoder)}`` for the model, for the current default encoding."""
+    encoding = compat_str.getDefaultIREncoding()
+    cached = schema.__dict__.get("_decoderTable")
+    if cached is not None and cached[0] == encoding:
+        return cached[1]
+    table: DecoderTable = {f.name.encode("utf-8"): (f.name, _decoder(f, encoding)) for f in schema.fields}
+    schema.__dict__["_decoderTable"] = (encoding, table)
+    return table
+
+
+__all__ = ["decoderTable", "encoderTable"]
