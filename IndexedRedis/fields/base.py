@@ -131,7 +131,7 @@ class IRField(str):
         if value is irNull or value is None:
             return IR_NULL_BYTES
         try:
-            return self._toStorage(value)
+            out = self._toStorage(value)
         except InvalidValueError as exc:
             if repr(self.name) in str(exc):
                 raise
@@ -140,6 +140,23 @@ class IRField(str):
             raise InvalidValueError(
                 f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}"
             ) from exc
+        if out.__class__ is bytes:
+            return out
+        return self._storedBytes(out)
+
+    def _storedBytes(self, out: Any) -> bytes:
+        """Bytes for what a field type's ``_toStorage`` returned when it is not bytes (6.x custom
+        fields return str), as Redis would store it; so change tracking compares like with like."""
+        if isinstance(out, str):
+            return out.encode(getDefaultIREncoding())
+        if isinstance(out, (bytes, bytearray, memoryview)):
+            return bytes(out)
+        if isinstance(out, (int, float)) and not isinstance(out, bool):
+            return repr(out).encode("ascii")
+        raise InvalidValueError(
+            f"field {self.name!r} ({type(self).__name__}): _toStorage returned {_typeName(out)} {_short(out)}; "
+            "it must return bytes (or str)"
+        )
 
     def fromStorage(self, raw: Any) -> Any:
         """The python value of bytes read from Redis (``None`` when missing: the default)."""

@@ -96,3 +96,43 @@ def test_stored_value_a_field_cannot_read_raises_a_named_error(field, raw):
     with pytest.raises(InvalidValueError) as info:
         field.fromStorage(raw)
     assert repr(field.name) in str(info.value) and "another field type" in str(info.value)
+
+
+class UpperField(IRField):
+    """A custom field written the 6.x way: the private hooks, and _toStorage returning str."""
+
+    def __init__(self, name="", defaultValue=None):
+        IRField.__init__(self, name=name, valueType=str, defaultValue=defaultValue)
+
+    def _fromInput(self, value):
+        return str(value).upper()
+
+    def _toStorage(self, value):
+        return value.upper()
+
+    def _fromStorage(self, value):
+        return value.decode("utf-8").upper()
+
+
+def test_custom_field_returning_str_from_toStorage(ir_db):
+    class Shout(IndexedRedisModel):
+        FIELDS = [UpperField("word"), IRField("other")]
+        INDEXED_FIELDS = ["word"]
+        KEY_NAME = "irtest:Shout"
+
+    s = Shout(word="hey")
+    s.save()
+    assert Shout.objects.filter(word="hey").getPrimaryKeys() == [s.getPk()]
+    got = Shout.objects.get(s.getPk())
+    assert got.word == "HEY"
+    assert not got.hasUnsavedChanges() and got.getUpdatedFields() == {}
+    assert got.asDict(forStorage=True, strKeys=True)["word"] == b"HEY"
+
+
+def test_custom_field_returning_something_unstorable_is_named():
+    class Broken(IRField):
+        def _toStorage(self, value):
+            return object()
+
+    with pytest.raises(InvalidValueError, match="'b'.*_toStorage returned object"):
+        Broken("b").toStorage("x")
