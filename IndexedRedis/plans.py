@@ -295,7 +295,14 @@ def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = F
     names: List[str] = []
     position: Dict[str, int] = {}
     body: List[Any] = []
-    idxKey = layout.idx
+    idxPrefixes: Dict[str, bytes] = {}  # field name -> _ir_|KEY:idx:FIELD:
+
+    def idxKey(name: str, indexValue: bytes) -> bytes:
+        prefix = idxPrefixes.get(name)
+        if prefix is None:
+            prefix = idxPrefixes[name] = layout.idxFieldPrefix(name)
+        return prefix + indexValue
+
     for e in entries:
         mode = e.mode
         sets = e.sets
@@ -317,7 +324,7 @@ def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = F
                 body.append(pos)
                 body.append(value)
         for field, expected, new in e.idx:
-            name = field.name
+            name = str.__str__(field)
             newKey = idxKey(name, field.storageToIndex(new))
             body.append(position[name])
             if mode == "U":
@@ -339,7 +346,7 @@ def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = F
 def newEntry(schema: "ModelSchema", obj: Any) -> SaveEntry:
     """Plan the insert of ``obj`` as a new object (pk handed out by the script)."""
     sets = storageOf(schema, obj)
-    return SaveEntry(obj, "N", None, sets, [[f, ABSENT, sets[f.name]] for f in schema.indexedFields])
+    return SaveEntry(obj, "N", None, sets, [[f, ABSENT, sets[n]] for f, n in zip(schema.indexedFields, schema.indexedNameList)])
 
 
 def saveOp(schema: "ModelSchema", layout: "KeyLayout", objs: Iterable[Any]) -> Op:
