@@ -65,8 +65,9 @@ def resolveParams(modelParams: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     if "url" in modelParams:
         for key in ("host", "port", "db", "url", "unix_socket_path", "path"):
             base.pop(key, None)
-    elif any(k in modelParams for k in ("host", "port", "db")) and "url" in base:
-        # Model overrides host/port/db of a URL default: expand the URL first.
+    elif "url" in base:
+        # Expand a URL default into its parts, so that each key the model gives (db, password,
+        # username, socket_timeout...) overrides that part, as with a host/port/db default.
         base = {**_paramsFromUrl(base.pop("url")), **base}
     base.update(modelParams)
     return base

@@ -54,3 +54,16 @@ def test_setDefaultRedisConnectionParams_takes_a_dict(bad, restore_defaults):
         setDefaultRedisConnectionParams(bad)
     assert isinstance(info.value, TypeError)  # what 6.x-era code may catch
     assert getDefaultRedisConnectionParams() == before
+
+
+def test_model_params_override_the_parts_of_a_url_default(restore_defaults):
+    from IndexedRedis.connection import resolveParams
+
+    setDefaultRedisConnectionParams({"url": "redis://user:pw@h:2/0?socket_timeout=5"})
+    merged = resolveParams({"password": "other", "db": 3})
+    assert (merged["host"], merged["port"], merged["db"], merged["username"]) == ("h", 2, 3, "user")
+    assert merged["password"] == "other" and merged["socket_timeout"] == 5
+    pool = getRedisPool(merged)
+    assert pool.connection_kwargs["password"] == "other" and pool.connection_kwargs["db"] == 3
+    assert resolveParams({})["url"].startswith("redis://user:pw@h:2/0")  # no override: the URL as given
+    assert resolveParams({"url": "redis://x:1/1"}) == {"url": "redis://x:1/1"}
