@@ -65,5 +65,8 @@ def test_model_params_override_the_parts_of_a_url_default(restore_defaults):
     assert merged["password"] == "other" and merged["socket_timeout"] == 5
     pool = getRedisPool(merged)
     assert pool.connection_kwargs["password"] == "other" and pool.connection_kwargs["db"] == 3
+    only = resolveParams({"password": "alone"})  # a key other than host/port/db on its own
+    assert only["password"] == "alone" and only["host"] == "h" and only["db"] == 0
+    assert getRedisPool(only).connection_kwargs["password"] == "alone"
     assert resolveParams({})["url"].startswith("redis://user:pw@h:2/0")  # no override: the URL as given
     assert resolveParams({"url": "redis://x:1/1"}) == {"url": "redis://x:1/1"}
