@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from QueryableList import QueryableListObjs
 
@@ -14,22 +14,54 @@ def _isNull(value: Any) -> bool:
     return value is None or value is irNull
 
 
-def _nullAware(kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """``field__isnull=True/False`` also counts irNull (the value of every unset field) as null.
+def _notNull(value: Any) -> bool:
+    return value is not None and value is not irNull
 
-    QueryableList only compares with None; the filter becomes a ``customMatch`` on the field.
+
+_COMPARE = {
+    "lt": lambda v, ref: v < ref,
+    "lte": lambda v, ref: v <= ref,
+    "gt": lambda v, ref: v > ref,
+    "gte": lambda v, ref: v >= ref,
+}
+
+
+def _comparison(op: str, ref: Any) -> Callable[[Any], bool]:
+    compare = _COMPARE[op]
+    return lambda v: _notNull(v) and compare(v, ref)
+
+
+def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]) -> Dict[str, Any]:
+    """Rewrite the filters that QueryableList gets wrong for unset fields (irNull) into ``customMatch``.
+
+    ``field__isnull=True/False`` also counts irNull as null (QueryableList only knows None), and
+    ``lt``/``lte``/``gt``/``gte`` never match a null value, as in SQL (QueryableList would raise
+    TypeError, or keep the null in ``filter`` and drop it in ``filterOr``). ``combine`` joins
+    several tests of one field: ``all`` for filter, ``any`` for filterOr.
     """
-    out = dict(kwargs)
+    out: Dict[str, Any] = {}
+    tests: Dict[str, List[Callable[[Any], bool]]] = {}
     for key, value in kwargs.items():
-        if not key.endswith("__isnull") or not isinstance(value, bool):
-            continue
-        fieldName = key[: -len("__isnull")]
-        custom = fieldName + "__customMatch"
-        if custom in out:
-            continue  # the caller already matches this field with a function of its own
-        del out[key]
-        out[custom] = _isNull if value else (lambda v: not _isNull(v))
+        fieldName, _, op = key.rpartition("__")
+        if fieldName and op == "isnull" and isinstance(value, bool):
+            tests.setdefault(fieldName, []).append(_isNull if value else _notNull)
+        elif fieldName and op in _COMPARE:
+            tests.setdefault(fieldName, []).append(_comparison(op, value))
+        elif fieldName and op == "customMatch" and callable(value):
+            tests.setdefault(fieldName, []).append(value)
+        else:
+            out[key] = value
+    for fieldName, fieldTests in tests.items():
+        if len(fieldTests) == 1:
+            out[fieldName + "__customMatch"] = fieldTests[0]
+        else:
+            out[fieldName + "__customMatch"] = lambda v, fieldTests=fieldTests: combine(t(v) for t in fieldTests)
     return out
+
+
+def _sortKey(value: Any) -> Tuple[bool, Any]:
+    """Nulls (irNull, None) first, then the values in their own order."""
+    return (False, 0) if _isNull(value) else (True, value)
 
 
 class IRQueryableList(QueryableListObjs):
@@ -37,8 +69,9 @@ class IRQueryableList(QueryableListObjs):
     (``filter(year__gt=2000)``, ``filterOr``, ``__in``, ``__contains``, ``sort_by``, ...)
     plus operations on all its objects at once.
 
-    ``field__isnull=True`` matches irNull (unset) values as well as None. Lists derived from this
-    one (filters, sorts, slices, ``+``) keep its model, even when empty.
+    Unset fields hold irNull: ``field__isnull=True`` matches irNull as well as None, comparisons
+    (``lt``, ``lte``, ``gt``, ``gte``) never match a null value, and ``sort_by`` puts nulls first.
+    Lists derived from this one (filters, sorts, slices, ``+``) keep its model, even when empty.
     """
 
     def __init__(self, val: Iterable[Any] = (), model: Optional[type] = None) -> None:
@@ -57,18 +90,20 @@ class IRQueryableList(QueryableListObjs):
 
     # QueryableList builds derived lists with ``self.__class__()``, which knows no model.
     def filterAnd(self, **kwargs: Any) -> "IRQueryableList":
-        return self._derived(super().filterAnd(**_nullAware(kwargs)))
+        return self._derived(super().filterAnd(**_nullAware(kwargs, all)))
 
     filter = filterAnd
 
     def filterOr(self, **kwargs: Any) -> "IRQueryableList":
-        return self._derived(super().filterOr(**_nullAware(kwargs)))
+        return self._derived(super().filterOr(**_nullAware(kwargs, any)))
 
     def customFilter(self, filterFunc: Any) -> "IRQueryableList":
         return self._derived(super().customFilter(filterFunc))
 
     def sort_by(self, fieldName: str, reverse: bool = False) -> "IRQueryableList":
-        return self._derived(super().sort_by(fieldName, reverse))
+        getValue = self._get_item_value
+        ordered = sorted(self, key=lambda item: _sortKey(getValue(item, fieldName)), reverse=reverse)
+        return IRQueryableList(ordered, model=self.getModel())
 
     def all(self) -> "IRQueryableList":
         return self._derived(super().all())

@@ -60,3 +60,32 @@ def test_reload_reports_values_as_obj_reload_does(result):
     assert changes[result.index(target)] == {"year": (2000, 2001)}
     never = IRQueryableList([Song(artist="unsaved")], model=Song).reload()
     assert isinstance(never[0], ObjectNotFoundError) and "never saved" in str(never[0])
+
+
+def test_comparisons_never_match_unset_values(result):
+    # "added" is unset (irNull) on every song; "year" is set on all
+    assert result.filter(added__gt=0) == [] and result.filterOr(added__gt=0) == []
+    assert result.filter(added__lte=0) == [] and result.filterOr(added__lt=0) == []
+    years = sorted(s.year for s in result)
+    assert sorted(s.year for s in result.filter(year__gte=1997)) == [y for y in years if y >= 1997]
+    assert sorted(s.year for s in result.filter(year__gt=1964, year__lt=1997)) == [y for y in years if 1964 < y < 1997]
+    assert sorted(s.year for s in result.filterOr(year__lt=1965, year__gt=1997)) == [y for y in years if y < 1965 or y > 1997]
+    unsetYear = Song(artist="no year")
+    unsetYear.save()
+    mixed = Song.objects.all()
+    assert unsetYear.getPk() not in [s.getPk() for s in mixed.filter(year__lt=3000)]
+    assert unsetYear.getPk() in [s.getPk() for s in mixed.filterOr(year__lt=0, artist="no year")]
+    assert [s.getPk() for s in mixed.filter(year__isnull=True, artist__customMatch=lambda a: a.startswith("no"))] == [
+        unsetYear.getPk()
+    ]
+
+
+def test_sort_by_puts_unset_values_first(result):
+    unsetYear = Song(artist="no year")
+    unsetYear.save()
+    mixed = Song.objects.all()
+    ordered = mixed.sort_by("year")
+    assert ordered[0].getPk() == unsetYear.getPk()
+    assert [s.year for s in ordered[1:]] == sorted(s.year for s in result)
+    assert mixed.sort_by("year", reverse=True)[-1].getPk() == unsetYear.getPk()
+    assert ordered.getModel() is Song and len(mixed.sort_by("added")) == len(mixed)
