@@ -110,6 +110,64 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
     raise ConcurrentWriteError(f"{what} on model {schema.modelName}: the dataset kept being replaced (reset) while it ran; retry")
 
 
+class CallStream:
+    """Script calls sent on one connection with one reply outstanding.
+
+    The caller prepares call k+1 while Redis runs call k, so client and server work side by
+    side. Only for calls not tied to the current generation (``anyGen``: a reset building a
+    new one), whose replies are checked after the next call is sent. Used as a context manager;
+    on leaving it the reply of a call still in flight is awaited, and a connection in an unknown
+    state is dropped rather than returned to the pool.
+    """
+
+    def __init__(self, client: redis.Redis, layout: KeyLayout) -> None:
+        self.client = client
+        self.layout = layout
+        self.conn: Any = None
+        self.pending = False
+        self.loaded: set = set()
+
+    def __enter__(self) -> "CallStream":
+        pool = self.client.connection_pool
+        try:
+            self.conn = pool.get_connection()
+        except TypeError:  # pragma: no cover - redis-py < 5.3 wants a command name
+            self.conn = pool.get_connection("EVALSHA")
+        return self
+
+    def send(self, call: Call) -> None:
+        """Send ``call``; its reply is read by the next ``receive()``."""
+        assert call.script is not None and call.anyGen and not self.pending
+        script = call.script
+        if script.sha not in self.loaded:
+            self.conn.send_command("SCRIPT", "LOAD", script.script)
+            self.conn.read_response()
+            self.loaded.add(script.sha)
+        keys = call.keys
+        self.conn.send_command("EVALSHA", script.sha, len(keys) + 1, *keys, self.layout.genKey, *call.args, "*")
+        self.pending = True
+
+    def receive(self) -> Any:
+        """The reply of the call sent last."""
+        self.pending = False
+        return self.conn.read_response()
+
+    def __exit__(self, excType: Any, exc: Any, tb: Any) -> None:
+        conn, self.conn = self.conn, None
+        clean = True
+        if self.pending:
+            # Wait for the call in flight, so that whatever the caller does next (such as deleting
+            # what it wrote) happens after it on the server.
+            self.pending = False
+            try:
+                conn.read_response()
+            except Exception:
+                clean = False
+        if not clean or isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+            conn.disconnect()  # never hand out a connection in an unknown state
+        self.client.connection_pool.release(conn)
+
+
 def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationError:
     """The IndexedRedis exception for a redis-py error during ``what`` on ``modelName``."""
     kind = type(exc).__name__
@@ -123,4 +181,4 @@ def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationE
     return RedisOperationError(f"{what} on model {modelName} failed: {kind}: {text}.{hint}")
 
 
-__all__ = ["StaleGeneration", "drive", "execute", "redisError", "runSync"]
+__all__ = ["CallStream", "StaleGeneration", "drive", "execute", "redisError", "runSync"]

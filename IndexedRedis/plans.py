@@ -411,6 +411,14 @@ def parseConflicts(reply: Sequence[Any]) -> List[Tuple[int, Dict[str, Optional[b
     return out
 
 
+def finishInserts(schema: "ModelSchema", entries: Sequence[SaveEntry], reply: Sequence[Any]) -> None:
+    """Apply the reply of a save.lua call made only of new objects (mode N): give each its pk."""
+    if not reply or reply[0] != b"ok" or len(reply) != len(entries) + 1:
+        raise ConcurrentWriteError(f"Model {schema.modelName}: unexpected reply from save script: {reply!r:.200}")
+    for e, pk in zip(entries, reply[1:]):
+        _afterSave(e, int(pk))
+
+
 def _afterSave(e: SaveEntry, pk: int) -> None:
     d = e.obj.__dict__
     d["_id"] = pk
@@ -510,6 +518,7 @@ __all__ = [
     "deleteEntry",
     "deleteOp",
     "fetchCall",
+    "finishInserts",
     "keyed",
     "rowsCall",
     "filterKeys",

@@ -18,9 +18,11 @@ import time
 from typing import Any, Iterable, Iterator, List, Optional
 
 from . import scripts
-from .executor import runSync
+from redis.exceptions import RedisError
+
+from .executor import CallStream, redisError, runSync
 from .keys import KeyLayout
-from .plans import Call, Op, newEntry, saveEntriesOp
+from .plans import Call, Op, finishInserts, newEntry, saveCall
 from .schema import ModelSchema, getSchema
 
 RESET_CHUNK = 1000  # objects per build call: keeps each script call to a few milliseconds
@@ -45,8 +47,6 @@ def _anyGen(*command: Any) -> Call:
 
 def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None) -> List[int]:
     """Replace the model's dataset with ``newObjs``; return the new pks (see the module doc)."""
-    from .persistence import _checkObjects
-
     chunkSize = chunkSize or RESET_CHUNK
     schema = getSchema(model)
     client = schema.client()
@@ -58,24 +58,13 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
     newGen = int(run(_anyGen("INCR", base.genNextKey)))
     building = base.forGen(newGen)
     done: List[Any] = []
-    pks: List[int] = []
     try:
         run(_anyGen("SET", building.buildingKey, b"1", "EX", BUILDING_TTL))
-        lastTouch = time.monotonic()
-        for chunk in _chunks(newObjs, chunkSize):
-            _checkObjects(schema, chunk, "reset")
-            entries = [newEntry(schema, obj) for obj in chunk]  # converts: may raise before anything is sent
-            runSync(
-                lambda layout, entries=entries: saveEntriesOp(schema, building, entries, anyGen=True),
-                schema,
-                "reset",
-                client=client,
-            )
-            done.extend(chunk)
-            pks.extend(obj.getPk() for obj in chunk)
-            if time.monotonic() - lastTouch > BUILDING_TTL / 10:
-                run(_anyGen("EXPIRE", building.buildingKey, BUILDING_TTL))
-                lastTouch = time.monotonic()
+        try:
+            _build(schema, client, building, newObjs, chunkSize, done)
+        except RedisError as exc:
+            raise redisError(exc, "reset", schema.modelName) from exc
+        pks = [obj.__dict__["_id"] for obj in done]
         swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
         oldGen = int(run(swap))
     except BaseException:
@@ -91,6 +80,37 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
     if oldGen != newGen:
         dropGeneration(schema, oldGen)
     return pks
+
+
+def _build(
+    schema: ModelSchema, client: Any, building: KeyLayout, newObjs: Iterable[Any], chunkSize: int, done: List[Any]
+) -> None:
+    """Write ``newObjs`` into the generation being built, one save.lua call per chunk.
+
+    The calls go through a CallStream: chunk k+1 is converted while Redis writes chunk k.
+    Objects are appended to ``done`` once Redis has stored them.
+    """
+    from .persistence import _checkObjects
+
+    lastTouch = time.monotonic()
+    inFlight: Optional[List[Any]] = None
+    with CallStream(client, building) as stream:
+        for chunk in _chunks(newObjs, chunkSize):
+            _checkObjects(schema, chunk, "reset")
+            entries = [newEntry(schema, obj) for obj in chunk]  # converts: may raise before this chunk is sent
+            call = saveCall(building, entries, anyGen=True)
+            if inFlight is not None:
+                finishInserts(schema, inFlight, stream.receive())
+                done.extend(e.obj for e in inFlight)
+            if time.monotonic() - lastTouch > BUILDING_TTL / 10:
+                stream.conn.send_command("EXPIRE", building.buildingKey, BUILDING_TTL)
+                stream.conn.read_response()
+                lastTouch = time.monotonic()
+            stream.send(call)
+            inFlight = entries
+        if inFlight is not None:
+            finishInserts(schema, inFlight, stream.receive())
+            done.extend(e.obj for e in inFlight)
 
 
 def _one(call: Call) -> Op:

@@ -67,13 +67,13 @@ def test_reset_streams_an_iterator_in_chunks(ir_db, monkeypatch):
 
     monkeypatch.setattr(reset_module, "RESET_CHUNK", 7)
     calls = []
-    original = reset_module.saveEntriesOp
+    original = reset_module.saveCall
 
-    def counting(*args, **kwargs):
-        calls.append(len(args[2]))
-        return original(*args, **kwargs)
+    def counting(layout, entries, **kwargs):
+        calls.append(len(entries))
+        return original(layout, entries, **kwargs)
 
-    monkeypatch.setattr(reset_module, "saveEntriesOp", counting)
+    monkeypatch.setattr(reset_module, "saveCall", counting)
     pks = Row.reset(_rows("S", 50))
     assert len(pks) == 50
     assert calls == [7] * 7 + [1]
@@ -196,3 +196,25 @@ def test_readers_never_see_a_mix_during_back_to_back_resets(real_db, redis_serve
             p.join(60)
     assert reads.value > 20
     assert bad.value == 0
+
+
+def test_error_with_a_chunk_in_flight_waits_for_it_then_cleans_up(ir_db, monkeypatch):
+    """The generator fails while the previous chunk is still being written: nothing is left behind."""
+    import IndexedRedis.reset as reset_module
+
+    monkeypatch.setattr(reset_module, "RESET_CHUNK", 5)
+    Row.reset(_rows("old", 3))
+    before = sorted(ir_db.scan_iter(match=b"_ir_|irtest:Row:*"))
+
+    def rows():
+        yield from _rows("new", 12)  # two chunks sent, the third still being gathered
+        raise RuntimeError("source failed")
+
+    with pytest.raises(RuntimeError, match="source failed"):
+        Row.reset(rows())
+    assert sorted(o.batch for o in Row.objects.all()) == ["old"] * 3
+    after = sorted(k for k in ir_db.scan_iter(match=b"_ir_|irtest:Row:*") if k != b"_ir_|irtest:Row:gennext")
+    assert after == [k for k in before if k != b"_ir_|irtest:Row:gennext"]
+    assert Row.objects.verify().ok
+    # the pooled connection is still usable
+    assert Row.objects.count() == 3
