@@ -496,17 +496,12 @@ def _checkPk(modelName: str, pk: Any) -> int:
 
 
 def _public(field: Any, value: Any) -> Any:
-    """A value as users see it: links as pk(s) (irNull when empty), other values as they are."""
+    """A value as users see it: links as pk(s) (irNull when empty; an unsaved linked object as
+    itself), other values as they are."""
     if getattr(field, "isForeignLink", False):
-        from .fields.foreign import ForeignLink
+        from .fields.foreign import publicValue
 
-        if isinstance(value, ForeignLink):
-            pk = value.currentPk()
-            return irNull if pk is None and (value.obj is None or value.obj is irNull) else (pk if pk is not None else value.obj)
-        pks = value.currentPks()
-        if None in pks and value.objs is not None:
-            return list(value.objs)  # some linked objects are not saved yet: show the objects
-        return pks if pks else irNull
+        return publicValue(value)
     return value
 
 

@@ -154,3 +154,18 @@ def test_linking_an_object_of_another_model_is_refused(ir_db):
     w.mentor = Writer(name="m")
     with pytest.raises(InvalidValueError, match="'mentor'"):
         w.mentor = Book(title="no")
+
+
+def test_asDict_shows_links_as_pks_and_unsaved_linked_objects_as_objects(ir_db):
+    saved = Writer(name="saved")
+    saved.save()
+    new = Writer(name="new")
+    book = Book(title="t", author=new, editors=[saved, new])
+    d = book.asDict(strKeys=True)
+    assert d["author"] is new and d["editors"] == [saved.getPk(), new]
+    assert Book.diff(book, Book(title="t")) == {"author": (new, irNull), "editors": ([saved.getPk(), new], irNull)}
+    book.save()
+    d = book.asDict(strKeys=True)
+    assert d["author"] == new.getPk() and d["editors"] == [saved.getPk(), new.getPk()]
+    assert Book(title="none").asDict(strKeys=True)["author"] is irNull
+    assert Book(title="none").asDict(strKeys=True)["editors"] is irNull

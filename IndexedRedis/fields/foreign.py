@@ -88,6 +88,21 @@ class ForeignMultiLink:
     __hash__ = None  # type: ignore[assignment]
 
 
+def publicValue(value: Any) -> Any:
+    """A link's value as asDict, diff and getUpdatedFields show it: the pk (a list of pks for a
+    multi link), irNull for no link; a linked object not saved yet shows as the object itself."""
+    if isinstance(value, ForeignLink):
+        pk = value.currentPk()
+        if pk is not None:
+            return pk
+        return value.obj if value.obj is not None else irNull
+    if isinstance(value, ForeignMultiLink):
+        items = value.objs if value.objs is not None else value.pks
+        out = [o.getPk() if _isModelObject(o) and o.getPk() is not None else o for o in items]
+        return out if out else irNull
+    return irNull if value is None else value
+
+
 def _isModelObject(value: Any) -> bool:
     from ..model import IndexedRedisModel
 
@@ -273,8 +288,7 @@ class IRForeignLinkField(IRField):
         return "irNull" if pk is None and self.linkedObjects(obj) == [] else f"<link pk={pk!r}>"
 
     def valueForDict(self, obj: Any) -> Any:
-        pk = self.pksOf(obj)
-        return irNull if pk is None else pk
+        return publicValue(obj.__dict__.get(self.name))
 
 
 class IRForeignMultiLinkField(IRForeignLinkField):
@@ -399,8 +413,7 @@ class IRForeignMultiLinkField(IRForeignLinkField):
         return "irNull" if not pks else f"<links pks={pks!r}>"
 
     def valueForDict(self, obj: Any) -> Any:
-        pks = self.pksOf(obj)
-        return pks if pks else irNull
+        return publicValue(obj.__dict__.get(self.name))
 
 
 class ForeignLinkAccessor:
@@ -429,4 +442,4 @@ class ForeignLinkAccessor:
         obj.__dict__[self.name] = self.field.getDefaultValue()
 
 
-__all__ = ["ForeignLink", "ForeignMultiLink", "IRForeignLinkField", "IRForeignMultiLinkField"]
+__all__ = ["ForeignLink", "ForeignMultiLink", "IRForeignLinkField", "IRForeignMultiLinkField", "publicValue"]
