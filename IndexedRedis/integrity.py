@@ -125,7 +125,9 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
         for key in keys:
             if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey, layout.verKey):
                 continue
-            keyGen = layout.genOf(key)
+            keyGen = layout.ownGen(key)
+            if keyGen is None:
+                continue  # another model whose KEY_NAME starts with this one's
             if keyGen != layout.gen:
                 # Another generation: a reset in progress (its building marker lives) or leftovers.
                 if keyGen == 0 or not (yield command("EXISTS", layout.forGen(keyGen).buildingKey)):

@@ -30,11 +30,14 @@ Key names are bytes, since an index key embeds a stored value, which may be bina
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Union
 
 PREFIX = b"_ir_|"
 
 Value = Union[bytes, str]
+
+
+_SHARED = (b"next", b"gen", b"gennext")
 
 
 def _b(value: Value) -> bytes:
@@ -115,14 +118,35 @@ class KeyLayout:
     def dataPattern(self) -> bytes:
         return globEscape(self.dataPrefix) + b"*"
 
-    def genOf(self, key: bytes) -> int:
-        """The generation a key of this model belongs to (0 for the 6.0.3 layout and the shared keys)."""
+    def ownGen(self, key: bytes) -> Optional[int]:
+        """The generation of a key of this model, or None when the key is not one of this model's.
+
+        SCAN patterns match by prefix, so ``_ir_|App:User:*`` also matches the keys of a model
+        named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
+        this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
+        above: ``data:<digits>``, ``idx:...``, ``keys``, ``ver``, the shared ``next``, ``gen``,
+        ``gennext``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``keys``, ``ver`` or
+        ``building``.
+        """
+        if not key.startswith(self.root):
+            return None
         rest = key[len(self.root) :]
-        if rest.startswith(b"gen") and b":" in rest:
-            digits = rest[3 : rest.index(b":")]
-            if digits.isdigit():
-                return int(digits)
-        return 0
+        if rest in _SHARED:
+            return 0
+        gen = 0
+        if rest.startswith(b"gen"):
+            digits, sep, tail = rest[3:].partition(b":")
+            if sep and digits.isdigit() and digits[:1] != b"0":
+                gen, rest = int(digits), tail
+                if rest == b"building":
+                    return gen
+        if rest in (b"keys", b"ver"):
+            return gen
+        if rest.startswith(b"data:"):
+            return gen if rest[5:].isdigit() else None
+        if rest.startswith(b"idx:") and b":" in rest[4:]:
+            return gen
+        return None
 
     def idxPattern(self) -> bytes:
         return globEscape(self.idxPrefix) + b"*"

@@ -145,7 +145,7 @@ def destroyModel(model: type) -> int:
     schema = getSchema(model)
 
     def op(layout: KeyLayout) -> Op:
-        keys = yield from scanOp(layout.allPattern(), anyGen=True)
+        keys = [k for k in (yield from scanOp(layout.allPattern(), anyGen=True)) if layout.ownGen(k) is not None]
         n = 0
         for i in range(0, len(keys), 1000):
             n += int((yield Call(command=("UNLINK", *keys[i : i + 1000]), anyGen=True)))
@@ -171,7 +171,7 @@ def _indexMembers(schema: ModelSchema, layout: KeyLayout, reply: Sequence[Any]) 
 
 def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     drop = yield from scanOp(layout.idxPattern())
-    drop = [k for k in drop if layout.genOf(k) == layout.gen]
+    drop = [k for k in drop if layout.ownGen(k) == layout.gen]
     if schema.indexedFields:
         reply = yield fetchCall(layout, (), "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
     else:

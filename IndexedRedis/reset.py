@@ -130,7 +130,7 @@ def dropGeneration(schema: ModelSchema, gen: int) -> int:
         while True:
             cursor, keys = yield _anyGen("SCAN", cursor, "MATCH", pattern, "COUNT", UNLINK_BATCH)
             cursor = int(cursor)
-            doomed = [k for k in keys if k not in shared and base.genOf(k) == gen]
+            doomed = [k for k in keys if k not in shared and base.ownGen(k) == gen]
             if doomed:
                 n += int((yield _anyGen("UNLINK", *doomed)))
             if cursor == 0:
