@@ -251,7 +251,9 @@ class IndexedRedisModel:
     def hasSameValues(self, other: Any, cascadeObject: bool = True) -> bool:
         """True if ``other`` is of the same model and every field holds the same value.
 
-        Links compare by pk; with ``cascadeObject`` the linked objects in memory are compared too.
+        Links compare by pk; with ``cascadeObject`` the linked objects in memory are compared too
+        (recursively, cycles included), and linked objects not saved yet compare by their values
+        (without it, only the very same object matches one that is not saved).
         """
         seen = set()
         todo = [(self, other)]
@@ -266,13 +268,18 @@ class IndexedRedisModel:
             if schema.keyName != getSchema(type(b)).keyName:
                 return False
             for name, _, field in schema.decoders:
-                if field.compareValue(a.__dict__.get(name, irNull)) != field.compareValue(b.__dict__.get(name, irNull)):
+                va, vb = a.__dict__.get(name, irNull), b.__dict__.get(name, irNull)
+                if getattr(field, "isForeignLink", False):
+                    pairs = _linkPairs(va, vb)
+                    if pairs is None:
+                        return False
+                    for la, lb in pairs:
+                        if cascadeObject:
+                            todo.append((la, lb))
+                        elif la is not lb and la.getPk() is None:
+                            return False
+                elif field.compareValue(va) != field.compareValue(vb):
                     return False
-            if cascadeObject:
-                for field in schema.foreignFields:
-                    la, lb = field.linkedObjects(a), field.linkedObjects(b)
-                    if len(la) == len(lb):
-                        todo.extend(zip(la, lb))
         return True
 
     @_Hybrid
@@ -438,6 +445,38 @@ class IndexedRedisModel:
         """Build and check the model now (it is otherwise checked on first use). Raises InvalidModelException."""
         getSchema(cls)
         return True
+
+
+def _linkItems(value: Any) -> List[Any]:
+    """The linked objects or pks a link value holds, in order."""
+    from .fields.foreign import ForeignLink, ForeignMultiLink
+
+    if isinstance(value, ForeignLink):
+        if value.obj is not None and value.obj is not irNull:
+            return [value.obj]
+        return [] if value.pk is None else [value.pk]
+    if isinstance(value, ForeignMultiLink):
+        return list(value.objs if value.objs is not None else value.pks)
+    return []
+
+
+def _linkPairs(va: Any, vb: Any) -> Optional[List[Tuple[Any, Any]]]:
+    """None if two link values link to different things, else the (object, object) pairs to compare further."""
+    ia, ib = _linkItems(va), _linkItems(vb)
+    if len(ia) != len(ib):
+        return None
+    pairs = []
+    for x, y in zip(ia, ib):
+        xObj, yObj = isinstance(x, IndexedRedisModel), isinstance(y, IndexedRedisModel)
+        px = x.getPk() if xObj else x
+        py = y.getPk() if yObj else y
+        if px != py:
+            return None
+        if xObj and yObj:
+            pairs.append((x, y))
+        elif px is None:  # an unsaved object against a pk: cannot be the same
+            return None
+    return pairs
 
 
 def _anyUnsaved(roots: Sequence[Any], seen: set, cascadeObjects: bool) -> bool:

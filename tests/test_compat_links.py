@@ -3,6 +3,8 @@ deleted targets, and cascade saves that write all or nothing."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from IndexedRedis import IndexedRedisModel, InvalidValueError, IRField, irNull
@@ -169,3 +171,27 @@ def test_asDict_shows_links_as_pks_and_unsaved_linked_objects_as_objects(ir_db):
     assert d["author"] == new.getPk() and d["editors"] == [saved.getPk(), new.getPk()]
     assert Book(title="none").asDict(strKeys=True)["author"] is irNull
     assert Book(title="none").asDict(strKeys=True)["editors"] is irNull
+
+
+def test_equality_of_unsaved_objects_compares_unsaved_linked_objects_by_value():
+    a = Writer(name="a")
+    b = Writer(name="b", mentor=a)
+    a.mentor = b  # an unsaved cycle
+    twin = copy.deepcopy(a)
+    assert twin is not a and twin.mentor is not b
+    assert twin == a and a.hasSameValues(twin)
+    assert not a.hasSameValues(twin, cascadeObject=False)  # unsaved links: only the very same object matches
+    twin.mentor.name = "changed"
+    assert twin != a
+    assert Book(title="t", editors=[a]) == Book(title="t", editors=[copy.deepcopy(a)])
+    assert Book(title="t", editors=[a]) != Book(title="t", editors=[a, a])
+    assert Book(title="t", author=a) != Book(title="t", author=Writer(name="other"))
+
+
+def test_equality_of_saved_objects_with_links(ir_db):
+    book = _library()
+    one, two = Book.objects.get(book.getPk()), Book.objects.get(book.getPk(), cascadeFetch=True)
+    assert one == two and two == one  # a fetched link and an unfetched one with the same pk
+    two.author.name = "edited in memory"
+    assert not two.hasSameValues(Book.objects.get(book.getPk(), cascadeFetch=True))
+    assert two.hasSameValues(Book.objects.get(book.getPk(), cascadeFetch=True), cascadeObject=False)
