@@ -195,3 +195,19 @@ def test_equality_of_saved_objects_with_links(ir_db):
     two.author.name = "edited in memory"
     assert not two.hasSameValues(Book.objects.get(book.getPk(), cascadeFetch=True))
     assert two.hasSameValues(Book.objects.get(book.getPk(), cascadeFetch=True), cascadeObject=False)
+
+
+def test_a_copied_self_link_field_links_to_the_model_it_is_copied_into(ir_db):
+    Writer()  # Writer's fields now belong to Writer
+
+    class Editor(IndexedRedisModel):
+        FIELDS = [IRField("name"), Writer.FIELDS["mentor"].copy()]
+        KEY_NAME = "irtest:Editor"
+
+    boss = Editor(name="boss")
+    e = Editor(name="e", mentor=boss)
+    e.save()
+    assert Editor.objects.get(e.getPk()).mentor.name == "boss"
+    with pytest.raises(InvalidValueError, match="Editor"):
+        e.mentor = Writer(name="a writer")
+    assert type(Writer.FIELDS["name"].copy()) is IRField and Writer.FIELDS["name"].copy() == "name"

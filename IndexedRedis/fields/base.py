@@ -77,15 +77,23 @@ class IRField(str):
     def __reduce_ex__(self, protocol: int):
         return (_rebuildField, (type(self), self.name, dict(self.__dict__)))
 
+    def _stateForCopy(self) -> dict:
+        """The attributes a copy of this field starts with."""
+        return dict(self.__dict__)
+
     def __copy__(self) -> "IRField":
-        return _rebuildField(type(self), self.name, dict(self.__dict__))
+        return _rebuildField(type(self), self.name, self._stateForCopy())
 
     def __deepcopy__(self, memo: dict) -> "IRField":
-        return _rebuildField(type(self), self.name, _copy.deepcopy(self.__dict__, memo))
+        return _rebuildField(type(self), self.name, _copy.deepcopy(self._stateForCopy(), memo))
+
+    def copy(self) -> "IRField":
+        """A copy of this field (same name and settings), e.g. to put in another model's FIELDS."""
+        return self.__copy__()
 
     def copyWithName(self, name: str) -> "IRField":
         """Return a copy of this field under another name (used by chains)."""
-        return _rebuildField(type(self), name, dict(self.__dict__))
+        return _rebuildField(type(self), name, self._stateForCopy())
 
     # ----------------------------------------------------------------- indexing
     @property

@@ -151,6 +151,11 @@ class IRForeignLinkField(IRField):
         self._foreignModel = foreignModel if foreignModel is not None else foreignKey  # foreignKey: 6.x spelling
         self.ownerModel: Any = None  # set when the owning model's schema is built
 
+    def _stateForCopy(self) -> dict:
+        state = dict(self.__dict__)
+        state["ownerModel"] = None  # a copy belongs to the model whose FIELDS it is put in
+        return state
+
     # ---------------------------------------------------------------- the linked model
     def foreignModelFor(self, owner: Any = None) -> Any:
         fm = self._foreignModel
