@@ -147,6 +147,11 @@ class IndexedRedisModel:
         if kwargs:
             unknown = ", ".join(sorted(kwargs))
             raise InvalidFieldError(f"Model {schema.modelName} has no field(s) {unknown}; its fields are {schema.fieldNames}")
+        for field in schema.foreignFields:
+            try:
+                field.checkOwner(self)
+            except InvalidValueError as exc:
+                raise InvalidValueError(f"Model {schema.modelName}: {exc}") from exc
         if pk is not None:
             d["_id"] = _checkPk(schema.modelName, pk)
 

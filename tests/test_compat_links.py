@@ -211,3 +211,28 @@ def test_a_copied_self_link_field_links_to_the_model_it_is_copied_into(ir_db):
     with pytest.raises(InvalidValueError, match="Editor"):
         e.mentor = Writer(name="a writer")
     assert type(Writer.FIELDS["name"].copy()) is IRField and Writer.FIELDS["name"].copy() == "name"
+
+
+def test_self_link_shared_by_a_parent_and_a_child_model_links_each_to_its_own_model(ir_db):
+    class Folder(IndexedRedisModel):
+        FIELDS = [IRField("name"), IRForeignLinkField("parent", "self")]
+        INDEXED_FIELDS = ["parent"]
+        KEY_NAME = "irtest:Folder"
+
+    Folder(name="root").save()  # the field object now belongs to Folder first
+
+    class SharedFolder(Folder):
+        FIELDS = Folder.FIELDS + [IRField("owner")]  # the same field objects
+        KEY_NAME = "irtest:SharedFolder"
+
+    top = SharedFolder(name="top")
+    sub = SharedFolder(name="sub", parent=top)
+    sub.save()
+    assert SharedFolder.objects.filter(parent=top).getPrimaryKeys() == [sub.getPk()]
+    assert SharedFolder.objects.get(sub.getPk()).parent.name == "top"
+    with pytest.raises(InvalidValueError, match="SharedFolder"):
+        SharedFolder(name="bad", parent=Folder(name="a plain folder"))
+    with pytest.raises(InvalidValueError, match="SharedFolder"):
+        sub.parent = Folder(name="a plain folder")
+    assert sub.parent is top  # a refused assignment changes nothing
+    Folder(name="f", parent=Folder(name="g")).save()

@@ -171,12 +171,18 @@ class IRForeignLinkField(IRField):
     def foreignModel(self) -> Any:
         return self.foreignModelFor()
 
-    def _checkLinkedModel(self, value: Any) -> None:
-        """An object given to the link must be of the linked model (or a copy of it, e.g. connectAlt)."""
+    def _checkLinkedModel(self, value: Any, owner: Any = None) -> None:
+        """An object given to the link must be of the linked model (or a copy of it, e.g. connectAlt).
+
+        A ``'self'`` link is checked only when the model holding it (``owner``) is known: one
+        field object may sit in the FIELDS of several models.
+        """
         from ..schema import getSchema
 
+        if self._foreignModel == "self" and owner is None:
+            return
         try:
-            fm = self.foreignModelFor()
+            fm = self.foreignModelFor(owner)
         except Exception:  # a callable that cannot answer yet: the model is checked when it is first used
             return
         if not isinstance(fm, type):
@@ -248,6 +254,13 @@ class IRForeignLinkField(IRField):
         return ("pk", pk) if pk is not None or link.obj is irNull or link.obj is None else ("obj", id(link.obj))
 
     # ---------------------------------------------------------------- helpers for the model
+    def checkOwner(self, obj: Any) -> None:
+        """Check the objects ``obj`` now links to through this field against ``obj``'s own model
+        (for ``'self'`` links, which ``fromInput`` cannot check)."""
+        if self._foreignModel == "self":
+            for linked in self.linkedObjects(obj):
+                self._checkLinkedModel(linked, type(obj))
+
     def linkOf(self, obj: Any) -> ForeignLink:
         """The ForeignLink this field holds on ``obj`` (pk, object, isFetched())."""
         return obj.__dict__[self.name]
@@ -438,9 +451,14 @@ class ForeignLinkAccessor:
         return self.field.resolve(obj, type(obj))
 
     def __set__(self, obj: Any, value: Any) -> None:
+        d = obj.__dict__
+        previous = d.get(self.name)
         try:
-            obj.__dict__[self.name] = self.field.fromInput(value)
+            d[self.name] = self.field.fromInput(value)
+            self.field.checkOwner(obj)
         except InvalidValueError as exc:
+            if previous is not None:
+                d[self.name] = previous
             raise InvalidValueError(f"Model {self.modelName}: {exc}") from exc
 
     def __delete__(self, obj: Any) -> None:
