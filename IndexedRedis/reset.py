@@ -25,7 +25,7 @@ from .keys import KeyLayout
 from .plans import Call, Op, finishInserts, newEntry, saveCall
 from .schema import ModelSchema, getSchema
 
-RESET_CHUNK = 1000  # objects per build call: keeps each script call to a few milliseconds
+RESET_CHUNK = 500  # objects per build call: each script call stays around 5-10 ms of Redis time
 BUILDING_TTL = 300  # seconds; refreshed while building so verify() can tell a live build from leftovers
 UNLINK_BATCH = 1000
 
