@@ -125,7 +125,7 @@ class CallStream:
         self.layout = layout
         self.conn: Any = None
         self.pending = False
-        self.loaded: set = set()
+        self.last: Any = None
 
     def __enter__(self) -> "CallStream":
         pool = self.client.connection_pool
@@ -138,19 +138,23 @@ class CallStream:
     def send(self, call: Call) -> None:
         """Send ``call``; its reply is read by the next ``receive()``."""
         assert call.script is not None and call.anyGen and not self.pending
-        script = call.script
-        if script.sha not in self.loaded:
-            self.conn.send_command("SCRIPT", "LOAD", script.script)
-            self.conn.read_response()
-            self.loaded.add(script.sha)
         keys = call.keys
-        self.conn.send_command("EVALSHA", script.sha, len(keys) + 1, *keys, self.layout.genKey, *call.args, "*")
+        self.conn.send_command("EVALSHA", call.script.sha, len(keys) + 1, *keys, self.layout.genKey, *call.args, "*")
+        self.last = call
         self.pending = True
 
     def receive(self) -> Any:
         """The reply of the call sent last."""
         self.pending = False
-        return self.conn.read_response()
+        try:
+            return self.conn.read_response()
+        except NoScriptError:
+            # First use of the script on this server: load it and send the call again.
+            self.conn.send_command("SCRIPT", "LOAD", self.last.script.script)
+            self.conn.read_response()
+            self.send(self.last)
+            self.pending = False
+            return self.conn.read_response()
 
     def __exit__(self, excType: Any, exc: Any, tb: Any) -> None:
         conn, self.conn = self.conn, None

@@ -218,3 +218,14 @@ def test_error_with_a_chunk_in_flight_waits_for_it_then_cleans_up(ir_db, monkeyp
     assert Row.objects.verify().ok
     # the pooled connection is still usable
     assert Row.objects.count() == 3
+
+
+def test_reset_after_script_flush_loads_its_scripts_again(ir_db, monkeypatch):
+    import IndexedRedis.reset as reset_module
+
+    monkeypatch.setattr(reset_module, "RESET_CHUNK", 4)
+    Row.reset(_rows("A", 3))
+    ir_db.script_flush()
+    assert len(Row.reset(_rows("B", 10))) == 10
+    assert sorted(o.n for o in Row.objects.filter(batch="B").all()) == list(range(10))
+    assert Row.objects.verify().ok

@@ -13,6 +13,8 @@ def warm(real_db):
     # load every script once, so the counts below are steady-state
     Song.objects.filter(artist="Björk").all()
     Song.objects.get(1)
+    extra = Song(artist="x")
+    extra.save()
     Song.objects.filter(artist="x").delete()
     return real_db
 
