@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from . import compat_str
-from .fields.base import IRClassicField, IRField, _toBool
+from .fields.base import IRClassicField, IRField
 from .fields.null import IR_NULL_BYTES, irNull
 from .fields.numeric import IRFixedPointField
 
@@ -28,47 +28,51 @@ EncoderTable = List[Tuple[str, Encoder, IRField]]
 
 
 def _decoder(field: IRField, encoding: str) -> Decoder:
-    cls = type(field)
+    # Each fast decoder handles the values it was made for and hands anything else (irNull, a
+    # value it cannot read) to the field's own fromStorage, which knows the rules and the errors.
+    slow = field.fromStorage
     null = IR_NULL_BYTES
-    if cls is IRFixedPointField:
+    if type(field) is IRFixedPointField:
 
         def fixed(raw: bytes) -> Any:
-            return irNull if raw == null else float(raw)
+            try:
+                return float(raw) if raw != null else irNull
+            except ValueError:
+                return slow(raw)
 
         return fixed
     if not _isPlain(field):
-        return field.fromStorage
+        return slow
     kind = getattr(field, "_kind", None)
     if kind == "str":
 
         def text(raw: bytes) -> Any:
-            return irNull if raw == null else raw.decode(encoding)
+            try:
+                return raw.decode(encoding) if raw != null else irNull
+            except UnicodeError:
+                return slow(raw)
 
         return text
     if kind == "int":
 
         def integer(raw: bytes) -> Any:
-            return irNull if raw == null else int(raw)
+            try:
+                return int(raw) if raw != null else irNull
+            except ValueError:
+                return slow(raw)
 
         return integer
-    if kind == "bytes":
-
-        def binary(raw: bytes) -> Any:
-            return irNull if raw == null else raw
-
-        return binary
     if kind == "bool":
-        name = field.name
 
         def boolean(raw: bytes) -> Any:
             if raw == b"1":
                 return True
             if raw == b"0":
                 return False
-            return irNull if raw == null else _toBool(name, raw)
+            return slow(raw)
 
         return boolean
-    return field.fromStorage
+    return slow
 
 
 def _isPlain(field: IRField) -> bool:

@@ -24,6 +24,7 @@ from .plans import (
     deleteEntry,
     deleteOp,
     fetchCall,
+    primaryKeys,
     saveOp,
     script,
     transaction,
@@ -120,7 +121,7 @@ def copyEntries(entries: List[DeleteEntry]) -> List[DeleteEntry]:
 def deleteByPks(model: type, pks: Iterable[Any]) -> int:
     """Delete the objects with these pks atomically; return how many existed."""
     schema = getSchema(model)
-    entries = [deleteEntry(schema, int(pk), None) for pk in pks]
+    entries = [deleteEntry(schema, pk, None) for pk in primaryKeys(schema, pks)]
     return runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, "deleteByPk")
 
 

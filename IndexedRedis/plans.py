@@ -143,6 +143,38 @@ def rowsCall(layout: "KeyLayout", counter: bytes, mode: str, fields: Sequence[by
     return script(scripts.ROWS, [layout.verKey], [layout.dataPrefix, counter, mode, len(fields), *fields, *pks])
 
 
+# ---------------------------------------------------------------------------- primary keys
+def primaryKey(schema: "ModelSchema", value: Any) -> int:
+    """``value`` as a primary key to look up: an int (or its digits as str/bytes) >= 0.
+
+    Anything else (a bool, a float with a fraction, a negative number, other text) raises
+    InvalidValueError naming the model, instead of quietly looking up some other pk.
+    """
+    if value.__class__ is int and value >= 0:
+        return value
+    pk = -1
+    if isinstance(value, bool):
+        pk = -1
+    elif isinstance(value, int):
+        pk = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        pk = int(value)
+    elif isinstance(value, (str, bytes)) and value.strip().isdigit():
+        pk = int(value)
+    if pk < 0:
+        raise InvalidValueError(
+            f"Model {schema.modelName}: primary keys are positive ints (as obj.getPk() / obj._id return); got {value!r:.60}"
+        )
+    return pk
+
+
+def primaryKeys(schema: "ModelSchema", values: Any) -> List[int]:
+    """A list of primary keys (see primaryKey); a lone str, bytes or int is refused, not iterated."""
+    if isinstance(values, (str, bytes, int)) or not isinstance(values, Iterable):
+        raise InvalidValueError(f"Model {schema.modelName}: expected a list of primary keys; got {values!r:.60}")
+    return [primaryKey(schema, v) for v in values]
+
+
 # ---------------------------------------------------------------------------- replies -> objects
 def objectFromHash(schema: "ModelSchema", pk: Any, flat: Sequence[bytes], table: Optional[DecoderTable] = None) -> Any:
     """Build a model object from a pk and a flat HGETALL reply (field, value, ...)."""
@@ -526,6 +558,8 @@ __all__ = [
     "objectFromFields",
     "objectFromHash",
     "parseFilters",
+    "primaryKey",
+    "primaryKeys",
     "rowsToObjects",
     "saveCall",
     "newEntry",

@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from . import readplans
 from .executor import runSync
 from .keys import KeyLayout
-from .plans import Op, parseFilters
+from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
 from .schema import ModelSchema, getSchema
 
@@ -111,7 +111,8 @@ class IRQueryBuilder:
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
-        objs = self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, list(pks)), "getMultiple")
+        pks = primaryKeys(self._schema, pks)
+        objs = self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple")
         return self._cascade(self._list(objs), cascadeFetch)
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
@@ -121,9 +122,8 @@ class IRQueryBuilder:
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
-        objs = self._run(
-            lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, list(pks), fields), "getMultipleOnlyFields"
-        )
+        pks = primaryKeys(self._schema, pks)
+        objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), "getMultipleOnlyFields")
         return self._cascade(self._list(objs), cascadeFetch)
 
     # ------------------------------------------------------------------ writes through the query

@@ -23,6 +23,8 @@ from .plans import (
     objectFromDict,
     objectFromFields,
     objectFromHash,
+    primaryKey,
+    primaryKeys,
     rowsCall,
     rowsToObjects,
     transaction,
@@ -36,13 +38,6 @@ Filters = Sequence[Tuple[str, str, bytes]]
 
 READ_CHUNK = 2000  # rows per call for big results: about 10 ms of Redis time each
 CHUNK_ATTEMPTS = 3  # chunked tries before one call reads the whole result
-
-
-def _pk(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidFieldError(f"primary keys are integers; got {value!r}") from None
 
 
 def checkFieldNames(schema: "ModelSchema", fields: Sequence[Any]) -> List[str]:
@@ -126,7 +121,7 @@ def oneOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, mode: st
 
 
 def getOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
-    pk = _pk(pk)
+    pk = primaryKey(schema, pk)
     raw = yield keyed("HGETALL", layout.data(pk))
     if not raw:
         return None
@@ -134,7 +129,7 @@ def getOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
 
 
 def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]) -> Op:
-    pks = [_pk(p) for p in pks]
+    pks = primaryKeys(schema, pks)
     if not pks:
         return []
     replies = yield transaction([("HGETALL", layout.data(pk)) for pk in pks])
@@ -143,7 +138,7 @@ def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]
 
 def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any], fields: Sequence[Any]) -> Op:
     names = checkFieldNames(schema, fields)
-    pks = [_pk(p) for p in pks]
+    pks = primaryKeys(schema, pks)
     if not pks:
         return []
     cmds: List[Tuple[Any, ...]] = []
@@ -163,7 +158,7 @@ def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[An
 
 
 def existsOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
-    return bool((yield keyed("EXISTS", layout.data(_pk(pk)))))
+    return bool((yield keyed("EXISTS", layout.data(primaryKey(schema, pk)))))
 
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from IndexedRedis import IndexedRedisModel, InvalidFieldError, InvalidQueryError, irNull
+from IndexedRedis import IndexedRedisModel, InvalidFieldError, InvalidQueryError, InvalidValueError, irNull
 from tests.models import Song, songs
 
 
@@ -82,7 +82,7 @@ def test_get_and_getMultiple(loaded):
     got = Song.objects.getMultiple([b.getPk(), 999999, a.getPk()])
     assert [o.title for o in got] == ["Jóga", "Sinnerman"]
     assert Song.objects.getMultiple([]) == []
-    with pytest.raises(KeyError):
+    with pytest.raises(InvalidValueError, match="Model Song"):
         Song.objects.get("not-a-pk")
 
 

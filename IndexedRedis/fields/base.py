@@ -174,6 +174,8 @@ class IRField(str):
             return irNull
         if raw.__class__ is str:
             raw = raw.encode(getDefaultIREncoding())
+        if not raw and getattr(self, "_kind", None) in _EMPTY_IS_NULL:
+            return irNull  # an empty stored value holds no number, date or JSON: read it as unset
         try:
             return self._fromStorage(raw)
         except InvalidValueError as exc:
@@ -234,7 +236,12 @@ class IRField(str):
             self._kind = "datetime"
         elif vt is datetime.date:
             self._kind = "date"
-        elif vt in (dict, list) or vt is IRJsonValue:
+        elif vt in (set, frozenset):
+            self._kind = "invalid"
+            self._invalidReason = (
+                f"valueType {vt.__name__} has no order to store; use list (JSON), or a custom type built from a str"
+            )
+        elif vt in (dict, list, tuple) or vt is IRJsonValue:
             self._kind = "json"
             self._codecIndexable = False
             self._codecReason = (
@@ -247,6 +254,8 @@ class IRField(str):
 
     def _definitionProblemOfType(self) -> Optional[str]:
         if getattr(self, "_kind", None) == "invalid":
+            if getattr(self, "_invalidReason", None):
+                return self._invalidReason
             return (
                 f"valueType {self.valueType!r} is not a type; use str, int, float, bool, datetime, dict, list, bytes, "
                 "or a class built from a str"
@@ -310,7 +319,9 @@ class IRField(str):
         if kind == "json":
             if isinstance(value, (str, bytes)):
                 value = json.loads(value)
-            if self.valueType in (dict, list) and not isinstance(value, self.valueType):
+            if self.valueType is tuple and isinstance(value, (list, tuple)):
+                return tuple(value)
+            if self.valueType in (dict, list, tuple) and not isinstance(value, self.valueType):
                 raise InvalidValueError(
                     f"field {self.name!r} holds {self.valueType.__name__}; got {_typeName(value)} {_short(value)}"
                 )
@@ -379,7 +390,8 @@ class IRField(str):
         if kind == "date":
             return _parseDate(self.name, raw)
         if kind == "json":
-            return json.loads(raw.decode("utf-8"))
+            value = json.loads(raw.decode("utf-8"))
+            return tuple(value) if self.valueType is tuple and isinstance(value, list) else value
         if kind == "bytes":
             return raw
         return self.valueType(raw.decode(getDefaultIREncoding()))
@@ -403,6 +415,7 @@ class IRClassicField(IRField):
         return super().fromStorage(raw)
 
 
+_EMPTY_IS_NULL = frozenset(("int", "float", "datetime", "date", "json"))
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
 

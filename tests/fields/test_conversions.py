@@ -219,7 +219,7 @@ def test_fixed_point_too_precise_and_bad():
     assert IRFixedPointField("q").toStorage(1.5) == b"1.50000"  # default 5 places
 
 
-@given(st.decimals(min_value=-10**9, max_value=10**9, places=3, allow_nan=False))
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False))
 def test_fixed_point_property(value):
     f = IRFixedPointField("p", decimalPlaces=3)
     assert f.fromStorage(f.toStorage(f.fromInput(value))) == float(value)
@@ -258,9 +258,14 @@ def test_chain_definition_problems():
 def test_fields_survive_pickle_and_copy():
     import copy
 
-    for f in (IRField("a", valueType=int), IRFixedPointField("p", 2), IRCompressedField("c", compressMode="bz2"),
-              IRFieldChain("ch", [IRUnicodeField(encoding="utf-16"), IRBase64Field()])):
+    for f in (
+        IRField("a", valueType=int),
+        IRFixedPointField("p", 2),
+        IRCompressedField("c", compressMode="bz2"),
+        IRFieldChain("ch", [IRUnicodeField(encoding="utf-16"), IRBase64Field()]),
+    ):
         for clone in (pickle.loads(pickle.dumps(f)), copy.copy(f), copy.deepcopy(f)):
             assert clone == f and type(clone) is type(f)
-            assert clone.toStorage(clone.fromInput("12.5" if isinstance(f, IRFixedPointField) else "1")) == \
-                f.toStorage(f.fromInput("12.5" if isinstance(f, IRFixedPointField) else "1"))
+            assert clone.toStorage(clone.fromInput("12.5" if isinstance(f, IRFixedPointField) else "1")) == f.toStorage(
+                f.fromInput("12.5" if isinstance(f, IRFixedPointField) else "1")
+            )

@@ -42,8 +42,20 @@ class Everything(IndexedRedisModel):
 def test_every_family_round_trips_and_filters(ir_db):
     when = datetime.datetime(2022, 5, 6, 7, 8, 9, 10)
     genome = "ACGT" * 25_000
-    e = Everything(name="n", when=when, flag=True, u16="ü16", latin="é", raw=bytes(range(256)), b64=bytes(range(256)),
-                   zipped=b"z" * 100_000, price=9.99, blob={"k": {1, 2}}, lyrics="la la", genome=genome)
+    e = Everything(
+        name="n",
+        when=when,
+        flag=True,
+        u16="ü16",
+        latin="é",
+        raw=bytes(range(256)),
+        b64=bytes(range(256)),
+        zipped=b"z" * 100_000,
+        price=9.99,
+        blob={"k": {1, 2}},
+        lyrics="la la",
+        genome=genome,
+    )
     e.save()
     Everything(name="other").save()
     got = Everything.objects.get(e.getPk())
@@ -51,8 +63,18 @@ def test_every_family_round_trips_and_filters(ir_db):
     assert got.raw == bytes(range(256)) and got.b64 == bytes(range(256)) and got.zipped == b"z" * 100_000
     assert got.price == 9.99 and got.blob == {"k": {1, 2}} and got.lyrics == "la la" and got.genome == genome
     assert Everything.objects.get(Everything.objects.filter(name="other").first().getPk()).lyrics == "No lyrics found"
-    for field, value in [("when", when), ("flag", True), ("u16", "ü16"), ("latin", "é"), ("b64", bytes(range(256))),
-                         ("zipped", b"z" * 100_000), ("price", "9.99"), ("price", 9.99), ("lyrics", "la la"), ("genome", genome)]:
+    for field, value in [
+        ("when", when),
+        ("flag", True),
+        ("u16", "ü16"),
+        ("latin", "é"),
+        ("b64", bytes(range(256))),
+        ("zipped", b"z" * 100_000),
+        ("price", "9.99"),
+        ("price", 9.99),
+        ("lyrics", "la la"),
+        ("genome", genome),
+    ]:
         assert Everything.objects.filter(**{field: value}).getPrimaryKeys() == [e.getPk()], field
     assert ir_db.exists(b"_ir_|irtest:Everything:idx:genome:" + __import__("hashlib").md5(genome.encode()).hexdigest().encode())
     assert Everything.objects.filter(flag=irNull).count() == 1
