@@ -161,3 +161,21 @@ def test_deleter_and_saver(ir_db):
     Song.saver.save(songs())
     assert Song.deleter.destroyModel() > 0
     assert not list(ir_db.scan_iter(match=b"_ir_|irtest:Song:*"))
+
+
+def test_count_agrees_with_all_for_every_mix_of_filters(ir_db):
+    Song.saver.save(songs() + [Song(artist="Nina Simone", year=1964, live=True), Song(artist="X", year=2000)])
+    artists = ["Nina Simone", "Björk", "Radiohead", "X", "nobody"]
+    years = [1964, 1965, 1995, 1997, 2000, 3000]
+    combos = [{}]
+    combos += [{"artist": a} for a in artists] + [{"artist__ne": a} for a in artists]
+    combos += [{"artist": a, "year": y} for a in artists[:3] for y in years]
+    combos += [{"artist": a, "year__ne": y} for a in artists[:3] for y in years]
+    combos += [{"artist__ne": a, "year__ne": y, "live__ne": True} for a in artists[:2] for y in years[:3]]
+    combos += [{"artist__ne": "X", "year__ne": 1964, "live__ne": True, "artist": "Björk"}]
+    combos += [{"year__ne": 1964, "artist__ne": "X"} for _ in range(1)]
+    for kwargs in combos:
+        q = Song.objects.filter(**kwargs)
+        assert q.count() == len(q.all()) == len(q.getPrimaryKeys()), kwargs
+    many = Song.objects.filter(year__ne=1, artist__ne="a").filter(year__ne=2, artist__ne="b").filter(live__ne=False)
+    assert many.count() == len(many.all())  # five not-equals sets: counted from the list of pks

@@ -52,6 +52,42 @@ local function without(pks, setKey)
   return out
 end
 
+-- count: from set cardinalities, without building the list of pks. The objects counted are
+-- those in every equals set (the all-pks set when there is none) and in no not-equals set:
+-- |E \ (N1 u ... u Nk)| = sum over the subsets S of {N1..Nk} of (-1)^|S| * |E n S|.
+if mode == 'count' and nKeys - 1 - nEq <= 4 then
+  local eq = {}
+  if nEq == 0 then
+    eq[1] = KEYS[1]
+  else
+    for i = 2, 1 + nEq do eq[#eq + 1] = KEYS[i] end
+  end
+  local ne = {}
+  for i = 2 + nEq, nKeys do ne[#ne + 1] = KEYS[i] end
+  local total = 0
+  for mask = 0, 2 ^ #ne - 1 do
+    local keys = {unpack(eq)}
+    local odd = false
+    for j = 1, #ne do
+      if math.floor(mask / 2 ^ (j - 1)) % 2 == 1 then
+        keys[#keys + 1] = ne[j]
+        odd = not odd
+      end
+    end
+    local n
+    if #keys == 1 then
+      n = redis.call('SCARD', keys[1])
+    else
+      n = redis.pcall('SINTERCARD', #keys, unpack(keys))
+      if type(n) == 'table' then  -- before Redis 7: no SINTERCARD
+        n = #redis.call('SINTER', unpack(keys))
+      end
+    end
+    if odd then total = total - n else total = total + n end
+  end
+  return total
+end
+
 local pks
 if nEq == 0 then
   if nKeys == 1 then
