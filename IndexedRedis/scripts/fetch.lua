@@ -55,13 +55,11 @@ end
 -- count: from set cardinalities, without building the list of pks. The objects counted are
 -- those in every equals set (the all-pks set when there is none) and in no not-equals set:
 -- |E \ (N1 u ... u Nk)| = sum over the subsets S of {N1..Nk} of (-1)^|S| * |E n S|.
+-- Without an equals filter E is the all-pks set, which holds every pk of every index set (the
+-- write scripts keep it so; verify() reports otherwise), so E n S is just the intersection of S.
 if mode == 'count' and nKeys - 1 - nEq <= 4 then
   local eq = {}
-  if nEq == 0 then
-    eq[1] = KEYS[1]
-  else
-    for i = 2, 1 + nEq do eq[#eq + 1] = KEYS[i] end
-  end
+  for i = 2, 1 + nEq do eq[#eq + 1] = KEYS[i] end
   local ne = {}
   for i = 2 + nEq, nKeys do ne[#ne + 1] = KEYS[i] end
   local total = 0
@@ -75,7 +73,9 @@ if mode == 'count' and nKeys - 1 - nEq <= 4 then
       end
     end
     local n
-    if #keys == 1 then
+    if #keys == 0 then
+      n = redis.call('SCARD', KEYS[1])
+    elseif #keys == 1 then
       n = redis.call('SCARD', keys[1])
     else
       n = redis.pcall('SINTERCARD', #keys, unpack(keys))
