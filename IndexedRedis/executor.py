@@ -101,7 +101,8 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
     try:
         for _ in range(MAX_GENERATION_RETRIES):
             try:
-                return drive(opFactory(schema.layout.forGen(gen)), client, schema.layout.forGen(gen))
+                layout = schema.layoutFor(gen)
+                return drive(opFactory(layout), client, layout)
             except StaleGeneration as stale:
                 gen = stale.gen
                 schema.rememberGeneration(client, gen)

@@ -178,14 +178,24 @@ def primaryKeys(schema: "ModelSchema", values: Any) -> List[int]:
 # ---------------------------------------------------------------------------- replies -> objects
 def objectFromHash(schema: "ModelSchema", pk: Any, flat: Sequence[bytes], table: Optional[DecoderTable] = None) -> Any:
     """Build a model object from a pk and a flat HGETALL reply (field, value, ...)."""
+    it = iter(flat)
+    return objectFromPairs(schema, pk, zip(it, it), table)
+
+
+def objectFromDict(schema: "ModelSchema", pk: Any, raw: Dict[bytes, bytes], table: Optional[DecoderTable] = None) -> Any:
+    """Build a model object from a pk and an HGETALL reply parsed as a dict."""
+    return objectFromPairs(schema, pk, raw.items(), table)
+
+
+def objectFromPairs(schema: "ModelSchema", pk: Any, pairs: Iterable[Tuple[bytes, bytes]], table: Optional[DecoderTable]) -> Any:
+    """Build a model object from a pk and (stored field name, stored value) pairs."""
     model = schema.model
     obj = model.__new__(model)
     d = obj.__dict__
     stored: Dict[str, bytes] = {}
     if table is None:
         table = decoderTable(schema)
-    it = iter(flat)
-    for k, v in zip(it, it):
+    for k, v in pairs:
         entry = table.get(k)
         if entry is not None:
             name, decode = entry
@@ -198,15 +208,6 @@ def objectFromHash(schema: "ModelSchema", pk: Any, flat: Sequence[bytes], table:
     d["_id"] = int(pk)
     d["_ir_stored"] = stored
     return obj
-
-
-def objectFromDict(schema: "ModelSchema", pk: Any, raw: Dict[bytes, bytes]) -> Any:
-    """Build a model object from a pk and an HGETALL reply parsed as a dict."""
-    flat: List[bytes] = []
-    for k, v in raw.items():
-        flat.append(k)
-        flat.append(v)
-    return objectFromHash(schema, pk, flat)
 
 
 def objectFromFields(schema: "ModelSchema", pk: Any, names: Sequence[str], values: Sequence[Optional[bytes]]) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random as _random
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
+from .codec import decoderTable
 from .exceptions import InvalidFieldError
 from .plans import (
     Op,
@@ -133,7 +134,8 @@ def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]
     if not pks:
         return []
     replies = yield transaction([("HGETALL", layout.data(pk)) for pk in pks])
-    return [objectFromDict(schema, pk, raw) for pk, raw in zip(pks, replies) if raw]
+    table = decoderTable(schema)
+    return [objectFromDict(schema, pk, raw, table) for pk, raw in zip(pks, replies) if raw]
 
 
 def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any], fields: Sequence[Any]) -> Op:

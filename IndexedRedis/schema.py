@@ -175,6 +175,16 @@ class ModelSchema:
         """The data generation last seen current on this client's server (0 until told otherwise)."""
         return self._generations.get(id(client.connection_pool), 0)
 
+    def layoutFor(self, gen: int) -> KeyLayout:
+        """The key layout of generation ``gen`` (cached: every operation asks for one)."""
+        layouts = self.__dict__.setdefault("_layouts", {})
+        layout = layouts.get(gen)
+        if layout is None:
+            if len(layouts) > 8:
+                layouts.clear()
+            layout = layouts[gen] = self.layout.forGen(gen)
+        return layout
+
     def rememberGeneration(self, client: redis.Redis, gen: int) -> None:
         self._generations[id(client.connection_pool)] = gen
 
