@@ -153,8 +153,8 @@ class IRField(str):
         return self._storedBytes(out)
 
     def _storedBytes(self, out: Any) -> bytes:
-        """Bytes for what a field type's ``_toStorage`` returned when it is not bytes (6.x custom
-        fields return str), as Redis would store it; so change tracking compares like with like."""
+        """Bytes for what a field type's ``_toStorage`` returned when it is not bytes (custom fields
+        may return str), as Redis would store it; so change tracking compares like with like."""
         if isinstance(out, str):
             return out.encode(getDefaultIREncoding())
         if isinstance(out, (bytes, bytearray, memoryview)):

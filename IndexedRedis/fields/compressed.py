@@ -16,7 +16,7 @@ COMPRESS_MODE_ZLIB = "zlib"
 COMPRESS_MODE_BZ2 = "bz2"
 COMPRESS_MODE_LZMA = "lzma"
 
-# 'gzip' / 'gz' are the 6.x names of zlib mode (the data is zlib's format, as 6.x stored it).
+# 'gzip' (the spec's example) and 'gz' name zlib mode: the data is in zlib's format.
 _ALIASES = {"zlib": "zlib", "gzip": "zlib", "gz": "zlib", "bz2": "bz2", "bzip2": "bz2", "lzma": "lzma", "xz": "lzma"}
 _MODULES = {"zlib": zlib, "bz2": bz2, "lzma": lzma}
 
@@ -24,7 +24,7 @@ _MODULES = {"zlib": zlib, "bz2": bz2, "lzma": lzma}
 class IRCompressedField(IRField):
     """Compressed in Redis, plain bytes on the object (a str value is encoded first).
 
-    ``compressMode``: ``'zlib'`` (default; ``'gzip'``/``'gz'`` are accepted as its 6.x names), ``'bz2'`` or
+    ``compressMode``: ``'zlib'`` (default; ``'gzip'``/``'gz'`` are accepted for it), ``'bz2'`` or
     ``'lzma'``. Indexable: equal values compress to equal bytes (fixed settings).
     Use ``IRFieldChain(name, [IRUnicodeField(encoding=...), IRCompressedField()])`` to get str back.
     """

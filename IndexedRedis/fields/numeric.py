@@ -18,7 +18,7 @@ _CONTEXT = decimal.Context(prec=400)
 class IRFixedPointField(IRField):
     """A float stored with exactly ``decimalPlaces`` decimals (``b'12.50'`` for 2).
 
-    Values are rounded to ``decimalPlaces`` on assignment, as 6.x did: a float as ``round(x,
+    Values are rounded to ``decimalPlaces`` on assignment: a float as ``round(x,
     decimalPlaces)`` rounds it (half-even on its exact binary value, so ``2.675`` gives ``2.67``),
     a str or Decimal half-even on its digits. The stored text is the same on every platform, so
     the field can be indexed and filtered with a float, a Decimal or a string.

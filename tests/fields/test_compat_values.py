@@ -99,7 +99,7 @@ def test_stored_value_a_field_cannot_read_raises_a_named_error(field, raw):
 
 
 class UpperField(IRField):
-    """A custom field written the 6.x way: the private hooks, and _toStorage returning str."""
+    """A custom field with the private hooks whose _toStorage returns str."""
 
     def __init__(self, name="", defaultValue=None):
         IRField.__init__(self, name=name, valueType=str, defaultValue=defaultValue)

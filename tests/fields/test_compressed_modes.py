@@ -1,4 +1,4 @@
-"""IRCompressedField modes, including the names 6.x code passes ('gzip', 'gz', None)."""
+"""IRCompressedField modes, including the other names of zlib mode ('gzip' as in the spec's example, 'gz', None)."""
 
 from __future__ import annotations
 

@@ -209,7 +209,7 @@ def test_fixed_point(value, stored):
 
 def test_fixed_point_too_precise_and_bad():
     f = IRFixedPointField("p", decimalPlaces=2)
-    assert f.fromInput(0.305) == round(0.305, 2)  # rounded as 6.x did, not refused
+    assert f.fromInput(0.305) == round(0.305, 2)  # rounded, not refused
     with pytest.raises(InvalidValueError):
         f.fromInput(float("nan"))
     with pytest.raises(InvalidValueError):
