@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Decoder = Callable[[bytes], Any]
 DecoderTable = Dict[bytes, Tuple[str, Decoder]]
 Encoder = Callable[[Any], bytes]
-EncoderTable = List[Tuple[str, Encoder, IRField]]
+EncoderTable = List[Tuple[str, Encoder, IRField, bool]]  # name, encoder, field, holds immutable values
 
 
 def _decoder(field: IRField, encoding: str) -> Decoder:
@@ -144,13 +144,31 @@ def _encoder(field: IRField, encoding: str) -> Encoder:
     return slow
 
 
+_IMMUTABLE_KINDS = frozenset(("str", "int", "float", "bool", "bytes", "datetime", "date"))
+
+
+def holdsImmutableValues(field: IRField) -> bool:
+    """True when the field's values can only change by assignment (str, numbers, bytes, dates).
+
+    Only field types known here qualify (subclasses and other types may hold mutable values).
+    """
+    from .fields.binary import IRBase64Field, IRRawField
+    from .fields.compressed import IRCompressedField
+    from .fields.text import IRBytesField, IRUnicodeField
+
+    cls = type(field)
+    if cls in (IRFixedPointField, IRUnicodeField, IRBytesField, IRRawField, IRBase64Field, IRCompressedField):
+        return True
+    return _isPlain(field) and getattr(field, "_kind", None) in _IMMUTABLE_KINDS
+
+
 def encoderTable(schema: "ModelSchema") -> EncoderTable:
-    """``[(attribute name, encoder, field)]`` for the model, in field order, for the current default encoding."""
+    """``[(attribute name, encoder, field, holds immutable values)]`` for the model, in field order."""
     encoding = compat_str.getDefaultIREncoding()
     cached = schema.__dict__.get("_encoderTable")
     if cached is not None and cached[0] == encoding:
         return cached[1]
-    table: EncoderTable = [(f.name, _encoder(f, encoding), f) for f in schema.fields]
+    table: EncoderTable = [(f.name, _encoder(f, encoding), f, holdsImmutableValues(f)) for f in schema.fields]
     schema.__dict__["_encoderTable"] = (encoding, table)
     return table
 

@@ -31,12 +31,23 @@ class FieldAccessor:
 
     def __set__(self, obj: Any, value: Any) -> None:
         try:
-            obj.__dict__[self.name] = self.field.fromInput(value)
+            converted = self.field.fromInput(value)
         except InvalidValueError as exc:
             raise InvalidValueError(f"Model {self.modelName}: {exc}") from exc
+        _assign(obj.__dict__, self.name, converted)
 
     def __delete__(self, obj: Any) -> None:
-        obj.__dict__[self.name] = self.field.getDefaultValue()
+        _assign(obj.__dict__, self.name, self.field.getDefaultValue())
+
+
+def _assign(d: Dict[str, Any], name: str, value: Any) -> None:
+    """Set a field value and note the name as assigned (see plans.changedStorage)."""
+    d[name] = value
+    dirty = d.get("_ir_dirty")
+    if dirty is None:
+        d["_ir_dirty"] = {name}
+    else:
+        dirty.add(name)
 
 
 def installAccessors(model: type, schema: ModelSchema) -> None:
@@ -381,6 +392,8 @@ class IndexedRedisModel:
         d["_ir_stored"] = dict(stored) if (copyPrimaryKey and stored is not None) else None
         if copyPrimaryKey and "_ir_partial" in self.__dict__:
             d["_ir_partial"] = self.__dict__["_ir_partial"]
+        if copyPrimaryKey and self.__dict__.get("_ir_dirty"):
+            d["_ir_dirty"] = set(self.__dict__["_ir_dirty"])  # assignments not saved yet stay pending
         return new
 
     def __copy__(self) -> "IndexedRedisModel":
@@ -525,6 +538,7 @@ def applyFetched(schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool
         d[name] = new
     d["_ir_stored"] = fresh.__dict__["_ir_stored"]
     d.pop("_ir_partial", None)
+    d.pop("_ir_dirty", None)  # every value now matches what is stored (links are compared anyway)
     return changes
 
 

@@ -247,31 +247,47 @@ def storageOf(schema: "ModelSchema", obj: Any, strict: bool = True) -> Dict[str,
     """
     d = obj.__dict__
     out = {}
-    for name, encode, field in encoderTable(schema):
+    for name, encode, field, _ in encoderTable(schema):
         try:
             out[name] = encode(d[name])
         except InvalidValueError as exc:
-            if not strict and getattr(field, "isForeignLink", False):
-                out[name] = UNSAVED_LINK
-                continue
-            raise InvalidValueError(f"Model {schema.modelName}, object {_label(obj)}: {exc}") from exc
+            out[name] = _unstorable(schema, obj, field, exc, strict)
     return out
 
 
 def changedStorage(schema: "ModelSchema", obj: Any, strict: bool = True) -> Dict[str, bytes]:
-    """Fields whose stored form differs from what was last fetched or saved (all of them for a new object)."""
-    full = storageOf(schema, obj, strict)
-    stored = obj.__dict__.get("_ir_stored")
-    if stored is None or obj.__dict__.get("_id") is None:
-        return full
-    partial = obj.__dict__.get("_ir_partial")
+    """Fields whose stored form differs from what was last fetched or saved (all of them for a new object).
+
+    A field whose values are immutable (text, numbers, bytes, dates) and that was not assigned
+    since then (``FieldAccessor`` keeps the names in ``_ir_dirty``) cannot have changed, so it is
+    not encoded again; fields that may be changed in place (JSON, pickled objects, links, custom
+    types) are always encoded and compared.
+    """
+    d = obj.__dict__
+    stored = d.get("_ir_stored")
+    if stored is None or d.get("_id") is None:
+        return storageOf(schema, obj, strict)
+    partial = d.get("_ir_partial")
+    dirty = d.get("_ir_dirty") or ()
     out = {}
-    for name, value in full.items():
+    for name, encode, field, immutable in encoderTable(schema):
         if partial is not None and name not in partial:
             continue  # never fetched: leave what Redis holds alone
+        if immutable and name not in dirty and name in stored:
+            continue
+        try:
+            value = encode(d[name])
+        except InvalidValueError as exc:
+            value = _unstorable(schema, obj, field, exc, strict)
         if stored.get(name) != value:
             out[name] = value
     return out
+
+
+def _unstorable(schema: "ModelSchema", obj: Any, field: Any, exc: InvalidValueError, strict: bool) -> bytes:
+    if not strict and getattr(field, "isForeignLink", False):
+        return UNSAVED_LINK
+    raise InvalidValueError(f"Model {schema.modelName}, object {_label(obj)}: {exc}") from exc
 
 
 def _label(obj: Any) -> str:
@@ -455,6 +471,7 @@ def finishInserts(schema: "ModelSchema", entries: Sequence[SaveEntry], reply: Se
 def _afterSave(e: SaveEntry, pk: int) -> None:
     d = e.obj.__dict__
     d["_id"] = pk
+    d.pop("_ir_dirty", None)
     if e.mode == "U":
         stored = dict(d.get("_ir_stored") or {})
         stored.update(e.sets)

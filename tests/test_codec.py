@@ -94,7 +94,7 @@ def test_a_new_default_encoding_builds_a_new_table():
 
 
 def _encoders():
-    return {name: encode for name, encode, _ in encoderTable(getSchema(Everything))}
+    return {name: encode for name, encode, _, _ in encoderTable(getSchema(Everything))}
 
 
 def _same(encode, field, value):

@@ -1,0 +1,53 @@
+"""Cascade fetch and save across three different models: one batch per level, counted."""
+
+from __future__ import annotations
+
+from IndexedRedis import IndexedRedisModel, IRField
+from IndexedRedis.fields import IRForeignLinkField, IRForeignMultiLinkField
+
+
+class Country(IndexedRedisModel):
+    FIELDS = [IRField("name")]
+    KEY_NAME = "irtest:lv:Country"
+
+
+class City(IndexedRedisModel):
+    FIELDS = [IRField("name"), IRForeignLinkField("country", Country)]
+    KEY_NAME = "irtest:lv:City"
+
+
+class Street(IndexedRedisModel):
+    FIELDS = [IRField("name"), IRField("kind"), IRForeignLinkField("city", City), IRForeignMultiLinkField("near", City)]
+    INDEXED_FIELDS = ["kind"]
+    KEY_NAME = "irtest:lv:Street"
+
+
+def _world(n: int):
+    countries = [Country(name=f"country{i}") for i in range(n)]
+    cities = [City(name=f"city{i}", country=countries[i]) for i in range(n)]
+    streets = [Street(name=f"street{i}", kind="road", city=cities[i], near=cities[:3]) for i in range(n)]
+    return countries, cities, streets
+
+
+def test_cascade_save_of_three_new_levels(real_db, roundtrips):
+    Street.objects.count(), City.objects.count(), Country.objects.count()
+    Street.saver.save([Street(name="warm", city=City(name="warm", country=Country(name="warm")))])  # scripts loaded
+    _, _, streets = _world(300)
+    with roundtrips() as rt:
+        Street.saver.save(streets)
+    # one INCRBY per model to reserve pks, then one save.lua call per model
+    assert rt.count == 6, rt.commands
+    assert Street.objects.filter(kind="road").count() == 300
+
+
+def test_cascade_fetch_of_three_levels_is_one_round_trip_per_level(real_db, roundtrips):
+    Street.saver.save(_world(300)[2])
+    Street.objects.filter(kind="road").all(cascadeFetch=True)  # warm-up: scripts loaded
+    with roundtrips() as rt:
+        got = Street.objects.filter(kind="road").all(cascadeFetch=True)
+    assert rt.count == 3, rt.commands  # streets, then their cities, then the cities' countries
+    with roundtrips() as rt:
+        names = sorted(s.city.country.name for s in got)
+        near = [c.name for c in got[0].near]
+    assert rt.count == 0  # everything was fetched above
+    assert names == sorted(f"country{i}" for i in range(300)) and near == ["city0", "city1", "city2"]
