@@ -13,7 +13,7 @@ def test_demo_on_given_redis(real_db, redis_server_url, monkeypatch):
     assert demo.run(out=out, nSongs=300) == 0
     text = out.getvalue()
     assert "Using the Redis at REDIS_URL" in text and "Demo finished." in text
-    assert "MISMATCH" not in text and text.count(", ok]") == 4
+    assert "MISMATCH" not in text and text.count("; ok]") == 4
     assert not list(real_db.scan_iter(match=b"_ir_|IRDemo:*"))  # the demo cleans up after itself
 
 
