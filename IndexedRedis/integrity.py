@@ -117,11 +117,15 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
             break
 
     # 2. Every key of the model: index entries must match the data; data must be in the pk set.
+    #    Batched per SCAN page: one transaction checks the page's data keys, one sizes its index
+    #    keys, one reads the members of the small ones and one reads the values they point at.
     prefixLen = len(layout.idxPrefix)
     cursor = 0
     while True:
         cursor, keys = yield command("SCAN", cursor, "MATCH", layout.allPattern(), "COUNT", BATCH)
         cursor = int(cursor)
+        dataPks: List[bytes] = []
+        idxKeys: List[Tuple[bytes, Any]] = []
         for key in keys:
             if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey, layout.verKey):
                 continue
@@ -139,9 +143,8 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
                 pk = key[len(layout.dataPrefix) :]
                 if not pk.isdigit():
                     report.leftoverKeys.append(key)
-                    continue
-                if not (yield command("SISMEMBER", layout.keysKey, pk)):
-                    report.orphanData.append(int(pk))
+                else:
+                    dataPks.append(pk)
                 continue
             if not key.startswith(layout.idxPrefix):
                 report.leftoverKeys.append(key)
@@ -150,24 +153,46 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
             fieldName = key[prefixLen:].split(b":", 1)[0].decode("utf-8", "replace")
             field = schema.fieldsByName.get(fieldName)
             if field is None or fieldName not in schema.indexedNames:
-                members = yield command("SMEMBERS", key)
-                for pk in members:
-                    report.staleEntries.append((key, int(pk), None, None))
-                continue
-            sCursor = 0
-            while True:
-                sCursor, members = yield command("SSCAN", key, sCursor, "COUNT", BATCH)
-                sCursor = int(sCursor)
-                if members:
-                    values = yield transaction([("HGET", layout.data(pk), field.name) for pk in members])
-                    for pk, raw in zip(members, values):
-                        if raw is None or layout.idx(field.name, field.storageToIndex(raw)) != key:
-                            report.staleEntries.append((key, int(pk), field.name, raw))
-                if sCursor == 0:
-                    break
+                field = None  # every member is stale
+            idxKeys.append((key, field))
+        if dataPks:
+            flags = yield transaction([("SISMEMBER", layout.keysKey, pk) for pk in dataPks])
+            report.orphanData.extend(int(pk) for pk, flag in zip(dataPks, flags) if not flag)
+        if idxKeys:
+            sizes = yield transaction([("SCARD", key) for key, _ in idxKeys])
+            small = [(key, field) for (key, field), n in zip(idxKeys, sizes) if int(n) <= BATCH]
+            big = [(key, field) for (key, field), n in zip(idxKeys, sizes) if int(n) > BATCH]
+            if small:
+                memberLists = yield transaction([("SMEMBERS", key) for key, _ in small])
+                yield from _checkIndexMembers(layout, report, [(k, f, m) for (k, f), m in zip(small, memberLists)])
+            for key, field in big:
+                sCursor = 0
+                while True:
+                    sCursor, members = yield command("SSCAN", key, sCursor, "COUNT", BATCH)
+                    sCursor = int(sCursor)
+                    yield from _checkIndexMembers(layout, report, [(key, field, members)])
+                    if sCursor == 0:
+                        break
         if cursor == 0:
             break
     return report
+
+
+def _checkIndexMembers(layout: KeyLayout, report: VerifyReport, groups: List[Tuple[bytes, Any, Any]]) -> Op:
+    """Report every member of the given index keys whose object does not store the key's value.
+
+    ``groups``: (index key, its field or None when the field is not indexed, members).
+    """
+    lookups = [(key, field, pk) for key, field, members in groups if field is not None for pk in members]
+    for key, field, members in groups:
+        if field is None:
+            report.staleEntries.extend((key, int(pk), None, None) for pk in members)
+    if not lookups:
+        return
+    values = yield transaction([("HGET", layout.data(pk), field.name) for _, field, pk in lookups])
+    for (key, field, pk), raw in zip(lookups, values):
+        if raw is None or layout.idx(field.name, field.storageToIndex(raw)) != key:
+            report.staleEntries.append((key, int(pk), field.name, raw))
 
 
 def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
