@@ -179,3 +179,15 @@ def test_count_agrees_with_all_for_every_mix_of_filters(ir_db):
         assert q.count() == len(q.all()) == len(q.getPrimaryKeys()), kwargs
     many = Song.objects.filter(year__ne=1, artist__ne="a").filter(year__ne=2, artist__ne="b").filter(live__ne=False)
     assert many.count() == len(many.all())  # five not-equals sets: counted from the list of pks
+
+
+def test_first_and_last_skip_pks_whose_data_is_gone(ir_db):
+    objs = songs()
+    Song.saver.save(objs)
+    pks = sorted(o._id for o in objs)
+    ir_db.delete(f"_ir_|irtest:Song:data:{pks[0]}".encode(), f"_ir_|irtest:Song:data:{pks[-1]}".encode())
+    assert Song.objects.first()._id == pks[1]
+    assert Song.objects.last()._id == pks[-2]
+    assert Song.objects.filter(artist="Nina Simone").first()._id == min(o._id for o in objs[:3] if o._id != pks[0])
+    assert Song.objects.random()._id in pks[1:-1]
+    assert Song.objects.filter(artist="nobody").first() is None and Song.objects.filter(artist="nobody").random() is None

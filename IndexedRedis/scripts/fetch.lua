@@ -153,31 +153,39 @@ elseif mode == 'all' or mode == 'fields' then
   return rows(1, #pks)
 else
   -- one row: first, last or random; skip pks whose data is gone
-  local order = {}
-  for i = 1, #pks do order[i] = tonumber(pks[i]) or pks[i] end
+  if #pks == 0 then return {} end
   if mode == 'random' then
-    local n = #order
-    if n == 0 then return {} end
+    local n = #pks
     local start = math.floor(tonumber(ARGV[5]) * n) + 1
     if start > n then start = n end
     for step = 0, n - 1 do
-      local pk = order[((start - 1 + step) % n) + 1]
+      local pk = pks[((start - 1 + step) % n) + 1]
       local h = redis.call('HGETALL', prefix .. pk)
-      if #h > 0 then return {tostring(pk), h} end
+      if #h > 0 then return {pk, h} end
     end
     return {}
   end
-  table.sort(order, function(x, y)
-    if type(x) == type(y) then return x < y end
-    return type(x) == 'number'
-  end)
-  local from, to, step = 1, #order, 1
-  if mode == 'last' then from, to, step = #order, 1, -1 end
-  for i = from, to, step do
-    local pk = order[i]
-    if type(pk) == 'number' then pk = string.format('%d', pk) end
+  -- first / last: the lowest / highest pk whose data exists. One linear pass finds the
+  -- candidate (no sort of the whole set); a candidate whose data is gone is dropped and the
+  -- pass repeated. Pks that are not numbers (never written by IndexedRedis) come last.
+  local sign = 1
+  if mode == 'last' then sign = -1 end
+  local alive = pks
+  while #alive > 0 do
+    local best, bestI = nil, nil
+    for i = 1, #alive do
+      local v = tonumber(alive[i])
+      if v and (best == nil or sign * v < sign * best) then best, bestI = v, i end
+    end
+    if bestI == nil then break end
+    local pk = alive[bestI]
     local h = redis.call('HGETALL', prefix .. pk)
     if #h > 0 then return {pk, h} end
+    table.remove(alive, bestI)
+  end
+  for i = 1, #alive do
+    local h = redis.call('HGETALL', prefix .. alive[i])
+    if #h > 0 then return {alive[i], h} end
   end
   return {}
 end
