@@ -448,6 +448,18 @@ def _parseDate(name: str, value: Any) -> datetime.date:
         raise InvalidValueError(f"field {name!r} holds a date; {value!r} is not one in ISO format (YYYY-MM-DD)") from None
 
 
+def asBytes(field: IRField, value: Any, encoding: Optional[str] = None) -> bytes:
+    """The bytes a bytes-holding field keeps for ``value``: bytes as they are, a bytearray or
+    memoryview copied, a str encoded with ``encoding`` (the default encoding when None)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode(encoding or getDefaultIREncoding())
+    raise InvalidValueError(f"field {field.name!r} ({field._typeLabel()}) holds bytes; got {_typeName(value)} {_short(value)}")
+
+
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     if len(text) > limit:
@@ -461,4 +473,4 @@ def _rebuildField(cls: type, name: str, state: dict) -> IRField:
     return obj
 
 
-__all__ = ["IRClassicField", "IRField"]
+__all__ = ["IRClassicField", "IRField", "asBytes"]

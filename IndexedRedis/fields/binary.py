@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Optional
+from typing import Any
 
-from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .base import IRField
+from .base import IRField, asBytes
 from .null import irNull
-from .text import _encodingProblem
+from .text import EncodedField
 
 
 class IRRawField(IRField):
@@ -41,26 +40,13 @@ class IRRawField(IRField):
         return bytes(raw)
 
 
-class IRBase64Field(IRField):
+class IRBase64Field(EncodedField):
     """Bytes stored as base64 text (a str value is encoded with ``encoding`` first). Values are bytes."""
 
-    def __init__(
-        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False
-    ) -> None:
-        self.encoding = encoding
-        super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
-
-    def _definitionProblem(self) -> Optional[str]:
-        return _encodingProblem(self.encoding)
+    VALUE_TYPE = bytes
 
     def _fromInput(self, value: Any) -> Any:
-        if isinstance(value, bytes):
-            return value
-        if isinstance(value, (bytearray, memoryview)):
-            return bytes(value)
-        if isinstance(value, str):
-            return value.encode(self.encoding or getDefaultIREncoding())
-        raise InvalidValueError(f"field {self.name!r} (IRBase64Field) holds bytes; got {type(value).__name__} {value!r:.60}")
+        return asBytes(self, value, self.encoding)
 
     def _toStorage(self, value: Any) -> bytes:
         return base64.b64encode(self._fromInput(value))

@@ -7,9 +7,8 @@ import lzma
 import zlib
 from typing import Any, Optional
 
-from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .base import IRField
+from .base import IRField, asBytes
 from .null import irNull
 
 COMPRESS_MODE_ZLIB = "zlib"
@@ -55,13 +54,7 @@ class IRCompressedField(IRField):
         return f"IRCompressedField({self._mode or self.compressMode})"
 
     def _fromInput(self, value: Any) -> Any:
-        if isinstance(value, bytes):
-            return value
-        if isinstance(value, (bytearray, memoryview)):
-            return bytes(value)
-        if isinstance(value, str):
-            return value.encode(getDefaultIREncoding())
-        raise InvalidValueError(f"field {self.name!r} (IRCompressedField) holds bytes; got {type(value).__name__} {value!r:.60}")
+        return asBytes(self, value)
 
     def _toStorage(self, value: Any) -> bytes:
         data = self._fromInput(value)

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .base import IRField
+from .base import IRField, asBytes
 from .null import irNull
 
 
@@ -21,17 +21,23 @@ def _encodingProblem(encoding: Optional[str]) -> Optional[str]:
     return None
 
 
-class IRUnicodeField(IRField):
-    """Text stored in ``encoding`` (default: the IndexedRedis default encoding). Values are str."""
+class EncodedField(IRField):
+    """Base of the field types taking an ``encoding`` (None: the IndexedRedis default encoding)."""
+
+    VALUE_TYPE: Any = str
 
     def __init__(
         self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False
     ) -> None:
         self.encoding = encoding
-        super().__init__(name, valueType=str, defaultValue=defaultValue, hashIndex=hashIndex)
+        super().__init__(name, valueType=self.VALUE_TYPE, defaultValue=defaultValue, hashIndex=hashIndex)
 
     def _definitionProblem(self) -> Optional[str]:
         return _encodingProblem(self.encoding)
+
+
+class IRUnicodeField(EncodedField):
+    """Text stored in ``encoding`` (default: the IndexedRedis default encoding). Values are str."""
 
     def _typeLabel(self) -> str:
         return f"IRUnicodeField({self.encoding or getDefaultIREncoding()})"
@@ -52,29 +58,16 @@ class IRUnicodeField(IRField):
         return raw.decode(self.encoding or getDefaultIREncoding())
 
 
-class IRBytesField(IRField):
+class IRBytesField(EncodedField):
     """Bytes; a str given to it is encoded with ``encoding`` (default: the IndexedRedis default encoding)."""
 
-    def __init__(
-        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = False
-    ) -> None:
-        self.encoding = encoding
-        super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
-
-    def _definitionProblem(self) -> Optional[str]:
-        return _encodingProblem(self.encoding)
+    VALUE_TYPE = bytes
 
     def _typeLabel(self) -> str:
         return f"IRBytesField({self.encoding or getDefaultIREncoding()})"
 
     def _fromInput(self, value: Any) -> Any:
-        if isinstance(value, bytes):
-            return value
-        if isinstance(value, (bytearray, memoryview)):
-            return bytes(value)
-        if isinstance(value, str):
-            return value.encode(self.encoding or getDefaultIREncoding())
-        raise InvalidValueError(f"field {self.name!r} holds bytes; got {type(value).__name__} {value!r:.60}")
+        return asBytes(self, value, self.encoding)
 
     def _toStorage(self, value: Any) -> bytes:
         return self._fromInput(value)
