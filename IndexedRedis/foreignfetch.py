@@ -1,13 +1,74 @@
 """Cascade fetch: load every object reachable through links, one batch per model per level.
 
 Cycle-safe: each (model, pk) is fetched once and shared by every link that names it.
+
+``fetchWithLinks`` makes a fetch with ``cascadeFetch=True`` read one instant although it takes
+one round trip per level: it reads the generation pointer and write counter of every model the
+links can reach before the fetch and again after the last level (one MULTI/EXEC per server
+each time). Every write script bumps its generation's counter and ``reset`` moves the pointer,
+so equal readings mean that nothing any level read changed in between. Otherwise the whole
+fetch runs again, at most ``CASCADE_ATTEMPTS`` times; if writers never pause that long, the
+last result is returned as read.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
+from .executor import runSync
+from .plans import Call, Op
 from .schema import getSchema
+
+CASCADE_ATTEMPTS = 5
+
+
+def reachableModels(model: type) -> List[type]:
+    """``model`` and every model its links reach, directly or through other models."""
+    found: List[type] = []
+    todo = [model]
+    while todo:
+        m = todo.pop()
+        if m in found:
+            continue
+        found.append(m)
+        for field in getSchema(m).foreignFields:
+            todo.append(field.foreignModelFor(m))
+    return found
+
+
+def _readCounters(models: Sequence[type]) -> Tuple[Any, ...]:
+    """The generation pointer and current write counter of each model, one transaction per server."""
+    byPool: Dict[int, List[Any]] = {}
+    for m in models:
+        schema = getSchema(m)
+        client = schema.client()
+        layout = schema.layoutFor(schema.knownGeneration(client))
+        byPool.setdefault(id(client.connection_pool), [schema, client, []])[2].extend(
+            [("GET", layout.genKey), ("GET", layout.verKey)]
+        )
+    out: List[Any] = []
+    for schema, client, cmds in byPool.values():
+
+        def op(layout: Any, cmds: List[Any] = cmds) -> Op:
+            return (yield Call(pipeline=cmds, transaction=True, anyGen=True))
+
+        out.extend(runSync(op, schema, "cascade fetch", client=client))
+    return tuple(out)
+
+
+def fetchWithLinks(model: type, fetch: Callable[[], Any]) -> Any:
+    """Run ``fetch`` (returning a list of objects, one object or None) and cascade-fetch the
+    result's links, all from one instant (see the module doc)."""
+    models = reachableModels(model)
+    result: Any = None
+    for _attempt in range(CASCADE_ATTEMPTS):
+        before = _readCounters(models)
+        result = fetch()
+        objs = result if isinstance(result, list) else ([] if result is None else [result])
+        cascadeFetchObjects(objs)
+        if _readCounters(models) == before:
+            break
+    return result
 
 
 def cascadeFetchObjects(objs: Sequence[Any]) -> None:
@@ -65,4 +126,4 @@ class _View:
         return self.cache[(self.key, pk)]
 
 
-__all__ = ["cascadeFetchObjects"]
+__all__ = ["CASCADE_ATTEMPTS", "cascadeFetchObjects", "fetchWithLinks", "reachableModels"]

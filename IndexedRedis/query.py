@@ -57,18 +57,25 @@ class IRQueryBuilder:
     # ------------------------------------------------------------------ fetch functions
     def all(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Every object matching the filters (one round trip: fetch.lua)."""
-        objs = self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all")
-        return self._cascade(self._list(objs), cascadeFetch)
+        return self._many(
+            lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all"), cascadeFetch
+        )
 
     def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Like ``all``, oldest (lowest pk) first."""
-        objs = self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge")
-        return self._cascade(self._list(objs), cascadeFetch)
+        return self._many(
+            lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge"),
+            cascadeFetch,
+        )
 
     def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
-        objs = self._run(lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields")
-        return self._cascade(self._list(objs), cascadeFetch)
+        return self._many(
+            lambda: self._run(
+                lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"
+            ),
+            cascadeFetch,
+        )
 
     def allOnlyIndexedFields(self) -> IRQueryableList:
         """Matching objects with only their indexed fields fetched."""
@@ -84,20 +91,21 @@ class IRQueryBuilder:
 
     def first(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
-        return self._cascadeOne(
-            self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
+        return self._one(
+            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
         )
 
     def last(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The newest matching object (highest pk), or None. Picked on the server."""
-        return self._cascadeOne(
-            self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
+        return self._one(
+            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
         )
 
     def random(self, cascadeFetch: bool = False) -> Optional[Any]:
         """A random matching object, or None."""
-        return self._cascadeOne(
-            self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"), cascadeFetch
+        return self._one(
+            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"),
+            cascadeFetch,
         )
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
@@ -107,24 +115,33 @@ class IRQueryBuilder:
     # ------------------------------------------------------------------ by primary key (filters not applied)
     def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk, or None (one HGETALL)."""
-        return self._cascadeOne(self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+        return self._one(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
         pks = primaryKeys(self._schema, pks)
-        objs = self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple")
-        return self._cascade(self._list(objs), cascadeFetch)
+        return self._many(
+            lambda: self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
+        )
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk holding only ``fields``, or None."""
-        objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
-        return self._cascadeOne(objs[0] if objs else None, cascadeFetch)
+
+        def fetch() -> Optional[Any]:
+            objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
+            return objs[0] if objs else None
+
+        return self._one(fetch, cascadeFetch)
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
         pks = primaryKeys(self._schema, pks)
-        objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), "getMultipleOnlyFields")
-        return self._cascade(self._list(objs), cascadeFetch)
+        return self._many(
+            lambda: self._run(
+                lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), "getMultipleOnlyFields"
+            ),
+            cascadeFetch,
+        )
 
     # ------------------------------------------------------------------ writes through the query
     def delete(self) -> int:
@@ -179,19 +196,19 @@ class IRQueryBuilder:
         return report
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
-    def _cascade(self, objs: IRQueryableList, cascadeFetch: bool) -> IRQueryableList:
-        if cascadeFetch and objs and self._schema.foreignFields:
-            from .foreignfetch import cascadeFetchObjects
+    def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> IRQueryableList:
+        if cascadeFetch and self._schema.foreignFields:
+            from .foreignfetch import fetchWithLinks
 
-            cascadeFetchObjects(list(objs))
-        return objs
+            return self._list(fetchWithLinks(self.model, fetch))
+        return self._list(fetch())
 
-    def _cascadeOne(self, obj: Optional[Any], cascadeFetch: bool) -> Optional[Any]:
-        if obj is not None and cascadeFetch and self._schema.foreignFields:
-            from .foreignfetch import cascadeFetchObjects
+    def _one(self, fetch: Callable[[], Optional[Any]], cascadeFetch: bool) -> Optional[Any]:
+        if cascadeFetch and self._schema.foreignFields:
+            from .foreignfetch import fetchWithLinks
 
-            cascadeFetchObjects([obj])
-        return obj
+            return fetchWithLinks(self.model, fetch)
+        return fetch()
 
 
 __all__ = ["IRQueryBuilder"]

@@ -45,9 +45,38 @@ def test_cascade_fetch_of_three_levels_is_one_round_trip_per_level(real_db, roun
     Street.objects.filter(kind="road").all(cascadeFetch=True)  # warm-up: scripts loaded
     with roundtrips() as rt:
         got = Street.objects.filter(kind="road").all(cascadeFetch=True)
-    assert rt.count == 3, rt.commands  # streets, then their cities, then the cities' countries
+    # write counters, streets, their cities, the cities' countries, write counters again
+    assert rt.count == 5, rt.commands
     with roundtrips() as rt:
         names = sorted(s.city.country.name for s in got)
         near = [c.name for c in got[0].near]
     assert rt.count == 0  # everything was fetched above
     assert names == sorted(f"country{i}" for i in range(300)) and near == ["city0", "city1", "city2"]
+
+
+def test_a_write_between_levels_fetches_again_so_all_levels_are_from_one_instant(real_db, monkeypatch):
+    import IndexedRedis.foreignfetch as foreignfetch
+
+    Street.saver.save(_world(3)[2])
+    real = foreignfetch.cascadeFetchObjects
+    calls = {"n": 0}
+
+    def writeDuringFirstCascade(objs):
+        calls["n"] += 1
+        if calls["n"] == 1:  # the streets are read; rename every city before their level is read
+            for city in City.objects.all():
+                city.name = city.name + " (renamed)"
+                city.save()
+        return real(objs)
+
+    monkeypatch.setattr(foreignfetch, "cascadeFetchObjects", writeDuringFirstCascade)
+    got = Street.objects.filter(kind="road").all(cascadeFetch=True)
+    assert calls["n"] == 2  # the first read saw a write in between and was done again
+    assert all(s.city.name.endswith("(renamed)") for s in got)
+
+
+def test_reachable_models_follow_links_transitively():
+    from IndexedRedis.foreignfetch import reachableModels
+
+    assert reachableModels(Street) == [Street, City, Country]
+    assert reachableModels(Country) == [Country]
