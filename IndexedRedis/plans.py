@@ -140,7 +140,7 @@ def fetchCall(
 
 def rowsCall(layout: "KeyLayout", counter: bytes, mode: str, fields: Sequence[bytes], pks: Sequence[Any]) -> Call:
     """One rows.lua call: more rows of a 'chunked' fetch, only if the write counter is still ``counter``."""
-    return script(scripts.ROWS, [layout.verKey], [layout.dataPrefix, counter, mode, len(fields), *fields, *pks])
+    return script(scripts.ROWS, [layout.verKey, *[layout.data(pk) for pk in pks]], [counter, mode, len(fields), *fields, *pks])
 
 
 # ---------------------------------------------------------------------------- primary keys

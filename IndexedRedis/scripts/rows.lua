@@ -1,11 +1,11 @@
 -- Read more rows of a result that fetch.lua started ('chunked' reply), from the same instant.
 --
 -- KEYS[1]  write counter of the generation (_ir_|KEY:ver)
+-- KEYS[2 .. 1+n]  the data keys of the n objects to read
 --
--- ARGV[1]  data key prefix (_ir_|KEY:data:)
--- ARGV[2]  the write counter fetch.lua reported
--- ARGV[3]  mode: 'all' (HGETALL rows) or 'fields' (HMGET rows)
--- ARGV[4]  nFields, then the field names (mode 'fields'), then the pks to read
+-- ARGV[1]  the write counter fetch.lua reported
+-- ARGV[2]  mode: 'all' (HGETALL rows) or 'fields' (HMGET rows)
+-- ARGV[3]  nFields, then the field names (mode 'fields'), then the n pks, in the order of KEYS
 --
 -- Replies {'changed'} when anything was written to the generation since fetch.lua ran (the
 -- caller starts over), else the rows as fetch.lua gives them: {pk, {...}, pk, {...}, ...}.
@@ -15,17 +15,17 @@ if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
   return redis.error_reply('IRSTALE ' .. genNow)
 end
 local counter = redis.call('GET', KEYS[1]) or '0'
-if counter ~= ARGV[2] then
+if counter ~= ARGV[1] then
   return {'changed'}
 end
 
-local prefix = ARGV[1]
-local mode = ARGV[3]
-local nf = tonumber(ARGV[4])
+local mode = ARGV[2]
+local nf = tonumber(ARGV[3])
+local firstPk = 4 + nf
 local out = {}
-for i = 5 + nf, #ARGV - 1 do
-  local pk = ARGV[i]
-  local key = prefix .. pk
+for i = 2, #KEYS - 1 do
+  local key = KEYS[i]
+  local pk = ARGV[firstPk + i - 2]
   if mode == 'all' then
     local h = redis.call('HGETALL', key)
     if #h > 0 then
@@ -33,7 +33,7 @@ for i = 5 + nf, #ARGV - 1 do
       out[#out + 1] = h
     end
   else
-    local vals = redis.call('HMGET', key, unpack(ARGV, 5, 4 + nf))
+    local vals = redis.call('HMGET', key, unpack(ARGV, 4, 3 + nf))
     local any = false
     for m = 1, nf do
       if vals[m] then any = true break end
