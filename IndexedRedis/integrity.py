@@ -195,6 +195,11 @@ def _checkIndexMembers(layout: KeyLayout, report: VerifyReport, groups: List[Tup
             report.staleEntries.append((key, int(pk), field.name, raw))
 
 
+def _fixPks(layout: KeyLayout, action: str, pks: List[int]) -> Any:
+    """A fix_pks.lua call: ``action`` 'rem' or 'add' for these pks, each checked against its data key."""
+    return script(scripts.FIX_PKS, [layout.keysKey, layout.verKey, *[layout.data(pk) for pk in pks]], [action, *pks])
+
+
 def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
     """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server)."""
     fixed = 0
@@ -222,13 +227,9 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
                 )
             )
     if report.danglingPks:
-        fixed += int(
-            (yield script(scripts.FIX_PKS, [layout.keysKey, layout.verKey], ["rem", layout.dataPrefix, *report.danglingPks]))
-        )
+        fixed += int((yield _fixPks(layout, "rem", report.danglingPks)))
     if report.orphanData:
-        fixed += int(
-            (yield script(scripts.FIX_PKS, [layout.keysKey, layout.verKey], ["add", layout.dataPrefix, *report.orphanData]))
-        )
+        fixed += int((yield _fixPks(layout, "add", report.orphanData)))
     for key in report.leftoverKeys:
         fixed += int((yield command("UNLINK", key)))
     return fixed
