@@ -92,15 +92,21 @@ def _encoder(field: IRField, encoding: str) -> Encoder:
         places = field.decimalPlaces
         if not isinstance(places, int):
             return slow
-        pattern = "%%.%df" % places
+        zero = slow(0.0)
 
         def fixed(value: Any) -> bytes:
-            # A float already holding at most `places` decimals formats to the same text as the
-            # exact Decimal path; anything else (ties, too many decimals, other types) takes it.
-            if value.__class__ is float and -1e15 < value < 1e15:
-                text = pattern % (value + 0.0)  # + 0.0: -0.0 is stored as 0
-                if float(text) == value and text[-1:].isdigit():
-                    return text.encode("ascii")
+            # The exact path rounds the shortest repr of a float. When that repr is plain
+            # digits with at most `places` decimals, the stored text is the repr padded with
+            # zeros; anything else (exponents, more decimals, inf/nan, other types) takes it.
+            if value.__class__ is float:
+                if value == 0:
+                    return zero  # -0.0 is stored as 0
+                text = repr(value)
+                head, dot, tail = text.partition(".")
+                if dot and len(tail) <= places and "e" not in tail:
+                    return (text + "0" * (places - len(tail))).encode("ascii")
+                if dot and places == 0 and tail == "0":
+                    return head.encode("ascii")
             return slow(value)
 
         return fixed
@@ -111,7 +117,10 @@ def _encoder(field: IRField, encoding: str) -> Encoder:
 
         def text(value: Any) -> bytes:
             if value.__class__ is str:
-                return value.encode(encoding)
+                try:
+                    return value.encode(encoding)
+                except UnicodeError:
+                    return slow(value)  # raises the error that names the field
             return slow(value)
 
         return text

@@ -418,6 +418,9 @@ class IndexedRedisModel:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
+        # The model may not have been used yet in this process (a pickle read by a new worker):
+        # its schema installs the field accessors that convert values and note assignments.
+        getSchema(type(self))
         self.__dict__.update(state)
 
     def __reduce_ex__(self, protocol: int) -> Any:

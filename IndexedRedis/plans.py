@@ -159,7 +159,7 @@ def primaryKey(schema: "ModelSchema", value: Any) -> int:
         pk = int(value)
     elif isinstance(value, float) and value.is_integer():
         pk = int(value)
-    elif isinstance(value, (str, bytes)) and value.strip().isdigit():
+    elif isinstance(value, (str, bytes)) and value.strip().isdigit() and value.strip().isascii():
         pk = int(value)
     if pk < 0:
         raise InvalidValueError(

@@ -70,6 +70,7 @@ class IRQueryBuilder:
 
     def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
+        fields = readplans.checkFieldNames(self._schema, fields)  # a list, checked now: a retry reads it again
         return self._many(
             lambda: self._run(
                 lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"
@@ -126,6 +127,7 @@ class IRQueryBuilder:
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk holding only ``fields``, or None."""
+        fields = readplans.checkFieldNames(self._schema, fields)  # a list, checked now: a retry reads it again
 
         def fetch() -> Optional[Any]:
             objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
@@ -135,6 +137,7 @@ class IRQueryBuilder:
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
+        fields = readplans.checkFieldNames(self._schema, fields)  # a list, checked now: a retry reads it again
         pks = primaryKeys(self._schema, pks)
         return self._many(
             lambda: self._run(

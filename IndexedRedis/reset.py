@@ -9,7 +9,9 @@
 4. The old generation's keys are deleted with SCAN + UNLINK in small batches.
 
 If producing or converting an object raises, or Redis fails during step 2, generation N is
-deleted and the old dataset stays current and untouched.
+deleted and the old dataset stays current and untouched. If the reply of step 3 is lost (the
+connection failed after the switch ran), reset raises but never deletes generation N once it is
+current; the old generation is then left for ``repair()`` (``verify()`` lists its keys).
 """
 
 from __future__ import annotations
@@ -68,16 +70,23 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
         oldGen = int(run(swap))
     except BaseException:
-        for obj in done:
-            obj.__dict__["_id"] = None
-            obj.__dict__["_ir_stored"] = None
+        # Was generation N switched in after all (the switch ran but its reply was lost)?
         try:
-            dropGeneration(schema, newGen)
-        except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
-            pass
+            current = run(_anyGen("GET", base.genKey)) or b"0"
+        except Exception:
+            current = None  # cannot tell: keep generation N; verify() lists it if it is a leftover
+        if current != b"%d" % newGen:
+            for obj in done:
+                obj.__dict__["_id"] = None
+                obj.__dict__["_ir_stored"] = None
+            if current is not None:
+                try:
+                    dropGeneration(schema, newGen)
+                except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
+                    pass
         raise
     schema.rememberGeneration(client, newGen)
-    if oldGen != newGen:
+    if oldGen >= 0 and oldGen != newGen:
         dropGeneration(schema, oldGen)
     return pks
 

@@ -109,3 +109,21 @@ def test_chunked_read_follows_a_reset(items, monkeypatch):
     _fetchCalls(monkeypatch, resetOnce)
     objs = Item.objects.all()
     assert sorted(o.n for o in objs) == [100 + i for i in range(7)]
+
+
+def test_destroy_and_refill_between_chunks_is_not_mixed(ir_db, monkeypatch):
+    """destroyModel deletes the write counter; a new one must not repeat the value a reader holds."""
+    monkeypatch.setattr(readplans, "READ_CHUNK", 3)
+    Item.deleter.destroyModel()
+    Item.saver.save([Item(kind="a", n=i, note="old") for i in range(10)])  # one write: a fresh counter
+    state = {"done": False}
+
+    def destroyAndRefill():
+        if not state["done"]:
+            state["done"] = True
+            Item.deleter.destroyModel()  # the counter and the pk counter go too
+            Item.saver.save([Item(kind="a", n=100 + i, note="new") for i in range(10)])  # same pks, one write
+
+    seen = _fetchCalls(monkeypatch, destroyAndRefill)
+    notes = {o.note for o in Item.objects.all()}
+    assert notes == {"new"} and seen["fetch"] == 2

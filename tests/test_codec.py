@@ -135,3 +135,35 @@ def test_fixed_point_encoder_property(x):
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_fixed_point_encoder_on_cents(cents):
     _same(_encoders()["price"], Everything.FIELDS["price"], cents / 100)
+
+
+@pytest.mark.parametrize("places", [0, 1, 2, 5, 10, 20])
+def test_fixed_point_encoder_matches_for_every_precision(places):
+    from IndexedRedis.codec import _encoder
+
+    field = IRFixedPointField("p", decimalPlaces=places)
+    encode = _encoder(field, "utf-8")
+    values = [0.0, -0.0, 0.1, 1.5, 5.0, 1234567.891, 99999999999.99, 1e15, 1e16, 1e22, 123.456e-7, -2.5, 3.0e-5]
+    for value in values + [0.30000000000000004, 2.675, float("inf"), float("nan")]:
+        _same(encode, field, value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([0, 2, 5, 10, 20]))
+def test_fixed_point_encoder_property_every_precision(x, places):
+    from IndexedRedis.codec import _encoder
+
+    field = IRFixedPointField("p", decimalPlaces=places)
+    _same(_encoder(field, "utf-8"), field, x)
+
+
+def test_text_encoder_failure_names_the_field():
+    from IndexedRedis.exceptions import InvalidValueError
+
+    before = getDefaultIREncoding()
+    try:
+        setDefaultIREncoding("ascii")
+        encode = _encoders()["text"]
+        with pytest.raises(InvalidValueError, match="'text'"):
+            encode("é")
+    finally:
+        setDefaultIREncoding(before)

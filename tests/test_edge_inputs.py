@@ -102,3 +102,17 @@ def test_a_build_removed_before_the_switch_is_not_switched_in(ir_db):
         Row.reset(rows())
     assert [r.v for r in Row.objects.all()] == ["old"]
     assert Row.objects.verify().ok
+
+
+def test_field_names_given_as_an_iterator_survive_a_retry(ir_db):
+    Song.saver.save(songs())
+    first = Song.objects.filter(artist="Björk").allOnlyFields(iter(["title", "year"]))
+    assert sorted(o.title for o in first) == ["Hyperballad", "Jóga"]
+    assert Song.objects.getMultipleOnlyFields([1, 2], (f for f in ["title"]))[0].title == "Sinnerman"
+    with pytest.raises(KeyError, match="nope"):
+        Song.objects.allOnlyFields(["title", "nope"])
+
+
+def test_non_ascii_digits_are_not_primary_keys(ir_db):
+    with pytest.raises(InvalidValueError, match="Model Song"):
+        Song.objects.get("²")

@@ -10,6 +10,7 @@ from IndexedRedis import (
     IndexedRedisModel,
     IRField,
     ObjectNotFoundError,
+    RedisOperationError,
     clearRedisPools,
     setDefaultRedisConnectionParams,
 )
@@ -229,3 +230,36 @@ def test_reset_after_script_flush_loads_its_scripts_again(ir_db, monkeypatch):
     assert len(Row.reset(_rows("B", 10))) == 10
     assert sorted(o.n for o in Row.objects.filter(batch="B").all()) == list(range(10))
     assert Row.objects.verify().ok
+
+
+@pytest.mark.parametrize("retried", [False, True])
+def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, monkeypatch, retried):
+    import redis
+
+    import IndexedRedis.executor as executor
+    from IndexedRedis import scripts
+
+    Row.reset(_rows("old", 3))
+    real = executor.execute
+
+    def lossy(call, client, layout):
+        if call.script is scripts.SWAP_GENERATION:
+            real(call, client, layout)  # the switch runs on the server...
+            if retried:  # ...and a client configured to retry sends it again
+                return real(call, client, layout)
+            raise redis.exceptions.ConnectionError("connection lost before the reply")
+        return real(call, client, layout)
+
+    monkeypatch.setattr(executor, "execute", lossy)
+    if retried:
+        pks = Row.reset(_rows("new", 5))  # the retry finds the switch done: success
+        assert len(pks) == 5
+    else:
+        with pytest.raises(RedisOperationError, match="connection lost"):
+            Row.reset(_rows("new", 5))
+    monkeypatch.setattr(executor, "execute", real)
+    assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5
+    leftovers = Row.objects.verify()
+    assert leftovers.ok or set(leftovers.leftoverKeys)  # the old generation, if not dropped, is listed...
+    assert Row.objects.repair().ok  # ...and removed by repair
+    assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5

@@ -14,10 +14,17 @@ from redis.commands.core import Script
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _load(name: str) -> Script:
-    """A redis-py ``Script`` for ``name.lua``; the client is given at each call."""
+def _read(name: str) -> bytes:
     with open(os.path.join(_HERE, name + ".lua"), "rb") as fh:
-        return Script(None, fh.read())  # bytes source: the sha needs no client
+        return fh.read()
+
+
+_LIB = _read("lib")
+
+
+def _load(name: str) -> Script:
+    """A redis-py ``Script`` for ``name.lua`` with ``lib.lua`` in front; the client is given at each call."""
+    return Script(None, _LIB + b"\n" + _read(name))  # bytes source: the sha needs no client
 
 
 SAVE = _load("save")

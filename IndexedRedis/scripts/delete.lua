@@ -80,6 +80,6 @@ for i = 1, nEntries do
   end
 end
 if n > 0 then
-  redis.call('INCR', KEYS[2])
+  bumpWriteCounter(KEYS[2])
 end
 return {'ok', n}

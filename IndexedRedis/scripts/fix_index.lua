@@ -33,6 +33,6 @@ else
   n = redis.call('SREM', KEYS[1], ARGV[2])
 end
 if n > 0 then
-  redis.call('INCR', KEYS[3])
+  bumpWriteCounter(KEYS[3])
 end
 return n

@@ -25,6 +25,6 @@ for i = 3, #KEYS - 1 do
   end
 end
 if n > 0 then
-  redis.call('INCR', KEYS[2])
+  bumpWriteCounter(KEYS[2])
 end
 return n

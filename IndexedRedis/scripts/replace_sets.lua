@@ -17,7 +17,7 @@ local nDel = tonumber(ARGV[1])
 for i = 2, nDel + 1 do
   redis.call('DEL', KEYS[i])
 end
-redis.call('INCR', KEYS[1])
+bumpWriteCounter(KEYS[1])
 local a = 2
 for k = nDel + 2, #KEYS - 1 do
   local n = tonumber(ARGV[a])

@@ -161,6 +161,6 @@ for i = 1, nEntries do
   reply[#reply + 1] = pk
 end
 if nEntries > 0 then
-  redis.call('INCR', KEYS[3])
+  bumpWriteCounter(KEYS[3])
 end
 return reply
