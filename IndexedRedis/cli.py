@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional
+from typing import Any, List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 2  # pragma: no cover
 
 
-def _loadModel(parser: argparse.ArgumentParser, spec: str) -> type:
+def _loadModel(parser: argparse.ArgumentParser, spec: str) -> Any:
     import importlib
     import os
 

@@ -8,6 +8,7 @@ finds a link to an object that is not there yet.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Dict, List, Optional
 
 from .exceptions import InvalidValueError
@@ -63,7 +64,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
             new = [o for o in group if o.getPk() is None]
             if not new:
                 continue
-            top = runSync(lambda layout, s=s, n=len(new): _reserveOp(layout, n), s, "save (reserving pks)")
+            top = runSync(partial(_reserveOp, n=len(new)), s, "save (reserving pks)")
             for i, obj in enumerate(new):
                 obj.__dict__["_id"] = top - len(new) + 1 + i
                 obj.__dict__["_ir_newReserved"] = True
@@ -86,7 +87,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
         for s, entries in planned:
             for e in entries:
                 e.obj.__dict__.pop("_ir_newReserved", None)
-            runSync(lambda layout, s=s, entries=entries: saveEntriesOp(s, layout, entries), s, "save")
+            runSync(partial(saveEntriesOp, s, todo=entries), s, "save")
     except BaseException:
         for obj in reserved:
             if obj.__dict__.pop("_ir_newReserved", False) or obj.__dict__.get("_ir_stored") is None:

@@ -57,10 +57,10 @@ class VerifyReport:
         ]
         for key, pk, field, _ in self.missingEntries:
             out.append(f"  missing index entry: pk {pk} not in {key!r} (field {field!r})")
-        for key, pk, field, _ in self.staleEntries:
+        for key, pk, staleField, _ in self.staleEntries:
             out.append(
                 f"  stale index entry: pk {pk} in {key!r}"
-                + (f" (field {field!r} stores another value)" if field else " (not an indexed field)")
+                + (f" (field {staleField!r} stores another value)" if staleField else " (not an indexed field)")
             )
         for pk in self.danglingPks:
             out.append(f"  pk {pk} is in the pk set but has no data")
@@ -151,10 +151,10 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
                 continue
             report.indexKeysChecked += 1
             fieldName = key[prefixLen:].split(b":", 1)[0].decode("utf-8", "replace")
-            field = schema.fieldsByName.get(fieldName)
-            if field is None or fieldName not in schema.indexedNames:
-                field = None  # every member is stale
-            idxKeys.append((key, field))
+            idxField: Optional[Any] = schema.fieldsByName.get(fieldName)
+            if fieldName not in schema.indexedNames:
+                idxField = None  # every member is stale
+            idxKeys.append((key, idxField))
         if dataPks:
             flags = yield transaction([("SISMEMBER", layout.keysKey, pk) for pk in dataPks])
             report.orphanData.extend(int(pk) for pk, flag in zip(dataPks, flags) if not flag)
@@ -213,8 +213,8 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
                 )
             )
         )
-    for key, pk, field, raw in report.staleEntries:
-        if field is None:
+    for key, pk, staleField, raw in report.staleEntries:
+        if staleField is None:
             fixed += int((yield command("SREM", key, pk)))
         else:
             fixed += int(
@@ -222,7 +222,7 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
                     yield script(
                         scripts.FIX_INDEX,
                         [key, layout.data(pk), layout.verKey],
-                        ["rem", pk, field, b"v" + raw if raw is not None else b"x"],
+                        ["rem", pk, staleField, b"v" + raw if raw is not None else b"x"],
                     )
                 )
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy as _copy
 import pprint as _pprint
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
 
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
 from .fields.null import irNull
@@ -124,6 +124,8 @@ class IndexedRedisModel:
     INDEXED_FIELDS: Any = []
     KEY_NAME: Optional[str] = None
     REDIS_CONNECTION_PARAMS: Dict[str, Any] = {}
+
+    _ir_schema: Any = None  # the ModelSchema, built on first use
 
     objects = _ClassProperty(_objects)
     saver = _ClassProperty(_saver)
@@ -334,7 +336,7 @@ class IndexedRedisModel:
             if forStorage:
                 value = field.toStorage(value)
             elif getattr(field, "isForeignLink", False):
-                value = field.valueForDict(self)
+                value = cast(Any, field).valueForDict(self)
             out[field.name if strKeys else field] = value
         if includeMeta:
             out["_id"] = self.getPk()
@@ -351,7 +353,7 @@ class IndexedRedisModel:
         parts = [f"_id={self.getPk()!r}"]
         for field in schema.fields:
             value = self.__dict__.get(field.name, irNull)
-            text = field.reprValue(self) if getattr(field, "isForeignLink", False) else repr(value)
+            text = cast(Any, field).reprValue(self) if getattr(field, "isForeignLink", False) else repr(value)
             if len(text) > 80:
                 text = text[:77] + "..."
             parts.append(f"{field.name}={text}")
@@ -414,7 +416,7 @@ class IndexedRedisModel:
         if name.endswith("__id") and not name.startswith("__"):
             field = getSchema(type(self)).fieldsByName.get(name[:-4])
             if field is not None and getattr(field, "isForeignLink", False):
-                return field.pksOf(self)
+                return cast(Any, field).pksOf(self)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -423,7 +425,7 @@ class IndexedRedisModel:
         getSchema(type(self))
         self.__dict__.update(state)
 
-    def __reduce_ex__(self, protocol: int) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         cls = type(self)
         alt = cls.__dict__.get("_ir_altOf")
         if alt is not None:
@@ -449,7 +451,7 @@ class IndexedRedisModel:
     @classmethod
     def copyModel(cls) -> type:
         """An independent copy of this model class (same params), e.g. to change it without touching the original."""
-        attrs = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        attrs: Dict[str, Any] = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
         attrs["FIELDS"] = [_copy.copy(f) for f in cls.FIELDS or []]
         attrs["INDEXED_FIELDS"] = list(cls.INDEXED_FIELDS or [])
         return type(cls.__name__, (cls,), attrs)
@@ -570,14 +572,14 @@ def _freeze(params: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
     return tuple(sorted((k, v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)) for k, v in params.items()))
 
 
-def _rebuild(cls: type) -> Any:
+def _rebuild(cls: Any) -> Any:
     return cls.__new__(cls)
 
 
-_altCache: Dict[Any, type] = {}
+_altCache: Dict[Any, Any] = {}
 
 
-def _rebuildAlt(base: type, frozen: Sequence[Tuple[str, Any]]) -> Any:
+def _rebuildAlt(base: Any, frozen: Sequence[Tuple[str, Any]]) -> Any:
     key = (base, tuple(frozen))
     cls = _altCache.get(key)
     if cls is None:

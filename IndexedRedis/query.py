@@ -6,6 +6,7 @@ Each fetch function is one round trip that reads one instant of the data.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from . import readplans
@@ -194,7 +195,7 @@ class IRQueryBuilder:
         for _ in range(passes):
             if report.ok:
                 break
-            self._run(lambda layout, report=report: repairOp(self._schema, layout, report), "repair")
+            self._run(partial(repairOp, self._schema, report=report), "repair")
             report = self.verify()
         return report
 

@@ -140,7 +140,7 @@ class IRQueryableList(QueryableListObjs):
 
     def save(self, cascadeSave: bool = True) -> List[Optional[int]]:
         """Save every object in the list in one atomic step (only changed fields of existing objects)."""
-        model = self.getModel()
+        model: Any = self.getModel()
         if model is None or len(self) == 0:
             return []
         from .persistence import saveObjects
@@ -163,7 +163,7 @@ class IRQueryableList(QueryableListObjs):
         ``obj.reload()`` gives them), or an ObjectNotFoundError (a KeyError) for an object that
         no longer exists or was never saved. ``cascadeObjects`` as for ``obj.reload()``.
         """
-        model = self.getModel()
+        model: Any = self.getModel()
         if model is None or len(self) == 0:
             return []
         from .model import applyFetched
@@ -184,7 +184,7 @@ class IRQueryableList(QueryableListObjs):
 
     def refetch(self) -> "IRQueryableList":
         """Fetch every object of the list again by pk; returns a new list (filters are not re-run)."""
-        model = self.getModel()
+        model: Any = self.getModel()
         if model is None or len(self) == 0:
             return IRQueryableList([], model=model)
         return model.objects.getMultiple([o.getPk() for o in self if o.getPk() is not None])

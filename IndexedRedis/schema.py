@@ -68,7 +68,7 @@ class ModelSchema:
     """Everything IndexedRedis derives from a model class, computed once."""
 
     def __init__(self, model: type) -> None:
-        self.model = model
+        self.model: Any = model
         self.modelName = model.__name__
         keyName = getattr(model, "KEY_NAME", None)
         fields = getattr(model, "FIELDS", None)
@@ -83,7 +83,7 @@ class ModelSchema:
         self.indexedFields: List[IRField] = [self.fieldsByName[str(n)] for n in indexed]
         self.indexedNames = frozenset(f.name for f in self.indexedFields)
         self.indexedNameList: List[str] = [f.name for f in self.indexedFields]
-        self.foreignFields: List[IRField] = [f for f in self.fields if getattr(f, "isForeignLink", False)]
+        self.foreignFields: List[Any] = [f for f in self.fields if getattr(f, "isForeignLink", False)]  # link fields
         for f in self.foreignFields:
             if f.ownerModel is None:
                 f.ownerModel = model

@@ -21,7 +21,7 @@ import copy as _copy
 import datetime
 import hashlib
 import json
-from typing import Any, Optional
+from typing import Any, Optional, SupportsIndex
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
@@ -74,7 +74,7 @@ class IRField(str):
         inner = ", ".join([repr(self.name)] + extra)
         return f"{type(self).__name__}({inner})"
 
-    def __reduce_ex__(self, protocol: int):
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         return (_rebuildField, (type(self), self.name, dict(self.__dict__)))
 
     def _stateForCopy(self) -> dict:
@@ -467,8 +467,8 @@ def _short(value: Any, limit: int = 60) -> str:
     return text
 
 
-def _rebuildField(cls: type, name: str, state: dict) -> IRField:
-    obj = str.__new__(cls, name)
+def _rebuildField(cls: Any, name: str, state: dict) -> IRField:
+    obj: IRField = str.__new__(cls, name)
     obj.__dict__.update(state)
     return obj
 

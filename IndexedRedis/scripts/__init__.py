@@ -24,7 +24,7 @@ _LIB = _read("lib")
 
 def _load(name: str) -> Script:
     """A redis-py ``Script`` for ``name.lua`` with ``lib.lua`` in front; the client is given at each call."""
-    return Script(None, _LIB + b"\n" + _read(name))  # bytes source: the sha needs no client
+    return Script(None, _LIB + b"\n" + _read(name))  # type: ignore[arg-type]  # bytes source: the sha needs no client
 
 
 SAVE = _load("save")
