@@ -11,6 +11,7 @@ built again when ``setDefaultIREncoding`` changed it.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from . import compat_str
@@ -20,6 +21,9 @@ from .fields.numeric import IRFixedPointField
 
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import ModelSchema
+
+_jsonEncode = json.JSONEncoder(ensure_ascii=False).encode  # the settings of IRField's JSON, built once
+_jsonLoads = json.loads
 
 Decoder = Callable[[bytes], Any]
 DecoderTable = Dict[bytes, Tuple[str, Decoder]]
@@ -72,6 +76,20 @@ def _decoder(field: IRField, encoding: str) -> Decoder:
             return slow(raw)
 
         return boolean
+    if kind == "json" and field.valueType in (list, dict):
+        wanted = field.valueType
+
+        def jsonValue(raw: bytes) -> Any:
+            if raw != null:
+                try:
+                    value = _jsonLoads(raw.decode("utf-8"))
+                except ValueError:  # UnicodeDecodeError and JSONDecodeError both are
+                    return slow(raw)
+                if value.__class__ is wanted:
+                    return value
+            return slow(raw)
+
+        return jsonValue
     return slow
 
 
@@ -142,6 +160,17 @@ def _encoder(field: IRField, encoding: str) -> Encoder:
             return slow(value)
 
         return boolean
+    if kind == "json" and field.valueType in (list, dict):
+
+        def jsonText(value: Any) -> bytes:
+            if value.__class__ is list or value.__class__ is dict:
+                try:
+                    return _jsonEncode(value).encode("utf-8")
+                except (TypeError, ValueError):
+                    return slow(value)  # raises the error that names the field
+            return slow(value)
+
+        return jsonText
     if kind == "bytes":
 
         def binary(value: Any) -> bytes:

@@ -313,9 +313,7 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
     """Plan the save of one object; None when nothing changed."""
     pk = obj.__dict__.get("_id")
     if pk is None:
-        sets = storageOf(schema, obj)
-        idx = [[f, ABSENT, sets[f.name]] for f in schema.indexedFields]
-        return SaveEntry(obj, "N", None, sets, idx)
+        return newEntry(schema, obj)
     if forceFull:
         sets = storageOf(schema, obj)
     else:
@@ -324,13 +322,13 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
             return None
     stored = obj.__dict__.get("_ir_stored")
     idx = []
-    for f in schema.indexedFields:
-        if f.name in sets:
+    for f, name in zip(schema.indexedFields, schema.indexedNameList):
+        if name in sets:
             if stored is None:
                 expected: Any = UNKNOWN
             else:
-                expected = stored.get(f.name, ABSENT)
-            idx.append([f, expected, sets[f.name]])
+                expected = stored.get(name, ABSENT)
+            idx.append([f, expected, sets[name]])
     return SaveEntry(obj, "U", pk, sets, idx)
 
 

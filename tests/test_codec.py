@@ -167,3 +167,35 @@ def test_text_encoder_failure_names_the_field():
             encode("é")
     finally:
         setDefaultIREncoding(before)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_json_codecs_match_the_fields_own(value):
+    field = Everything.FIELDS["items"]  # a list field
+    encode, decode = _encoders()["items"], _table()[b"items"][1]
+    boxed = [value]
+    _same(encode, field, boxed)
+    raw = field.toStorage(boxed)
+    got, want = decode(raw), field.fromStorage(raw)
+    assert got == want and type(got) is type(want)
+
+
+def test_json_codecs_on_odd_input():
+    field = Everything.FIELDS["items"]
+    encode, decode = _encoders()["items"], _table()[b"items"][1]
+    for raw in (b"", b"{not json", b'{"a": 1}', b"\xff", IR_NULL_BYTES):
+        try:
+            want = field.fromStorage(raw)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                decode(raw)
+        else:
+            assert decode(raw) == want
+    _same(encode, field, [object()])  # not JSON: the same named error
+    _same(encode, field, [float("nan")])
