@@ -13,8 +13,10 @@ last result is returned as read.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
+from . import scripts
 from .executor import runSync
 from .plans import Call, Op
 from .schema import getSchema
@@ -43,17 +45,15 @@ def _readCounters(models: Sequence[type]) -> Tuple[Any, ...]:
         schema = getSchema(m)
         client = schema.client()
         layout = schema.layoutFor(schema.knownGeneration(client))
-        byPool.setdefault(id(client.connection_pool), [schema, client, []])[2].extend(
-            [("GET", layout.genKey), ("GET", layout.verKey)]
-        )
+        byPool.setdefault(id(client.connection_pool), [schema, client, []])[2].extend([layout.genKey, layout.verKey])
     out: List[Any] = []
-    for schema, client, cmds in byPool.values():
-
-        def op(layout: Any, cmds: List[Any] = cmds) -> Op:
-            return (yield Call(pipeline=cmds, transaction=True, anyGen=True))
-
-        out.extend(runSync(op, schema, "cascade fetch", client=client))
+    for schema, client, keys in byPool.values():
+        out.extend(runSync(partial(_countersOp, keys=keys), schema, "cascade fetch", client=client))
     return tuple(out)
+
+
+def _countersOp(layout: Any, keys: List[bytes]) -> Op:
+    return (yield Call(script=scripts.COUNTERS, keys=keys, args=[], anyGen=True))
 
 
 def fetchWithLinks(model: type, fetch: Callable[[], Any]) -> Any:

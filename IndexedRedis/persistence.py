@@ -207,6 +207,7 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
     def op(layout: KeyLayout) -> Op:
         cursor = 0
         touched = 0
+        yield script(scripts.BUMP, [layout.verKey], [])  # the counter exists (from the clock) before plain INCRs
         while True:
             cursor, pks = yield command("SSCAN", layout.keysKey, cursor, "COUNT", batch)
             cursor = int(cursor)

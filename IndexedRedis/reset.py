@@ -75,15 +75,14 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
             current = run(_anyGen("GET", base.genKey)) or b"0"
         except Exception:
             current = None  # cannot tell: keep generation N; verify() lists it if it is a leftover
-        if current != b"%d" % newGen:
+        if current is not None and current != b"%d" % newGen:
             for obj in done:
                 obj.__dict__["_id"] = None
                 obj.__dict__["_ir_stored"] = None
-            if current is not None:
-                try:
-                    dropGeneration(schema, newGen)
-                except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
-                    pass
+            try:
+                dropGeneration(schema, newGen)
+            except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
+                pass
         raise
     schema.rememberGeneration(client, newGen)
     if oldGen >= 0 and oldGen != newGen:

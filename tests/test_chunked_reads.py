@@ -127,3 +127,20 @@ def test_destroy_and_refill_between_chunks_is_not_mixed(ir_db, monkeypatch):
     seen = _fetchCalls(monkeypatch, destroyAndRefill)
     notes = {o.note for o in Item.objects.all()}
     assert notes == {"new"} and seen["fetch"] == 2
+
+
+def test_destroy_between_chunks_of_data_without_a_counter_is_noticed(ir_db, monkeypatch):
+    """Data in the 6.0.3 layout has no write counter; the first chunked read creates one."""
+    monkeypatch.setattr(readplans, "READ_CHUNK", 3)
+    Item.saver.save([Item(kind="a", n=i, note="old") for i in range(10)])
+    ir_db.delete(b"_ir_|irtest:Item:ver")
+    state = {"done": False}
+
+    def destroyOnce():
+        if not state["done"]:
+            state["done"] = True
+            Item.deleter.destroyModel()
+
+    seen = _fetchCalls(monkeypatch, destroyOnce)
+    assert len(Item.objects.all()) == 0  # the state after the destroy, not 3 rows of the one before
+    assert seen["fetch"] == 2

@@ -80,3 +80,24 @@ def test_reachable_models_follow_links_transitively():
 
     assert reachableModels(Street) == [Street, City, Country]
     assert reachableModels(Country) == [Country]
+
+
+def test_cascade_fetch_notices_a_destroy_of_data_without_counters(real_db, monkeypatch):
+    import IndexedRedis.foreignfetch as foreignfetch
+
+    Street.saver.save(_world(3)[2])
+    for key in (b"_ir_|irtest:lv:Street:ver", b"_ir_|irtest:lv:City:ver", b"_ir_|irtest:lv:Country:ver"):
+        real_db.delete(key)  # as data written in the 6.0.3 layout
+    real = foreignfetch.cascadeFetchObjects
+    calls = {"n": 0}
+
+    def destroyDuringFirstCascade(objs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            City.deleter.destroyModel()
+        return real(objs)
+
+    monkeypatch.setattr(foreignfetch, "cascadeFetchObjects", destroyDuringFirstCascade)
+    got = Street.objects.filter(kind="road").all(cascadeFetch=True)
+    assert calls["n"] == 2  # the destroy was noticed and the fetch done again
+    assert len(got) == 3

@@ -36,5 +36,19 @@ FIX_PKS = _load("fix_pks")
 SWAP_GENERATION = _load("swap_generation")
 KEYED = _load("keyed")
 ROWS = _load("rows")
+COUNTERS = _load("counters")
+BUMP = _load("bump")
 
-__all__ = ["DELETE", "FETCH", "KEYED", "FIX_INDEX", "FIX_PKS", "REPLACE_SETS", "ROWS", "SAVE", "SWAP_GENERATION"]
+__all__ = [
+    "BUMP",
+    "COUNTERS",
+    "DELETE",
+    "FETCH",
+    "FIX_INDEX",
+    "FIX_PKS",
+    "KEYED",
+    "REPLACE_SETS",
+    "ROWS",
+    "SAVE",
+    "SWAP_GENERATION",
+]

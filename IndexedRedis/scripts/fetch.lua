@@ -147,7 +147,13 @@ elseif mode == 'all' or mode == 'fields' then
   local rows = rowsAll
   if mode == 'fields' then rows = rowsFields end
   if limit > 0 and #pks > limit then
-    local counter = redis.call('GET', KEYS[#KEYS - 1]) or '0'
+    local counter = redis.call('GET', KEYS[#KEYS - 1])
+    if not counter then
+      -- a missing counter (data of the 6.0.3 layout) is created first, so that the counter a
+      -- later destroyModel deletes can never look unchanged to rows.lua
+      bumpWriteCounter(KEYS[#KEYS - 1])
+      counter = redis.call('GET', KEYS[#KEYS - 1])
+    end
     return {'chunked', counter, pks, rows(1, limit)}
   end
   return rows(1, #pks)
