@@ -37,28 +37,12 @@ for i = 1, nEntries do
   local e = entries[i]
   e.exists = redis.call('EXISTS', e.dataKey) == 1
   if e.exists then
-    local bad = false
-    for j = 0, e.nIdx - 1 do
-      local field = ARGV[e.arg + 2 * j]
-      local expected = ARGV[e.arg + 2 * j + 1]
-      local cur = redis.call('HGET', e.dataKey, field)
-      if expected == '?' then
-        bad = true
-      elseif expected == 'x' then
-        if cur then bad = true end
-      elseif (not cur) or ('v' .. cur) ~= expected then
-        bad = true
-      end
+    local fields, expected = {}, {}
+    for j = 1, e.nIdx do
+      fields[j] = ARGV[e.arg + 2 * j - 2]
+      expected[j] = ARGV[e.arg + 2 * j - 1]
     end
-    if bad then
-      conflicts[#conflicts + 1] = i
-      conflicts[#conflicts + 1] = e.nIdx
-      for j = 0, e.nIdx - 1 do
-        local field = ARGV[e.arg + 2 * j]
-        conflicts[#conflicts + 1] = field
-        conflicts[#conflicts + 1] = redis.call('HGET', e.dataKey, field)
-      end
-    end
+    addConflict(conflicts, i, e.dataKey, fields, expected)
   end
 end
 if #conflicts > 1 then

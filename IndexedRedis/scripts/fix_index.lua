@@ -15,15 +15,7 @@ local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
 if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
   return redis.error_reply('IRSTALE ' .. genNow)
 end
-local cur = redis.call('HGET', KEYS[2], ARGV[3])
-local expected = ARGV[4]
-local same
-if expected == 'x' then
-  same = not cur
-else
-  same = cur and ('v' .. cur) == expected
-end
-if not same then
+if not holdsExpected(KEYS[2], ARGV[3], ARGV[4]) then
   return 0
 end
 local n
