@@ -46,17 +46,14 @@ def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     if call.script is not None:
         script = call.script
         keys = call.keys
+        evalsha = ("EVALSHA", script.sha, len(keys) + 1, *keys, layout.genKey, *call.args, layout.genArg if checkGen else "*")
         try:
             try:
-                return client.execute_command(
-                    "EVALSHA", script.sha, len(keys) + 1, *keys, layout.genKey, *call.args, layout.genArg if checkGen else "*"
-                )
+                return client.execute_command(*evalsha)
             except NoScriptError:
                 # First use on this server (or after SCRIPT FLUSH): load it, then run it once more.
                 client.script_load(script.script)
-                return client.execute_command(
-                    "EVALSHA", script.sha, len(keys) + 1, *keys, layout.genKey, *call.args, layout.genArg if checkGen else "*"
-                )
+                return client.execute_command(*evalsha)
         except ResponseError as exc:
             gen = _staleGen(exc)
             if gen is None:

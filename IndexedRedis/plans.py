@@ -152,10 +152,8 @@ def primaryKey(schema: "ModelSchema", value: Any) -> int:
     """
     if value.__class__ is int and value >= 0:
         return value
-    pk = -1
-    if isinstance(value, bool):
-        pk = -1
-    elif isinstance(value, int):
+    pk = -1  # refused unless one of the forms below gives a pk
+    if isinstance(value, int) and not isinstance(value, bool):
         pk = int(value)
     elif isinstance(value, float) and value.is_integer():
         pk = int(value)

@@ -71,7 +71,7 @@ class IRQueryBuilder:
 
     def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
-        fields = readplans.checkFieldNames(self._schema, fields)  # a list, checked now: a retry reads it again
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
         return self._many(
             lambda: self._run(
                 lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"
@@ -93,19 +93,19 @@ class IRQueryBuilder:
 
     def first(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
-        return self._one(
+        return self._fetch(
             lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
         )
 
     def last(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The newest matching object (highest pk), or None. Picked on the server."""
-        return self._one(
+        return self._fetch(
             lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
         )
 
     def random(self, cascadeFetch: bool = False) -> Optional[Any]:
         """A random matching object, or None."""
-        return self._one(
+        return self._fetch(
             lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"),
             cascadeFetch,
         )
@@ -117,7 +117,7 @@ class IRQueryBuilder:
     # ------------------------------------------------------------------ by primary key (filters not applied)
     def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk, or None (one HGETALL)."""
-        return self._one(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+        return self._fetch(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
@@ -128,17 +128,17 @@ class IRQueryBuilder:
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk holding only ``fields``, or None."""
-        fields = readplans.checkFieldNames(self._schema, fields)  # a list, checked now: a retry reads it again
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
 
         def fetch() -> Optional[Any]:
             objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
             return objs[0] if objs else None
 
-        return self._one(fetch, cascadeFetch)
+        return self._fetch(fetch, cascadeFetch)
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
-        fields = readplans.checkFieldNames(self._schema, fields)  # a list, checked now: a retry reads it again
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
         pks = primaryKeys(self._schema, pks)
         return self._many(
             lambda: self._run(
@@ -201,13 +201,10 @@ class IRQueryBuilder:
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
     def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> IRQueryableList:
-        if cascadeFetch and self._schema.foreignFields:
-            from .foreignfetch import fetchWithLinks
+        return self._list(self._fetch(fetch, cascadeFetch))
 
-            return self._list(fetchWithLinks(self.model, fetch))
-        return self._list(fetch())
-
-    def _one(self, fetch: Callable[[], Optional[Any]], cascadeFetch: bool) -> Optional[Any]:
+    def _fetch(self, fetch: Callable[[], Any], cascadeFetch: bool) -> Any:
+        """Run ``fetch`` (a list of objects, one object or None); with ``cascadeFetch`` also their links, from one instant."""
         if cascadeFetch and self._schema.foreignFields:
             from .foreignfetch import fetchWithLinks
 

@@ -94,6 +94,7 @@ class ModelSchema:
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
+        self._layouts: Dict[int, KeyLayout] = {0: self.layout}
 
     # ------------------------------------------------------------------ validation
     def _fail(self, problem: str) -> None:
@@ -177,7 +178,7 @@ class ModelSchema:
 
     def layoutFor(self, gen: int) -> KeyLayout:
         """The key layout of generation ``gen`` (cached: every operation asks for one)."""
-        layouts = self.__dict__.setdefault("_layouts", {})
+        layouts = self._layouts
         layout = layouts.get(gen)
         if layout is None:
             if len(layouts) > 8:
