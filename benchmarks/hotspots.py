@@ -26,7 +26,7 @@ from IndexedRedis.connection import clearRedisPools
 
 from .baseline import Baseline
 from .data import makeQueries, makeRows
-from .suite import SEED, refuseForeignKeys, wipe
+from .suite import SEED, redisForRun, refuseForeignKeys, wipe
 from .workloads import WORKLOAD_KEYS, Ctx, Workload, workloadsNamed
 
 DEFAULT_WORKLOADS = ["insert", "get", "filter_eq"]
@@ -125,14 +125,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as exc:
         ap.error(str(exc))
 
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        from IndexedRedis.server import RedisServer
-
-        server = RedisServer()
-        server.start()
-        url = server.url
+    url, server = redisForRun()
     owned = server is not None
     client = redis.Redis.from_url(url)
     base = Baseline(client)

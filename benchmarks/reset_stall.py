@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import statistics
 import sys
 import time
@@ -23,6 +22,8 @@ import redis
 
 from IndexedRedis import IndexedRedisModel, IRField, IRFixedPointField, setDefaultRedisConnectionParams
 from IndexedRedis.reset import RESET_CHUNK
+
+from .suite import redisForRun
 
 
 class Listing(IndexedRedisModel):
@@ -140,14 +141,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--compare-multi", type=int, default=0, metavar="N", help="also time a one-MULTI/EXEC reset of N rows")
     args = ap.parse_args(argv)
 
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        from IndexedRedis.server import RedisServer
-
-        server = RedisServer()
-        server.start()
-        url = server.url
+    url, server = redisForRun()
     try:
         setDefaultRedisConnectionParams({"url": url})
         import IndexedRedis.reset as reset_module

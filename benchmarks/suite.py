@@ -420,16 +420,22 @@ def gitState() -> str:
     return head.stdout.strip() + (" + uncommitted changes in IndexedRedis/" if dirty.stdout.strip() else "")
 
 
+def redisForRun() -> Tuple[str, Any]:
+    """``(url, server)``: ``REDIS_URL`` with no server, else a private redis-server just started
+    (the caller stops it)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url, None
+    from IndexedRedis.server import RedisServer
+
+    server = RedisServer()
+    server.start()
+    return server.url, server
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parseArgs(argv)
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        from IndexedRedis.server import RedisServer
-
-        server = RedisServer()
-        server.start()
-        url = server.url
+    url, server = redisForRun()
     owned = server is not None
     counter = RoundTripCounter().install()
     sqlSides: List[SqlSide] = []
