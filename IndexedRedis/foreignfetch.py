@@ -65,6 +65,8 @@ def fetchWithLinks(model: type, fetch: Callable[[], Any]) -> Any:
         before = _readCounters(models)
         result = fetch()
         objs = result if isinstance(result, list) else ([] if result is None else [result])
+        if not objs:
+            break  # one read, nothing linked: nothing to check
         cascadeFetchObjects(objs)
         if _readCounters(models) == before:
             break
