@@ -5,8 +5,9 @@ on the field's kind. For the common exact types (IRField of str / int / bool / b
 IRClassicField, IRFixedPointField) that dispatch is done once here, so converting a whole
 object costs one small function call per field; any value off the fast path (irNull, a
 subclass, a value needing conversion) goes through the field's own method, as does every
-other field type. The default encoding is captured when a table is built; the tables are
-built again when ``setDefaultIREncoding`` changed it.
+other field type. The default encoding and the field settings are captured when a table is
+built; the tables are built again when ``setDefaultIREncoding`` changed the one or a field
+setting (``Model.FIELDS['price'].decimalPlaces = 5``) changed the other.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from . import compat_str
-from .fields.base import IRClassicField, IRField
+from .fields.base import IRClassicField, IRField, fieldSettingsVersion
 from .fields.null import IR_NULL_BYTES, irNull
 from .fields.numeric import IRFixedPointField
 
@@ -69,9 +70,9 @@ def _decoder(field: IRField, encoding: str) -> Decoder:
     if kind == "bool":
 
         def boolean(raw: bytes) -> Any:
-            if raw == b"1":
+            if raw == b"True":
                 return True
-            if raw == b"0":
+            if raw == b"False":
                 return False
             return slow(raw)
 
@@ -154,9 +155,9 @@ def _encoder(field: IRField, encoding: str) -> Encoder:
 
         def boolean(value: Any) -> bytes:
             if value is True:
-                return b"1"
+                return b"True"
             if value is False:
-                return b"0"
+                return b"False"
             return slow(value)
 
         return boolean
@@ -190,35 +191,37 @@ def holdsImmutableValues(field: IRField) -> bool:
 
     Only field types known here qualify (subclasses and other types may hold mutable values).
     """
-    from .fields.binary import IRBase64Field, IRRawField
+    from .fields.binary import IRBase64Field
     from .fields.compressed import IRCompressedField
     from .fields.text import IRBytesField, IRUnicodeField
 
     cls = type(field)
-    if cls in (IRFixedPointField, IRUnicodeField, IRBytesField, IRRawField, IRBase64Field, IRCompressedField):
+    if cls in (IRFixedPointField, IRUnicodeField, IRBytesField, IRBase64Field, IRCompressedField):
         return True
     return _isPlain(field) and getattr(field, "_kind", None) in _IMMUTABLE_KINDS
 
 
 def encoderTable(schema: "ModelSchema") -> EncoderTable:
     """``[(attribute name, encoder, field, holds immutable values)]`` for the model, in field order."""
-    encoding = compat_str.getDefaultIREncoding()
+    version = (compat_str.getDefaultIREncoding(), fieldSettingsVersion())
     cached = schema.__dict__.get("_encoderTable")
-    if cached is not None and cached[0] == encoding:
+    if cached is not None and cached[0] == version:
         return cached[1]
+    encoding = version[0]
     table: EncoderTable = [(f.name, _encoder(f, encoding), f, holdsImmutableValues(f)) for f in schema.fields]
-    schema.__dict__["_encoderTable"] = (encoding, table)
+    schema.__dict__["_encoderTable"] = (version, table)
     return table
 
 
 def decoderTable(schema: "ModelSchema") -> DecoderTable:
     """``{stored field name: (attribute name, decoder)}`` for the model, for the current default encoding."""
-    encoding = compat_str.getDefaultIREncoding()
+    version = (compat_str.getDefaultIREncoding(), fieldSettingsVersion())
     cached = schema.__dict__.get("_decoderTable")
-    if cached is not None and cached[0] == encoding:
+    if cached is not None and cached[0] == version:
         return cached[1]
+    encoding = version[0]
     table: DecoderTable = {f.name.encode("utf-8"): (f.name, _decoder(f, encoding)) for f in schema.fields}
-    schema.__dict__["_decoderTable"] = (encoding, table)
+    schema.__dict__["_decoderTable"] = (version, table)
     return table
 
 

@@ -9,6 +9,7 @@ which converts and checks the value. What was last fetched or saved is kept in s
 from __future__ import annotations
 
 import copy as _copy
+import itertools
 import pprint as _pprint
 import sys
 from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
@@ -40,6 +41,20 @@ class FieldAccessor:
         _assign(obj.__dict__, self.name, self.field.getDefaultValue())
 
 
+class ConvertingFieldAccessor(FieldAccessor):
+    """The accessor of a field keeping values as assigned, on a model with CONVERT_ON_ASSIGN:
+    the value is converted at once to what a fetch would give."""
+
+    __slots__ = ()
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        try:
+            converted = self.field.normalizeAssigned(self.field.fromInput(value))
+        except InvalidValueError as exc:
+            raise InvalidValueError(f"Model {self.modelName}: {exc}") from exc
+        _assign(obj.__dict__, self.name, converted)
+
+
 def _assign(d: Dict[str, Any], name: str, value: Any) -> None:
     """Set a field value and note the name as assigned (see plans.changedStorage)."""
     d[name] = value
@@ -54,7 +69,12 @@ def installAccessors(model: type, schema: ModelSchema) -> None:
     """Put a FieldAccessor (or the field's own descriptor) on the class for every field."""
     for field in schema.fields:
         makeAccessor = getattr(field, "makeAccessor", None)
-        accessor = makeAccessor(schema.modelName) if makeAccessor else FieldAccessor(field, schema.modelName)
+        if makeAccessor:
+            accessor = makeAccessor(schema.modelName)
+        elif schema.convertOnAssign and field.KEEPS_ASSIGNED:
+            accessor = ConvertingFieldAccessor(field, schema.modelName)
+        else:
+            accessor = FieldAccessor(field, schema.modelName)
         setattr(model, field.name, accessor)
 
 
@@ -98,19 +118,25 @@ def _objects(model: type) -> Any:
         from .query import IRQueryBuilder
 
         _queryBuilder = IRQueryBuilder
+    getSchema(model)  # a bad model raises InvalidModelException here, as on its first object
     return _queryBuilder(model)
 
 
 def _saver(model: type) -> Any:
     from .persistence import IRSaver
 
+    getSchema(model)
     return IRSaver(model)
 
 
 def _deleter(model: type) -> Any:
     from .persistence import IRDeleter
 
+    getSchema(model)
     return IRDeleter(model)
+
+
+_copyCounter = itertools.count(1)
 
 
 class IndexedRedisModel:
@@ -118,12 +144,24 @@ class IndexedRedisModel:
 
     Class attributes: ``FIELDS`` (IRField objects or names), ``INDEXED_FIELDS`` (names),
     ``KEY_NAME`` (the model's name in Redis), optional ``REDIS_CONNECTION_PARAMS``.
+
+    Opt-in stricter behaviour (each False by default, as in IndexedRedis 6.0.3; set them on a
+    model, or on a base class of your models):
+
+    * ``STRICT_CONSTRUCTOR``: an unknown keyword argument to the constructor raises
+      InvalidFieldError (by default it is ignored).
+    * ``SAVE_RETURNS_PK``: ``obj.save()`` returns the pk itself (by default a list ``[pk]``).
+    * ``CONVERT_ON_ASSIGN``: fields that keep a value as assigned (IRCompressedField, IRRawField,
+      ``IRField(valueType=None)``) convert it at once to the type a fetch gives (bytes).
     """
 
     FIELDS: Any = []
     INDEXED_FIELDS: Any = []
     KEY_NAME: Optional[str] = None
     REDIS_CONNECTION_PARAMS: Dict[str, Any] = {}
+    STRICT_CONSTRUCTOR: bool = False
+    SAVE_RETURNS_PK: bool = False
+    CONVERT_ON_ASSIGN: bool = False
 
     _ir_schema: Any = None  # the ModelSchema, built on first use
 
@@ -149,17 +187,22 @@ class IndexedRedisModel:
         d["_id"] = None
         d["_ir_stored"] = None
         pk = kwargs.pop("_id", None)
+        convert = schema.convertOnAssign
         for name, _, field in schema.decoders:
             if name in kwargs:
                 try:
-                    d[name] = field.fromInput(kwargs.pop(name))
+                    value = field.fromInput(kwargs.pop(name))
+                    d[name] = field.normalizeAssigned(value) if convert else value
                 except InvalidValueError as exc:
                     raise InvalidValueError(f"Model {schema.modelName}: {exc}") from exc
             else:
                 d[name] = field.getDefaultValue()
-        if kwargs:
+        if kwargs and schema.strictConstructor:
             unknown = ", ".join(sorted(kwargs))
-            raise InvalidFieldError(f"Model {schema.modelName} has no field(s) {unknown}; its fields are {schema.fieldNames}")
+            raise InvalidFieldError(
+                f"Model {schema.modelName} has no field(s) {unknown}; its fields are {schema.fieldNames} "
+                "(STRICT_CONSTRUCTOR is set on the model)"
+            )
         for field in schema.foreignFields:
             try:
                 field.checkOwner(self)
@@ -178,11 +221,16 @@ class IndexedRedisModel:
         return self.__dict__.get("_id")
 
     # ------------------------------------------------------------------ persistence
-    def save(self, cascadeSave: bool = True) -> Optional[int]:
-        """Save this object (insert or update only the changed fields) in one atomic step; return its pk."""
+    def save(self, cascadeSave: bool = True) -> Any:
+        """Save this object (insert or update only the changed fields) in one atomic step.
+
+        Returns a list holding its pk (``[7]``), or the pk itself on a model with ``SAVE_RETURNS_PK``.
+        Linked objects saved along (``cascadeSave``) are not in the list.
+        """
         from .persistence import saveObjects
 
-        return saveObjects(type(self), [self], cascadeSave=cascadeSave)[0]
+        pks = saveObjects(type(self), [self], cascadeSave=cascadeSave)
+        return pks[0] if getSchema(type(self)).saveReturnsPk else pks
 
     def delete(self) -> int:
         """Delete this object from Redis with its index entries. Returns 1 if it existed, else 0."""
@@ -230,10 +278,11 @@ class IndexedRedisModel:
         stored = self.__dict__.get("_ir_stored")
         saved = self.getPk() is not None and stored is not None
         out = {}
+        savedValues = self.__dict__.get("_ir_savedValues") or {}
         for name in changed:
             field = schema.fieldsByName[name]
             if saved:
-                old = field.fromStorage(stored.get(name))  # type: ignore[union-attr]
+                old = savedValues[name] if name in savedValues else field.fromStorage(stored.get(name))  # type: ignore[union-attr]
             else:
                 old = field.getDefaultValue()
                 if field.compareValue(old) == field.compareValue(self.__dict__[name]):
@@ -327,14 +376,17 @@ class IndexedRedisModel:
     def asDict(self, includeMeta: bool = False, forStorage: bool = False, strKeys: bool = False) -> Dict[Any, Any]:
         """The field values as a dict (field objects as keys, or plain str with ``strKeys``).
 
-        ``forStorage``: values in their stored form (bytes). ``includeMeta``: add ``'_id'``.
+        ``forStorage``: values in their stored form: str for text fields (``'5'`` for an int,
+        ``'1.50'`` for a fixed-point), bytes for binary ones (base64, compressed, bytes, unicode,
+        pickled); IRRawField and ``IRField(valueType=None)`` give the value as assigned.
+        ``includeMeta``: add ``'_id'``.
         """
         schema = getSchema(type(self))
         out: Dict[Any, Any] = {}
         for field in schema.fields:
             value = self.__dict__.get(field.name, irNull)
             if forStorage:
-                value = field.toStorage(value)
+                value = field.forStorageDict(value)
             elif getattr(field, "isForeignLink", False):
                 value = cast(Any, field).valueForDict(self)
             out[field.name if strKeys else field] = value
@@ -392,6 +444,8 @@ class IndexedRedisModel:
         d["_id"] = self.getPk() if copyPrimaryKey else None
         stored = self.__dict__.get("_ir_stored")
         d["_ir_stored"] = dict(stored) if (copyPrimaryKey and stored is not None) else None
+        if copyPrimaryKey and self.__dict__.get("_ir_savedValues"):
+            d["_ir_savedValues"] = dict(self.__dict__["_ir_savedValues"])
         if copyPrimaryKey and "_ir_partial" in self.__dict__:
             d["_ir_partial"] = self.__dict__["_ir_partial"]
         if copyPrimaryKey and self.__dict__.get("_ir_dirty"):
@@ -410,6 +464,21 @@ class IndexedRedisModel:
 
     def __getstate__(self) -> Dict[str, Any]:
         return dict(self.__dict__)
+
+    @property
+    def _origData(self) -> Dict[str, Any]:
+        """``{field name: value}`` as last saved or fetched, in Python form (defaults for an object
+        never saved). A fresh dict each time: changing it changes nothing."""
+        schema = getSchema(type(self))
+        d = self.__dict__
+        stored = d.get("_ir_stored")
+        if stored is None or d.get("_id") is None:
+            return {name: field.getDefaultValue() for name, _, field in schema.decoders}
+        savedValues = d.get("_ir_savedValues") or {}
+        out = {}
+        for name, _, field in schema.decoders:
+            out[name] = savedValues[name] if name in savedValues else field.fromStorage(stored.get(name))
+        return out
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: ``obj.<link field>__id`` gives the linked pk(s).
@@ -450,11 +519,13 @@ class IndexedRedisModel:
 
     @classmethod
     def copyModel(cls) -> type:
-        """An independent copy of this model class (same params), e.g. to change it without touching the original."""
-        attrs: Dict[str, Any] = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        """An independent copy of this model class (same params and KEY_NAME), e.g. to change it
+        without touching the original. It is named ``<Name>_Copy<N>``."""
+        name = f"{cls.__name__}_Copy{next(_copyCounter)}"
+        attrs: Dict[str, Any] = {"__module__": cls.__module__, "__qualname__": name}
         attrs["FIELDS"] = [_copy.copy(f) for f in cls.FIELDS or []]
         attrs["INDEXED_FIELDS"] = list(cls.INDEXED_FIELDS or [])
-        return type(cls.__name__, (cls,), attrs)
+        return type(name, (cls,), attrs)
 
     @classmethod
     def reset(cls, newObjs: Any) -> List[int]:
@@ -542,6 +613,7 @@ def applyFetched(schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool
             continue
         d[name] = new
     d["_ir_stored"] = fresh.__dict__["_ir_stored"]
+    d.pop("_ir_savedValues", None)
     d.pop("_ir_partial", None)
     d.pop("_ir_dirty", None)  # every value now matches what is stored (links are compared anyway)
     return changes

@@ -413,7 +413,7 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
         status = reply[0]
         if status == b"ok":
             for e, pk in zip(todo, reply[1:]):
-                _afterSave(e, int(pk))
+                _afterSave(schema, e, int(pk))
             return None
         if status == b"conflict":
             for i, current in parseConflicts(reply):
@@ -461,13 +461,21 @@ def finishInserts(schema: "ModelSchema", entries: Sequence[SaveEntry], reply: Se
     if not reply or reply[0] != b"ok" or len(reply) != len(entries) + 1:
         raise ConcurrentWriteError(f"Model {schema.modelName}: unexpected reply from save script: {reply!r:.200}")
     for e, pk in zip(entries, reply[1:]):
-        _afterSave(e, int(pk))
+        _afterSave(schema, e, int(pk))
 
 
-def _afterSave(e: SaveEntry, pk: int) -> None:
+def _afterSave(schema: "ModelSchema", e: SaveEntry, pk: int) -> None:
     d = e.obj.__dict__
     d["_id"] = pk
     d.pop("_ir_dirty", None)
+    keeps = schema.keepsAssignedNames
+    if keeps:  # fields keeping values as assigned: remember what was saved (getUpdatedFields' old side)
+        saved = d.get("_ir_savedValues") if e.mode == "U" else None
+        saved = dict(saved) if saved else {}
+        for name in keeps:
+            if e.mode != "U" or name in e.sets:
+                saved[name] = d[name]
+        d["_ir_savedValues"] = saved
     if e.mode == "U":
         stored = dict(d.get("_ir_stored") or {})
         stored.update(e.sets)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 import redis
 
 from .connection import connectionGeneration, getRedisConnection, resolveParams
+from .deprecated import deprecatedMessagesEnabled
 from .exceptions import InvalidFieldError, InvalidModelException
 from .fields.base import IRClassicField, IRField
 from .keys import KeyLayout
@@ -91,6 +92,13 @@ class ModelSchema:
         self.byStoredName: Dict[bytes, Tuple[str, IRField]] = {f.name.encode("utf-8"): (f.name, f) for f in self.fields}
         self.decoders: List[Tuple[str, bytes, IRField]] = [(f.name, f.name.encode("utf-8"), f) for f in self.fields]
         self.fieldNameBytes: List[bytes] = [f.name.encode("utf-8") for f in self.fields]
+        # Opt-in stricter behaviour (model attributes; see IndexedRedisModel).
+        self.strictConstructor = bool(getattr(model, "STRICT_CONSTRUCTOR", False))
+        self.saveReturnsPk = bool(getattr(model, "SAVE_RETURNS_PK", False))
+        self.convertOnAssign = bool(getattr(model, "CONVERT_ON_ASSIGN", False))
+        # Fields that keep a value as assigned (raw, valueType=None, compressed): what the object
+        # held when saved is remembered for getUpdatedFields and _origData.
+        self.keepsAssignedNames: List[str] = [f.name for f in self.fields if getattr(f, "KEEPS_ASSIGNED", False)]
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
@@ -109,6 +117,12 @@ class ModelSchema:
             self._fail("FIELDS must be a non-empty list of IRField objects (or field-name strings)")
         if not isinstance(indexed, (list, tuple)):
             self._fail(f"INDEXED_FIELDS must be a list of field names; got {type(indexed).__name__}")
+        for legacy in ("BASE64_FIELDS", "BINARY_FIELDS"):
+            if getattr(self.model, legacy, None):
+                self._fail(
+                    f"{legacy} is no longer supported; declare those fields in FIELDS as "
+                    f"{'IRBase64Field' if legacy == 'BASE64_FIELDS' else 'IRBytesField or IRRawField'}(name) instead"
+                )
         seen = set()
         reserved = set(dir(IndexedRedisModel))
         # Classes between the model and IndexedRedisModel (mixins, parent models) may define attributes too.
@@ -152,7 +166,7 @@ class ModelSchema:
                 self._fail(f"field {str(n)!r} ({type(field).__name__}) cannot be indexed: {field.notIndexableReason}")
             if ":" in str(n):
                 self._fail(f"indexed field {str(n)!r} contains ':', which would make its index keys ambiguous")
-        if plain:
+        if plain and deprecatedMessagesEnabled():
             warnings.warn(
                 f"Model {self.modelName}: plain strings in FIELDS ({', '.join(plain)}) are deprecated; "
                 "use IRField(name) (or IRClassicField(name) to keep the '' default)",
@@ -208,6 +222,75 @@ def _isFieldAccessor(obj: Any) -> bool:
     return getattr(obj, "_ir_fieldAccessor", False)
 
 
+class ValidatedModels(set):
+    """``IndexedRedis.validatedModels``: the model classes that passed validation.
+
+    Removing a class (``validatedModels.clear()``, ``discard``, ``remove``...) drops its schema, so
+    its next use (constructor or query) validates it again, with the class as it is then.
+    Objects and queries already made keep working: they rebuild the schema when they need it.
+    """
+
+    def _forget(self, models: Any) -> None:
+        for model in models:
+            if isinstance(model, type) and model.__dict__.get("_ir_schema") is not None:
+                model._ir_schema = None  # type: ignore[attr-defined]
+
+    def clear(self) -> None:
+        models = list(self)
+        set.clear(self)
+        self._forget(models)
+
+    def discard(self, model: Any) -> None:
+        set.discard(self, model)
+        self._forget([model])
+
+    def remove(self, model: Any) -> None:
+        set.remove(self, model)
+        self._forget([model])
+
+    def pop(self) -> Any:
+        model = set.pop(self)
+        self._forget([model])
+        return model
+
+    def _keepOnly(self, keep: set) -> None:
+        gone = [m for m in self if m not in keep]
+        for m in gone:
+            self.discard(m)
+
+    def difference_update(self, *others: Any) -> None:
+        for other in others:
+            for m in list(other):
+                self.discard(m)
+
+    def intersection_update(self, *others: Any) -> None:
+        keep = set(self).intersection(*others)
+        self._keepOnly(keep)
+
+    def symmetric_difference_update(self, other: Any) -> None:
+        other = set(other)
+        for m in other:
+            if m in self:
+                self.discard(m)
+            else:
+                set.add(self, m)
+
+    def __isub__(self, other: Any) -> "ValidatedModels":  # type: ignore[override,misc]
+        self.difference_update(other)
+        return self
+
+    def __iand__(self, other: Any) -> "ValidatedModels":  # type: ignore[override,misc]
+        self.intersection_update(other)
+        return self
+
+    def __ixor__(self, other: Any) -> "ValidatedModels":  # type: ignore[override,misc]
+        self.symmetric_difference_update(other)
+        return self
+
+
+validatedModels = ValidatedModels()
+
+
 def getSchema(model: type) -> ModelSchema:
     """Return the model's schema, building (and validating) it on first use."""
     schema = model.__dict__.get("_ir_schema")
@@ -217,7 +300,8 @@ def getSchema(model: type) -> ModelSchema:
 
         installAccessors(model, schema)
         model._ir_schema = schema  # type: ignore[attr-defined]
+        set.add(validatedModels, model)
     return schema
 
 
-__all__ = ["FieldList", "ModelSchema", "asFieldList", "getSchema"]
+__all__ = ["FieldList", "ModelSchema", "ValidatedModels", "asFieldList", "getSchema", "validatedModels"]

@@ -48,13 +48,13 @@ def test_saved_object_layout_is_pinned(ir_db):
         b"artist": "Björk".encode("utf-8"),
         b"year": b"1997",
         b"released": b"1997-09-22 10:30:00.123456",
-        b"live": b"0",
+        b"live": b"False",
         b"tags": b'["a", 1]',
         b"note": b"IRNullType()",
     }
     assert ir_db.smembers("_ir_|irtest:Track:idx:artist:Björk".encode()) == {b"1"}
     assert ir_db.smembers(b"_ir_|irtest:Track:idx:year:1997") == {b"1"}
-    assert ir_db.smembers(b"_ir_|irtest:Track:idx:live:0") == {b"1"}
+    assert ir_db.smembers(b"_ir_|irtest:Track:idx:live:False") == {b"1"}
     assert sorted(ir_db.scan_iter(match=b"_ir_|irtest:Track:*")) == sorted(
         [
             b"_ir_|irtest:Track:next",
@@ -62,7 +62,7 @@ def test_saved_object_layout_is_pinned(ir_db):
             b"_ir_|irtest:Track:data:1",
             "_ir_|irtest:Track:idx:artist:Björk".encode(),
             b"_ir_|irtest:Track:idx:year:1997",
-            b"_ir_|irtest:Track:idx:live:0",
+            b"_ir_|irtest:Track:idx:live:False",
             b"_ir_|irtest:Track:ver",  # write counter (7.x only; 6.x ignores it)
         ]
     )

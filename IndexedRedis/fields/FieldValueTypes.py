@@ -3,8 +3,9 @@
 ``IRDatetimeValue``: a ``datetime.datetime`` that can also be built from its stored text.
 ``IRJsonValue``: builds a dict/list from JSON text (use ``valueType=dict`` or ``list``).
 
-Datetimes are stored as ``YYYY-MM-DD HH:MM:SS.ffffff`` with ``+HH:MM`` appended for aware values,
-so they round-trip to the microsecond and keep their UTC offset.
+Datetimes are stored as ``YYYY-MM-DD HH:MM:SS`` (with ``.ffffff`` when the microseconds are not
+zero) and ``+HH:MM`` appended for aware values, so they round-trip to the microsecond and keep
+their UTC offset.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from ..exceptions import InvalidValueError
 
 
 def formatDatetime(value: datetime.datetime) -> bytes:
-    """The stored form of a datetime (microseconds always present; offset when aware)."""
+    """The stored form of a datetime (microseconds when not zero; offset when aware)."""
     if not isinstance(value, datetime.datetime):
         raise InvalidValueError(f"expected a datetime, got {type(value).__name__} {value!r}")
-    return value.isoformat(sep=" ", timespec="microseconds").encode("ascii")
+    return datetime.datetime.isoformat(value, sep=" ").encode("ascii")
 
 
 def parseDatetime(value: Union[str, bytes]) -> datetime.datetime:
@@ -43,13 +44,18 @@ def parseDatetime(value: Union[str, bytes]) -> datetime.datetime:
 
 
 class IRDatetimeValue(datetime.datetime):
-    """A datetime built from a datetime, or from its stored/ISO text."""
+    """A datetime built from a datetime, or from text (``'2015-05-12 12:00:00'``).
+
+    Built from text, the value is whole seconds: a fraction in the text is dropped, as
+    IndexedRedis 6.0.3 did. (Fields of ``valueType=datetime`` read their stored text to the
+    microsecond; this applies only to ``IRDatetimeValue(text)`` called directly.)
+    """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "IRDatetimeValue":  # type: ignore[misc]
         if len(args) == 1 and not kwargs:
             arg = args[0]
             if isinstance(arg, (str, bytes)):
-                arg = parseDatetime(arg)
+                arg = parseDatetime(arg).replace(microsecond=0)
             if isinstance(arg, datetime.datetime):
                 return super().__new__(
                     cls,

@@ -32,6 +32,15 @@ def _typeName(value: Any) -> str:
     return type(value).__name__
 
 
+_settingsVersion = 0
+
+
+def fieldSettingsVersion() -> int:
+    """A number that changes whenever a setting of any field changes (see ``IRField.__setattr__``);
+    tables derived from field settings (the codecs) are rebuilt when it moved."""
+    return _settingsVersion
+
+
 class IRField(str):
     """A named field, optionally typed with ``valueType``.
 
@@ -45,6 +54,9 @@ class IRField(str):
 
     CAN_INDEX = True
     NOT_INDEXABLE_REASON = ""
+    # True where assignment keeps the value exactly as given (fetched values are bytes); see
+    # IndexedRedisModel.CONVERT_ON_ASSIGN.
+    KEEPS_ASSIGNED = False
     _codecIndexable = True
     _codecReason = ""
 
@@ -58,6 +70,25 @@ class IRField(str):
         self.defaultValue = defaultValue
         self.hashIndex = bool(hashIndex)
         self._setupCodec()
+        self._ready()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A setting changed on a live field (``Model.FIELDS['price'].decimalPlaces = 5``) takes
+        # effect at once: derived state is recomputed and the codec tables are rebuilt.
+        object.__setattr__(self, name, value)
+        if not name.startswith("_") and "_ir_ready" in self.__dict__:
+            global _settingsVersion
+            _settingsVersion += 1
+            self._settingChanged(name)
+
+    def _settingChanged(self, name: str) -> None:
+        """Recompute what derives from the setting ``name`` (a field type extends this)."""
+        if name == "valueType":
+            self._setupCodec()
+
+    def _ready(self) -> None:
+        """Called at the end of __init__: from now on, setting changes are tracked."""
+        self.__dict__["_ir_ready"] = True
 
     # ----------------------------------------------------------------- identity
     @property
@@ -191,6 +222,33 @@ class IRField(str):
             "Was it written with another field type? Change the field back, or rewrite the data (reset)"
         )
 
+    # True / False: asDict(forStorage=True) shows the stored form as str / as bytes; None: by valueType.
+    STORED_IS_TEXT: Optional[bool] = None
+
+    @property
+    def storedIsText(self) -> bool:
+        """True when ``asDict(forStorage=True)`` gives this field's stored form as str (text
+        types), False when as bytes (binary types)."""
+        if self.STORED_IS_TEXT is not None:
+            return self.STORED_IS_TEXT
+        return getattr(self, "_kind", None) not in ("bytes", "none")
+
+    def forStorageDict(self, value: Any) -> Any:
+        """The value as ``asDict(forStorage=True)`` shows it: the stored form, as str for text
+        fields and bytes for binary ones (``valueType=None``: the value as assigned)."""
+        if getattr(self, "_kind", None) == "none":
+            return value
+        stored = self.toStorage(value)
+        if self.storedIsText:
+            return stored.decode("utf-8" if getattr(self, "_kind", None) == "json" else getDefaultIREncoding())
+        return stored
+
+    def normalizeAssigned(self, value: Any) -> Any:
+        """What a fetch would give for an assigned value (for models with CONVERT_ON_ASSIGN)."""
+        if not self.KEEPS_ASSIGNED:
+            return value
+        return self.fromStorage(self.toStorage(value))
+
     def toIndex(self, value: Any) -> bytes:
         """The VALUE part of ``_ir_|KEY:idx:FIELD:VALUE`` for a user value (converted first)."""
         return self.storageToIndex(self.toStorage(self.fromInput(value)))
@@ -216,10 +274,15 @@ class IRField(str):
         self._codecReason = ""
         from .FieldValueTypes import IRDatetimeValue, IRJsonValue
 
+        self.__dict__.pop("KEEPS_ASSIGNED", None)
         if vt is str or vt == "str":
-            self.valueType = str
+            self.__dict__["valueType"] = str
             self._kind = "str"
-        elif vt is None or vt is bytes:
+        elif vt is None:
+            # bytes in storage; the object keeps what was assigned (str stays str), fetches give bytes
+            self._kind = "none"
+            self.__dict__["KEEPS_ASSIGNED"] = True
+        elif vt is bytes:
             self._kind = "bytes"
         elif vt is bool:
             self._kind = "bool"
@@ -326,6 +389,10 @@ class IRField(str):
                     f"field {self.name!r} holds {self.valueType.__name__}; got {_typeName(value)} {_short(value)}"
                 )
             return value
+        if kind == "none":
+            if isinstance(value, (str, bytes, bytearray, memoryview)):
+                return value
+            raise InvalidValueError(f"field {self.name!r} holds bytes or str; got {_typeName(value)} {_short(value)}")
         if kind == "bytes":
             if isinstance(value, bytes):
                 return value
@@ -358,7 +425,7 @@ class IRField(str):
         if kind == "float":
             return repr(float(value)).encode("ascii")
         if kind == "bool":
-            return b"1" if _toBool(self.name, value) else b"0"
+            return b"True" if _toBool(self.name, value) else b"False"
         if kind == "datetime":
             from .FieldValueTypes import formatDatetime
 
@@ -371,6 +438,8 @@ class IRField(str):
             if isinstance(value, (bytes, bytearray, memoryview)):
                 return bytes(value)
             return self._fromInput(value)
+        if kind == "none":
+            return asBytes(self, value)
         return str(value).encode(getDefaultIREncoding())
 
     def _fromStorage(self, raw: bytes) -> Any:
@@ -392,7 +461,7 @@ class IRField(str):
         if kind == "json":
             value = json.loads(raw.decode("utf-8"))
             return tuple(value) if self.valueType is tuple and isinstance(value, list) else value
-        if kind == "bytes":
+        if kind == "bytes" or kind == "none":
             return raw
         return self.valueType(raw.decode(getDefaultIREncoding()))
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, Optional
 
+from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
 from .base import IRField, asBytes
 from .null import irNull
@@ -13,37 +14,65 @@ from .text import EncodedField
 
 
 class IRRawField(IRField):
-    """Bytes in, bytes out, no conversion at all. Not indexable."""
+    """A value stored without conversion. Not indexable.
+
+    Assignment keeps the value exactly as given (an int 5 stays 5, irNull stays irNull). It is
+    stored as the bytes given, otherwise as ``str(value)`` encoded (irNull and None as ``''``).
+    Fetched values are always bytes. The default is ``''``.
+    """
 
     CAN_INDEX = False
-    NOT_INDEXABLE_REASON = "raw bytes are stored undecoded; to index binary values use IRBytesField or IRBase64Field"
+    NOT_INDEXABLE_REASON = "raw values are stored undecoded; to index binary values use IRBytesField or IRBase64Field"
+    KEEPS_ASSIGNED = True
+    STORED_IS_TEXT = False
 
-    def __init__(self, name: str = "", defaultValue: Any = irNull) -> None:
+    def __init__(self, name: str = "", defaultValue: Any = "") -> None:
         super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=False)
 
-    def _fromInput(self, value: Any) -> Any:
+    def getDefaultValue(self) -> Any:
+        return self.defaultValue
+
+    def fromInput(self, value: Any) -> Any:
+        return value
+
+    def toStorage(self, value: Any) -> bytes:
+        if value is None or value is irNull:
+            return b""
         if isinstance(value, bytes):
             return value
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
-        if isinstance(value, str):
-            raise InvalidValueError(
-                f"field {self.name!r} (IRRawField) stores bytes untouched; got str {value!r:.60}. "
-                "Encode it first, or use IRBytesField(name, encoding='utf-8')"
-            )
-        raise InvalidValueError(f"field {self.name!r} (IRRawField) holds bytes; got {type(value).__name__} {value!r:.60}")
+        return str(value).encode(getDefaultIREncoding())
+
+    def fromStorage(self, raw: Any) -> Any:
+        if raw is None:
+            return self.getDefaultValue()
+        return raw.encode(getDefaultIREncoding()) if isinstance(raw, str) else bytes(raw)
+
+    def forStorageDict(self, value: Any) -> Any:
+        return value
+
+    def _fromInput(self, value: Any) -> Any:
+        return value
 
     def _toStorage(self, value: Any) -> bytes:
-        return self._fromInput(value)
+        return self.toStorage(value)
 
     def _fromStorage(self, raw: bytes) -> Any:
         return bytes(raw)
 
 
 class IRBase64Field(EncodedField):
-    """Bytes stored as base64 text (a str value is encoded with ``encoding`` first). Values are bytes."""
+    """Bytes stored as base64 text (a str value is encoded with ``encoding`` first). Values are bytes.
+
+    Indexed by the md5 of the stored text (``hashIndex`` is always True).
+    """
 
     VALUE_TYPE = bytes
+    STORED_IS_TEXT = False
+
+    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull) -> None:
+        super().__init__(name, encoding=encoding, defaultValue=defaultValue, hashIndex=True)
 
     def _fromInput(self, value: Any) -> Any:
         return asBytes(self, value, self.encoding)

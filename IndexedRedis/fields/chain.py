@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
 
+from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
 from .base import IRField
 from .null import irNull
@@ -27,7 +28,20 @@ class IRFieldChain(IRField):
                 link = link()
             links.append(link)
         self.chainedFields = links
-        super().__init__(name, valueType=None, defaultValue=defaultValue, hashIndex=hashIndex)
+        # Indexed by md5 when the last link is (Unicode, Bytes, Base64, Compressed) or when asked.
+        lastHashes = bool(links) and bool(getattr(links[-1], "hashIndex", False))
+        super().__init__(name, valueType=None, defaultValue=defaultValue, hashIndex=bool(hashIndex) or lastHashes)
+        self.__dict__.pop("KEEPS_ASSIGNED", None)  # the first link decides what the object holds
+
+    @property
+    def storedIsText(self) -> bool:  # type: ignore[override]
+        """As the last link stores: ``[IRBase64Field, IRField]`` gives str, ``[..., IRCompressedField]`` bytes."""
+        last = self.chainedFields[-1] if self.chainedFields else None
+        return bool(last is not None and isinstance(last, IRField) and last.storedIsText)
+
+    def forStorageDict(self, value: Any) -> Any:
+        stored = self.toStorage(value)
+        return stored.decode(getDefaultIREncoding()) if self.storedIsText else stored
 
     def _definitionProblem(self) -> Optional[str]:
         if not self.chainedFields:

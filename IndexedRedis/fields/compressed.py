@@ -21,25 +21,36 @@ _MODULES = {"zlib": zlib, "bz2": bz2, "lzma": lzma}
 
 
 class IRCompressedField(IRField):
-    """Compressed in Redis, plain bytes on the object (a str value is encoded first).
+    """Compressed in Redis; on the object, the value as assigned (str or bytes), and bytes once fetched.
 
     ``compressMode``: ``'zlib'`` (default; ``'gzip'``/``'gz'`` are accepted for it), ``'bz2'`` or
-    ``'lzma'``. Indexable: equal values compress to equal bytes (fixed settings).
+    ``'lzma'``. A str value is encoded with the default encoding, then compressed (zlib and bz2
+    at level 9, lzma with its default settings); an empty value is stored as the empty string.
+    Indexed by the md5 of the stored bytes (``hashIndex`` is always True).
     Use ``IRFieldChain(name, [IRUnicodeField(encoding=...), IRCompressedField()])`` to get str back.
     """
+
+    KEEPS_ASSIGNED = True
+    STORED_IS_TEXT = False
 
     def __init__(
         self,
         name: str = "",
         compressMode: Optional[str] = COMPRESS_MODE_ZLIB,
         defaultValue: Any = irNull,
-        hashIndex: bool = False,
+        hashIndex: bool = True,
     ) -> None:
         self.compressMode = compressMode
-        super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=hashIndex)
-        if compressMode is None:  # no mode given: the default
-            compressMode = self.compressMode = COMPRESS_MODE_ZLIB
-        self._mode = _ALIASES.get(str(compressMode).lower()) if isinstance(compressMode, str) else None
+        super().__init__(name, valueType=bytes, defaultValue=defaultValue, hashIndex=True)
+        self._settingChanged("compressMode")
+
+    def _settingChanged(self, name: str) -> None:
+        super()._settingChanged(name)
+        if name == "compressMode":
+            mode = self.compressMode
+            if mode is None:  # no mode given: the default
+                self.__dict__["compressMode"] = mode = COMPRESS_MODE_ZLIB
+            self._mode = _ALIASES.get(str(mode).lower()) if isinstance(mode, str) else None
 
     def _definitionProblem(self) -> Optional[str]:
         if self._mode is None:
@@ -54,18 +65,24 @@ class IRCompressedField(IRField):
         return f"IRCompressedField({self._mode or self.compressMode})"
 
     def _fromInput(self, value: Any) -> Any:
+        if isinstance(value, (str, bytes)):
+            return value
         return asBytes(self, value)
 
     def _toStorage(self, value: Any) -> bytes:
-        data = self._fromInput(value)
+        data = asBytes(self, value)
+        if not data:
+            return b""
         mode = self._mode
         if mode == "zlib":
-            return zlib.compress(data, 6)
+            return zlib.compress(data, 9)
         if mode == "bz2":
             return bz2.compress(data, 9)
-        return lzma.compress(data, format=lzma.FORMAT_XZ, preset=6)
+        return lzma.compress(data)
 
     def _fromStorage(self, raw: bytes) -> Any:
+        if not raw:
+            return b""
         try:
             return self.getCompressMod().decompress(raw)
         except (zlib.error, OSError, lzma.LZMAError, ValueError, EOFError) as exc:

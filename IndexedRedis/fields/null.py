@@ -33,6 +33,9 @@ class IRNullType:
     def __bool__(self) -> bool:
         return False
 
+    def __len__(self) -> int:
+        return 0
+
     def __repr__(self) -> str:
         return "irNull"
 

@@ -29,8 +29,14 @@ class IRFixedPointField(IRField):
         super().__init__(name, valueType=float, defaultValue=defaultValue, hashIndex=hashIndex)
         self._codecIndexable = True  # unlike a plain float: the stored text is canonical
         self._codecReason = ""
-        if isinstance(decimalPlaces, int) and not isinstance(decimalPlaces, bool) and 0 <= decimalPlaces <= 30:
-            self._quantum = decimal.Decimal(1).scaleb(-decimalPlaces)
+        self._settingChanged("decimalPlaces")
+
+    def _settingChanged(self, name: str) -> None:
+        super()._settingChanged(name)
+        if name == "decimalPlaces":
+            dp = self.decimalPlaces
+            if isinstance(dp, int) and not isinstance(dp, bool) and 0 <= dp <= 30:
+                self._quantum = decimal.Decimal(1).scaleb(-dp)
 
     def _definitionProblem(self) -> Optional[str]:
         dp = self.decimalPlaces

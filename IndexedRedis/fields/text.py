@@ -37,7 +37,15 @@ class EncodedField(IRField):
 
 
 class IRUnicodeField(EncodedField):
-    """Text stored in ``encoding`` (default: the IndexedRedis default encoding). Values are str."""
+    """Text stored in ``encoding`` (default: the IndexedRedis default encoding). Values are str.
+
+    Indexed by the md5 of the stored bytes (``hashIndex`` is always True).
+    """
+
+    STORED_IS_TEXT = False
+
+    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = True) -> None:
+        super().__init__(name, encoding=encoding, defaultValue=defaultValue, hashIndex=True)
 
     def _typeLabel(self) -> str:
         return f"IRUnicodeField({self.encoding or getDefaultIREncoding()})"
@@ -59,9 +67,16 @@ class IRUnicodeField(EncodedField):
 
 
 class IRBytesField(EncodedField):
-    """Bytes; a str given to it is encoded with ``encoding`` (default: the IndexedRedis default encoding)."""
+    """Bytes; a str given to it is encoded with ``encoding`` (default: the IndexedRedis default encoding).
+
+    Indexed by the md5 of the stored bytes (``hashIndex`` is always True).
+    """
 
     VALUE_TYPE = bytes
+    STORED_IS_TEXT = False
+
+    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = True) -> None:
+        super().__init__(name, encoding=encoding, defaultValue=defaultValue, hashIndex=True)
 
     def _typeLabel(self) -> str:
         return f"IRBytesField({self.encoding or getDefaultIREncoding()})"
