@@ -6,13 +6,14 @@ Re-exports only; see the modules for the code. The names of IndexedRedis 6.0.3 s
 from __future__ import annotations
 
 from . import compat_str
-from .compat_str import getDefaultIREncoding, setDefaultIREncoding
+from .compat_str import getDefaultIREncoding, setDefaultIREncoding, to_unicode, tobytes
 from .connection import (
     clearRedisPools,
     getDefaultRedisConnectionParams,
     getRedisPool,
     setDefaultRedisConnectionParams,
 )
+from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
     IndexedRedisError,
@@ -32,21 +33,44 @@ from .fields import (
     IRField,
     IRFieldChain,
     IRFixedPointField,
+    IRForeignLinkFieldBase,
     IRNullType,
     IRPickleField,
     IRRawField,
     IRUnicodeField,
     irNull,
 )
-from .model import IndexedRedisModel
+from .fields.null import IR_NULL_STR
+from .IRQueryableList import IRQueryableList
+from .keys import PREFIX as _PREFIX
+from .model import IndexedRedisModel, isIndexedRedisModel
 from .persistence import IRDeleter, IRSaver
-from .query import IRQueryBuilder
-from .results import IRQueryableList
+from .query import IndexedRedisHelper, IRQueryBuilder
+from .schema import validatedModels
+from .utils import KeyList, hashDictOneLevel
 
 __version__ = "7.0.0.dev0"
 
+# Names of IndexedRedis 6.x.
+INDEXED_REDIS_PREFIX = _PREFIX.decode("ascii")  # '_ir_|', the start of every key name
+INDEXED_REDIS_VERSION = (7, 0, 0)
+INDEXED_REDIS_VERSION_STR = __version__
+IndexedRedisQuery = IRQueryBuilder
+IndexedRedisSave = IRSaver
+IndexedRedisDelete = IRDeleter
+
+
+def decodeDict(d: dict, encoding: str = "") -> dict:
+    """A copy of ``d`` whose bytes keys are decoded to str (values are left as they are)."""
+    enc = encoding or getDefaultIREncoding()
+    return {k.decode(enc) if isinstance(k, bytes) else k: v for k, v in d.items()}
+
+
 __all__ = [
     "ConcurrentWriteError",
+    "INDEXED_REDIS_PREFIX",
+    "INDEXED_REDIS_VERSION",
+    "INDEXED_REDIS_VERSION_STR",
     "IRBase64Field",
     "IRBytesField",
     "IRClassicField",
@@ -55,6 +79,7 @@ __all__ = [
     "IRField",
     "IRFieldChain",
     "IRFixedPointField",
+    "IRForeignLinkFieldBase",
     "IRNullType",
     "IRPickleField",
     "IRQueryBuilder",
@@ -62,21 +87,36 @@ __all__ = [
     "IRRawField",
     "IRSaver",
     "IRUnicodeField",
+    "IR_NULL_STR",
+    "IndexedRedisDelete",
     "IndexedRedisError",
+    "IndexedRedisHelper",
     "IndexedRedisModel",
+    "IndexedRedisQuery",
+    "IndexedRedisSave",
     "InvalidFieldError",
     "InvalidModelException",
     "InvalidQueryError",
     "InvalidValueError",
+    "KeyList",
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
     "clearRedisPools",
     "compat_str",
+    "decodeDict",
+    "deprecated",
+    "deprecatedMessage",
     "getDefaultIREncoding",
     "getDefaultRedisConnectionParams",
     "getRedisPool",
+    "hashDictOneLevel",
     "irNull",
+    "isIndexedRedisModel",
     "setDefaultIREncoding",
     "setDefaultRedisConnectionParams",
+    "to_unicode",
+    "tobytes",
+    "toggleDeprecatedMessages",
+    "validatedModels",
 ]

@@ -60,7 +60,39 @@ def tobytes(value: Any, encoding: Optional[str] = None) -> bytes:
 
 
 def isStringy(value: Any) -> bool:
+    """True for str and bytes."""
     return isinstance(value, (str, bytes))
 
 
-__all__ = ["getDefaultIREncoding", "isStringy", "setDefaultIREncoding", "to_unicode", "tobytes"]
+# Names kept from IndexedRedis 6.x, which also ran on Python 2 (where text and encoded strings differed).
+encoded_str_type = str  # the type of text values
+defaultIREncoding = _defaultEncoding  # the default encoding when IndexedRedis was imported; see getDefaultIREncoding()
+
+
+def isBaseStringy(value: Any) -> bool:
+    """True for str (text)."""
+    return isinstance(value, str)
+
+
+def isEncodedString(value: Any) -> bool:
+    """True for str (text)."""
+    return isinstance(value, str)
+
+
+def isEmptyString(value: Any) -> bool:
+    """True for ``''`` and ``b''``."""
+    return isinstance(value, (str, bytes)) and len(value) == 0
+
+
+__all__ = [
+    "defaultIREncoding",
+    "encoded_str_type",
+    "getDefaultIREncoding",
+    "isBaseStringy",
+    "isEmptyString",
+    "isEncodedString",
+    "isStringy",
+    "setDefaultIREncoding",
+    "to_unicode",
+    "tobytes",
+]

@@ -541,6 +541,12 @@ class IndexedRedisModel:
         return True
 
 
+def isIndexedRedisModel(model: Any) -> bool:
+    """True for a model class or a model object (anything deriving from IndexedRedisModel)."""
+    cls = model if isinstance(model, type) else type(model)
+    return issubclass(cls, IndexedRedisModel)
+
+
 def _linkItems(value: Any) -> List[Any]:
     """The linked objects or pks a link value holds, in order."""
     from .fields.foreign import ForeignLink, ForeignMultiLink
@@ -660,4 +666,4 @@ def _rebuildAlt(base: Any, frozen: Sequence[Tuple[str, Any]]) -> Any:
     return cls.__new__(cls)
 
 
-__all__ = ["FieldAccessor", "IndexedRedisModel", "applyFetched", "installAccessors"]
+__all__ = ["FieldAccessor", "IndexedRedisModel", "applyFetched", "installAccessors", "isIndexedRedisModel"]

@@ -30,7 +30,7 @@ from .plans import (
     transaction,
 )
 from .reset import resetModel
-from .schema import ModelSchema, getSchema
+from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
 SCAN_COUNT = 1000
 
@@ -233,17 +233,19 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
 
 
 # ---------------------------------------------------------------------------- Model.saver / Model.deleter
-class IRSaver:
+class IRSaver(IndexedRedisHelper):
     """``Model.saver``: saves objects of one model."""
 
     def __init__(self, model: type) -> None:
         self.model = model
 
     def save(self, obj: Any, cascadeSave: bool = True) -> Any:
-        """Save one object or a list of objects (a list in one atomic step). Returns the pk(s)."""
+        """Save one object or a list of objects (a list in one atomic step). Returns the list of
+        pks (one object: as ``obj.save()`` returns)."""
         if isinstance(obj, (list, tuple)):
             return saveObjects(self.model, obj, cascadeSave=cascadeSave)
-        return saveObjects(self.model, [obj], cascadeSave=cascadeSave)[0]
+        pks = saveObjects(self.model, [obj], cascadeSave=cascadeSave)
+        return pks[0] if getSchema(self.model).saveReturnsPk else pks
 
     def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
         return saveObjects(self.model, objs, cascadeSave=cascadeSave)
@@ -255,7 +257,7 @@ class IRSaver:
         return convertHashedIndexes(self.model, fetchAll=fetchAll)
 
 
-class IRDeleter:
+class IRDeleter(IndexedRedisHelper):
     """``Model.deleter``: deletes objects of one model."""
 
     def __init__(self, model: type) -> None:

@@ -10,14 +10,16 @@ from functools import partial
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from . import readplans
+from .compat_str import getDefaultIREncoding
+from .exceptions import InvalidQueryError
 from .executor import runSync
 from .keys import KeyLayout
 from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
-from .schema import ModelSchema, getSchema
+from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
 
-class IRQueryBuilder:
+class IRQueryBuilder(IndexedRedisHelper):
     """A query on one model: filters plus fetch functions. ``Model.objects`` returns an empty one."""
 
     __slots__ = ("model", "_filters")
@@ -40,6 +42,22 @@ class IRQueryBuilder:
     def __repr__(self) -> str:
         conds = ", ".join(f"{n}{'' if op == 'eq' else '__ne'}={v!r}" for n, op, v in self._filters)
         return f"<{self.model.__name__}.objects.filter({conds})>"
+
+    def _get_key_for_index(self, field: Any, value: Any) -> str:
+        """The name of the index key (a Redis set of pks) of ``field`` = ``value``, as str:
+        ``'_ir_|KEY:idx:FIELD:VALUE'``, VALUE being the 32-hex md5 of the stored form for hashed
+        fields. After a ``reset`` the key is the one of the generation this client last saw in use
+        (``_ir_|KEY:genN:idx:...``). No round trip."""
+        schema = self._schema
+        name = str(field)
+        if name not in schema.indexedNames:
+            raise InvalidQueryError(
+                f"Model {schema.modelName}: field {name!r} is not indexed, so it has no index key; "
+                f"indexed fields are {schema.indexedNameList}"
+            )
+        layout = schema.layoutFor(schema.knownGeneration(schema.client()))
+        key = layout.idx(name, schema.fieldsByName[name].toIndex(value))
+        return key.decode(getDefaultIREncoding(), "surrogateescape")
 
     # ------------------------------------------------------------------ filters
     def filter(self, **kwargs: Any) -> "IRQueryBuilder":

@@ -222,6 +222,13 @@ def _isFieldAccessor(obj: Any) -> bool:
     return getattr(obj, "_ir_fieldAccessor", False)
 
 
+class IndexedRedisHelper:
+    """Base of the helpers bound to one model: ``Model.objects`` (IRQueryBuilder), ``Model.saver``
+    (IRSaver) and ``Model.deleter`` (IRDeleter)."""
+
+    __slots__ = ()
+
+
 class ValidatedModels(set):
     """``IndexedRedis.validatedModels``: the model classes that passed validation.
 
@@ -304,4 +311,4 @@ def getSchema(model: type) -> ModelSchema:
     return schema
 
 
-__all__ = ["FieldList", "ModelSchema", "ValidatedModels", "asFieldList", "getSchema", "validatedModels"]
+__all__ = ["FieldList", "IndexedRedisHelper", "ModelSchema", "ValidatedModels", "asFieldList", "getSchema", "validatedModels"]

@@ -148,7 +148,7 @@ def test_empty_model(ir_db):
 
 def test_deleter_and_saver(ir_db):
     objs = songs()
-    assert Song.saver.save(objs[0]) == objs[0].getPk()
+    assert Song.saver.save(objs[0]) == [objs[0].getPk()]
     pks = Song.saver.save(objs[1:])
     assert pks == [o.getPk() for o in objs[1:]]
     assert Song.deleter.deleteOne(objs[0]) == 1

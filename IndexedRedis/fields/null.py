@@ -8,6 +8,8 @@ from __future__ import annotations
 
 IR_NULL_STR = "IRNullType()"
 IR_NULL_BYTES = b"IRNullType()"
+IR_NULL_UNICODE = IR_NULL_STR
+IR_NULL_STRINGS = (IR_NULL_STR, IR_NULL_BYTES)  # the stored null marker, as text and as bytes
 
 
 class IRNullType:
@@ -54,4 +56,4 @@ class IRNullType:
 
 irNull = IRNullType()
 
-__all__ = ["IRNullType", "IR_NULL_BYTES", "IR_NULL_STR", "irNull"]
+__all__ = ["IRNullType", "IR_NULL_BYTES", "IR_NULL_STR", "IR_NULL_STRINGS", "IR_NULL_UNICODE", "irNull"]
