@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.b64``: the module name of IndexedRedis 6.x for IRBase64Field (defined in ``fields/binary.py``)."""
+"""``IndexedRedis.fields.b64``: the IndexedRedis 6.x module name of IRBase64Field.
+
+The field is defined in ``fields/binary.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.bytes_field``: the module name of IndexedRedis 6.x for IRBytesField (defined in ``fields/text.py``)."""
+"""``IndexedRedis.fields.bytes_field``: the IndexedRedis 6.x module name of IRBytesField.
+
+The field is defined in ``fields/text.py``.
+"""
 
 from __future__ import annotations
 

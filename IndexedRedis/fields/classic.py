@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.classic``: the module name of IndexedRedis 6.x for IRClassicField (defined in ``fields/base.py``)."""
+"""``IndexedRedis.fields.classic``: the IndexedRedis 6.x module name of IRClassicField.
+
+The field is defined in ``fields/base.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.fixedpoint``: the module name of IndexedRedis 6.x for IRFixedPointField (defined in ``fields/numeric.py``)."""
+"""``IndexedRedis.fields.fixedpoint``: the IndexedRedis 6.x module name of IRFixedPointField.
+
+The field is defined in ``fields/numeric.py``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.pickle_field``: the module name of IndexedRedis 6.x for IRPickleField (defined in ``fields/pickled.py``)."""
+"""``IndexedRedis.fields.pickle_field``: the IndexedRedis 6.x module name of IRPickleField.
+
+The field is defined in ``fields/pickled.py``.
+"""
 
 from __future__ import annotations
 

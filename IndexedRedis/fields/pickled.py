@@ -23,6 +23,7 @@ class IRPickleField(IRField):
     """
 
     CAN_INDEX = False
+    STORED_IS_TEXT = False
     NOT_INDEXABLE_REASON = "pickle output is not canonical (it differs between Python versions and object states)"
 
     def __init__(self, name: str = "", defaultValue: Any = irNull) -> None:

@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.raw``: the module name of IndexedRedis 6.x for IRRawField (defined in ``fields/binary.py``)."""
+"""``IndexedRedis.fields.raw``: the IndexedRedis 6.x module name of IRRawField.
+
+The field is defined in ``fields/binary.py``.
+"""
 
 from __future__ import annotations
 

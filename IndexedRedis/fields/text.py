@@ -44,7 +44,9 @@ class IRUnicodeField(EncodedField):
 
     STORED_IS_TEXT = False
 
-    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = True) -> None:
+    def __init__(
+        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = True
+    ) -> None:
         super().__init__(name, encoding=encoding, defaultValue=defaultValue, hashIndex=True)
 
     def _typeLabel(self) -> str:
@@ -75,7 +77,9 @@ class IRBytesField(EncodedField):
     VALUE_TYPE = bytes
     STORED_IS_TEXT = False
 
-    def __init__(self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = True) -> None:
+    def __init__(
+        self, name: str = "", encoding: Optional[str] = None, defaultValue: Any = irNull, hashIndex: bool = True
+    ) -> None:
         super().__init__(name, encoding=encoding, defaultValue=defaultValue, hashIndex=True)
 
     def _typeLabel(self) -> str:

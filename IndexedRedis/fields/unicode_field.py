@@ -1,4 +1,7 @@
-"""``IndexedRedis.fields.unicode_field``: the module name of IndexedRedis 6.x for IRUnicodeField (defined in ``fields/text.py``)."""
+"""``IndexedRedis.fields.unicode_field``: the IndexedRedis 6.x module name of IRUnicodeField.
+
+The field is defined in ``fields/text.py``.
+"""
 
 from __future__ import annotations
 
