@@ -330,6 +330,7 @@ def baseline6(client, v6: V6, items: Dict[str, Dict[str, Any]]) -> Dict[str, Dic
     pks = v6.write(items)
     own: List[str] = []
     read = read6(v6, own, "6.0.3")
+    own += [f"pk {pk} field {n!r}: {v['v']}" for pk, values in read.items() for n, v in values.items() if v["t"] == "error"]
     assert not own, f"6.0.3 cannot read its own data: {own}"
     _clean(client)
     return {label: read[pk] for label, pk in pks.items()}
