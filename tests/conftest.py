@@ -104,6 +104,35 @@ def real_db(_redis_target) -> Iterator[redis.Redis]:
     client.close()
 
 
+@pytest.fixture
+def own_keys_db(_redis_target) -> Iterator:
+    """``own_keys_db(prefix)``: a raw client (bytes) on the session's server, models using it by default.
+
+    Only keys starting with ``prefix`` are deleted, before the test and after it: for tests whose
+    data other processes also write to that server.
+    """
+    clients: List[redis.Redis] = []
+    prefixes: List[bytes] = []
+
+    def clean(client: redis.Redis, prefix: bytes) -> None:
+        keys = list(client.scan_iter(match=prefix + b"*", count=1000))
+        if keys:
+            client.unlink(*keys)
+
+    def make(prefix: bytes) -> redis.Redis:
+        client = redis.Redis.from_url(_redis_target.url)
+        clean(client, prefix)
+        clients.append(client)
+        prefixes.append(prefix)
+        return client
+
+    with _useParams({"url": _redis_target.url}):
+        yield make
+    for client, prefix in zip(clients, prefixes):
+        clean(client, prefix)
+        client.close()
+
+
 @pytest.fixture(params=["redis", "fakeredis"])
 def ir_db(request, _redis_target) -> Iterator[redis.Redis]:
     """Like real_db, once on the real server and once on fakeredis."""
