@@ -24,6 +24,7 @@ from .exceptions import (
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
+    WriteOutcomeUnknownError,
 )
 from .fields import (
     IRBase64Field,
@@ -102,6 +103,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",
     "decodeDict",

@@ -16,6 +16,8 @@ import threading
 from typing import Any, Dict, Optional
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .exceptions import InvalidModelException, InvalidValueError
 
@@ -108,6 +110,11 @@ def getRedisPool(params: Optional[Dict[str, Any]] = None) -> redis.ConnectionPoo
 def _buildPool(params: Dict[str, Any]) -> redis.ConnectionPool:
     kwargs = dict(params)
     kwargs["decode_responses"] = False
+    # IndexedRedis retries calls itself, only where sending one again is safe (executor.py); a
+    # connection that retried by itself could run a write twice.
+    kwargs.pop("retry_on_timeout", None)
+    kwargs.pop("retry_on_error", None)
+    kwargs["retry"] = Retry(NoBackoff(), 0)
     url = kwargs.pop("url", None)
     if kwargs.pop("ssl", False):
         kwargs.setdefault("connection_class", redis.SSLConnection)

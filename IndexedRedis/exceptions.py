@@ -11,6 +11,7 @@ The tree::
     ├── ConcurrentWriteError           a save kept losing races against other writers
     └── RedisOperationError            Redis could not be reached or answered with an error;
         │                              the redis-py exception is chained as ``__cause__``
+        ├── WriteOutcomeUnknownError   a write was sent but no try could confirm whether it ran
         └── RedisServerNotFound        no redis-server binary to start a private server with
 
 Where IndexedRedis 6.0.3 raised a builtin (``ValueError``, ``KeyError``), the matching
@@ -18,6 +19,8 @@ exception here also subclasses that builtin, so ``except ValueError`` in old cod
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class IndexedRedisError(Exception):
@@ -61,6 +64,19 @@ class RedisOperationError(IndexedRedisError):
     """
 
 
+class WriteOutcomeUnknownError(RedisOperationError):
+    """A write was sent, but every try to learn whether Redis ran it failed (timeouts, dropped
+    connections). It may or may not have been written. Saving the same objects again is safe: a
+    new object keeps the token of the unconfirmed write, so it is never stored twice.
+
+    ``pks``: the primary keys the write concerned (``None`` for objects not saved yet).
+    """
+
+    def __init__(self, message: str, pks: Any = ()) -> None:
+        super().__init__(message)
+        self.pks = list(pks)
+
+
 class RedisServerNotFound(RedisOperationError):
     """No ``redis-server`` binary was found to start a private server."""
 
@@ -75,4 +91,5 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "WriteOutcomeUnknownError",
 ]

@@ -13,12 +13,13 @@ redis-py exception chained.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Optional
 
 import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from .exceptions import ConcurrentWriteError, RedisOperationError
+from .exceptions import ConcurrentWriteError, RedisOperationError, WriteOutcomeUnknownError
 from .keys import KeyLayout
 from .plans import Call, Op
 
@@ -40,13 +41,87 @@ def _staleGen(exc: ResponseError) -> Optional[int]:
     return None
 
 
+# Retries of calls that fail with a timeout or a dropped connection (redis-py's own retries are
+# switched off in connection.py, so a write is never sent twice behind our back).
+RETRIES = 3  # tries after the first
+BACKOFF = (0.05, 0.2, 0.5)  # seconds to wait before each retry
+
+
+class OutcomeUnknown(WriteOutcomeUnknownError):
+    """A write call was sent and no try could tell whether it ran (carries the call); runSync
+    turns it into the WriteOutcomeUnknownError naming the operation and the model."""
+
+    def __init__(self, call: Call, cause: BaseException) -> None:
+        super().__init__(str(cause), call.pks)
+        self.call = call
+        self.cause = cause
+
+
+_WRITE_COMMANDS = frozenset(
+    (b"INCR", b"INCRBY", b"SET", b"DEL", b"UNLINK", b"EXPIRE", b"SADD", b"SREM", b"HSET", b"HDEL", b"RENAME", b"FLUSHDB")
+)
+
+
+def isWrite(call: Call) -> bool:
+    """Whether the call may change data (scripts other than the read scripts, write commands)."""
+    from . import scripts
+
+    if call.script is not None:
+        return call.script not in (scripts.FETCH, scripts.KEYED, scripts.ROWS)
+    commands = [call.command] if call.command is not None else list(call.pipeline or ())
+    return any(_commandName(c) in _WRITE_COMMANDS for c in commands)
+
+
+def _commandName(cmd: Any) -> bytes:
+    name = cmd[0]
+    return (name if isinstance(name, bytes) else str(name).encode()).upper()
+
+
+def _neverSent(exc: BaseException) -> bool:
+    """True when the error happened while connecting, so the call cannot have reached Redis."""
+    text = str(exc)
+    return "connecting to" in text or "Timeout connecting" in text or "Connection refused" in text
+
+
+def scriptArgs(call: Call, layout: KeyLayout, genArg: Any) -> tuple:
+    """The EVALSHA command of a script call: its keys, the token key (save/delete), the generation
+    pointer; its args, the token flag, the planned generation."""
+    keys = list(call.keys)
+    args = list(call.args)
+    if call.token is not None:
+        keys.append(layout.op(call.token))
+        args.append(b"1" if call.token else b"0")
+    keys.append(layout.genKey)
+    args.append(genArg)
+    return ("EVALSHA", call.script.sha, len(keys), *keys, *args)
+
+
 def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
-    """Send one call for the generation of ``layout`` and return its reply."""
+    """Send one call for the generation of ``layout`` and return its reply.
+
+    A call that fails with a timeout or a dropped connection is sent again (``RETRIES`` times,
+    waiting ``BACKOFF``) when that is safe (``call.retrySafe``); a write that may have run but
+    could not be confirmed raises OutcomeUnknown.
+    """
+    attempt = 0
+    while True:
+        try:
+            return _send(call, client, layout)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            sent = not _neverSent(exc)
+            if attempt >= RETRIES or (sent and not call.retrySafe):
+                if sent and isWrite(call):
+                    raise OutcomeUnknown(call, exc) from exc
+                raise
+            time.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+            attempt += 1
+
+
+def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     checkGen = not call.anyGen
     if call.script is not None:
         script = call.script
-        keys = call.keys
-        evalsha = ("EVALSHA", script.sha, len(keys) + 1, *keys, layout.genKey, *call.args, layout.genArg if checkGen else "*")
+        evalsha = scriptArgs(call, layout, layout.genArg if checkGen else "*")
         try:
             try:
                 return client.execute_command(*evalsha)
@@ -79,11 +154,20 @@ def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
 
 
 def drive(op: Op, client: redis.Redis, layout: KeyLayout) -> Any:
-    """Run one plan generator to completion; StaleGeneration propagates."""
+    """Run one plan generator to completion; StaleGeneration propagates.
+
+    A write whose outcome is unknown is thrown into the plan, which may note it (for example on
+    the objects it saves) before it propagates.
+    """
     try:
         call = next(op)
         while True:
-            call = op.send(execute(call, client, layout))
+            try:
+                reply = execute(call, client, layout)
+            except OutcomeUnknown as unknown:
+                call = op.throw(unknown)
+                continue
+            call = op.send(reply)
     except StopIteration as stop:
         return stop.value
 
@@ -103,6 +187,8 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
             except StaleGeneration as stale:
                 gen = stale.gen
                 schema.rememberGeneration(client, gen)
+    except OutcomeUnknown as unknown:
+        raise outcomeUnknownError(unknown, what, schema.modelName) from unknown.cause
     except RedisError as exc:
         raise redisError(exc, what, schema.modelName) from exc
     raise ConcurrentWriteError(f"{what} on model {schema.modelName}: the dataset kept being replaced (reset) while it ran; retry")
@@ -136,8 +222,7 @@ class CallStream:
     def send(self, call: Call) -> None:
         """Send ``call``; its reply is read by the next ``receive()``."""
         assert call.script is not None and call.anyGen and not self.pending
-        keys = call.keys
-        self.conn.send_command("EVALSHA", call.script.sha, len(keys) + 1, *keys, self.layout.genKey, *call.args, "*")
+        self.conn.send_command(*scriptArgs(call, self.layout, "*"))
         self.last = call
         self.pending = True
 
@@ -170,6 +255,23 @@ class CallStream:
         self.client.connection_pool.release(conn)
 
 
+def outcomeUnknownError(unknown: OutcomeUnknown, what: str, modelName: str) -> WriteOutcomeUnknownError:
+    """The error for a write that may or may not have run."""
+    pks = list(unknown.call.pks)
+    known = [pk for pk in pks if pk is not None]
+    which = f"pks {known}" if known else ""
+    new = len(pks) - len(known)
+    if new:
+        which += (" and " if which else "") + f"{new} new object(s)"
+    return WriteOutcomeUnknownError(
+        f"{what} on model {modelName}: the write was sent ({which or 'no objects'}) but Redis did not answer after "
+        f"{RETRIES + 1} tries ({type(unknown.cause).__name__}: {unknown.cause}); it may or may not have been written. "
+        "Saving or deleting the same objects again is safe: new objects keep the token of this write and are never "
+        "stored twice.",
+        pks,
+    )
+
+
 def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationError:
     """The IndexedRedis exception for a redis-py error during ``what`` on ``modelName``."""
     kind = type(exc).__name__
@@ -183,4 +285,14 @@ def redisError(exc: BaseException, what: str, modelName: str) -> RedisOperationE
     return RedisOperationError(f"{what} on model {modelName} failed: {kind}: {text}.{hint}")
 
 
-__all__ = ["CallStream", "StaleGeneration", "drive", "execute", "redisError", "runSync"]
+__all__ = [
+    "CallStream",
+    "OutcomeUnknown",
+    "StaleGeneration",
+    "drive",
+    "execute",
+    "isWrite",
+    "redisError",
+    "runSync",
+    "scriptArgs",
+]

@@ -129,6 +129,8 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
         for key in keys:
             if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey, layout.verKey):
                 continue
+            if key.startswith(layout.opPrefix):
+                continue  # the kept reply of a recent write (expires by itself)
             keyGen = layout.ownGen(key)
             if keyGen is None:
                 continue  # another model whose KEY_NAME starts with this one's

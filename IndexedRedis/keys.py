@@ -24,6 +24,12 @@ into several calls can check that nothing changed between them (see readplans.py
 
     _ir_|KEY:ver  /  _ir_|KEY:genN:ver    integer: writes made to that generation (INCR)
 
+A write that inserts or deletes objects carries a random token; the script that runs it keeps
+its reply for 30 seconds, so that the same call sent again after a lost reply (a timeout, a
+dropped connection) gives the same reply instead of writing twice::
+
+    _ir_|KEY:op:TOKEN           string, with a TTL: the reply of the write that carried TOKEN
+
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
 """
@@ -71,6 +77,7 @@ class KeyLayout:
         "buildingKey",
         "verKey",
         "genArg",
+        "opPrefix",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -87,6 +94,7 @@ class KeyLayout:
         self.buildingKey = self.base + b"building"
         self.verKey = self.base + b"ver"
         self.genArg = b"%d" % self.gen  # the generation as scripts compare it
+        self.opPrefix = self.root + b"op:"
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
@@ -105,6 +113,11 @@ class KeyLayout:
     def idx(self, field: Value, indexValue: Value) -> bytes:
         """``_ir_|KEY:idx:FIELD:VALUE``: the set of pks whose field stores that value."""
         return self.idxPrefix + _b(field) + b":" + _b(indexValue)
+
+    def op(self, token: Value) -> bytes:
+        """``_ir_|KEY:op:TOKEN``: the kept reply of the write that carried TOKEN (a placeholder
+        naming no token when ``token`` is empty)."""
+        return self.opPrefix + _b(token)
 
     # Patterns for SCAN (never KEYS).
     def allPattern(self) -> bytes:
@@ -125,7 +138,7 @@ class KeyLayout:
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
         above: ``data:<digits>``, ``idx:...``, ``keys``, ``ver``, the shared ``next``, ``gen``,
-        ``gennext``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``keys``, ``ver`` or
+        ``gennext``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``keys``, ``ver`` or
         ``building``.
         """
         if not key.startswith(self.root):
@@ -133,6 +146,8 @@ class KeyLayout:
         rest = key[len(self.root) :]
         if rest in _SHARED:
             return 0
+        if rest.startswith(b"op:"):
+            return 0 if rest[3:].isalnum() else None  # kept write replies: shared, counted with generation 0
         gen = 0
         if rest.startswith(b"gen"):
             digits, sep, tail = rest[3:].partition(b":")

@@ -7,11 +7,18 @@ the calls. So the logic of retries, conflicts and decoding exists once.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple
 
 from . import scripts
 from .codec import DecoderTable, decoderTable, encoderTable
-from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
+from .exceptions import (
+    ConcurrentWriteError,
+    InvalidQueryError,
+    InvalidValueError,
+    ObjectNotFoundError,
+    WriteOutcomeUnknownError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
@@ -26,7 +33,7 @@ ABSENT = None  # the field is not in the hash
 class Call:
     """One request to Redis: a script or a plain command (``pipeline`` of commands)."""
 
-    __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction", "anyGen")
+    __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction", "anyGen", "token", "retrySafe", "pks")
 
     def __init__(
         self,
@@ -37,6 +44,9 @@ class Call:
         pipeline: Optional[List[Tuple[Any, ...]]] = None,
         transaction: bool = False,
         anyGen: bool = False,
+        token: Optional[bytes] = None,
+        retrySafe: bool = True,
+        pks: Sequence[Any] = (),
     ) -> None:
         self.script = script
         self.keys = keys
@@ -45,6 +55,13 @@ class Call:
         self.pipeline = pipeline
         self.transaction = transaction  # pipeline as MULTI/EXEC: one round trip, one instant
         self.anyGen = anyGen  # True: not tied to the current data generation (reset, destroy)
+        # save.lua / delete.lua: the token of an insert or delete (b'' for none), kept with its reply
+        # by the script, so that sending the call again after a lost reply cannot write twice.
+        self.token = token
+        # Sending it again after a lost reply gives the same result as one success (reads, writes
+        # with a token, writes that check what Redis holds); the executor retries only these.
+        self.retrySafe = retrySafe
+        self.pks = pks  # the pks a write concerns (None for objects without one), for error messages
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         if self.script is not None:
@@ -385,7 +402,34 @@ def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = F
             keys.append(newKey)
     args: List[Any] = [layout.dataPrefix, len(entries), len(names), *names]
     args.extend(body)
-    return Call(script=scripts.SAVE, keys=keys, args=args, anyGen=anyGen)
+    inserts = [e for e in entries if e.mode != "U"]
+    return Call(
+        script=scripts.SAVE,
+        keys=keys,
+        args=args,
+        anyGen=anyGen,
+        # A reset's build is never sent twice (a failed build is dropped whole): no token needed.
+        token=_insertToken(inserts) if inserts and not anyGen else b"",
+        pks=[e.pk for e in entries],
+    )
+
+
+def _insertToken(inserts: Sequence["SaveEntry"]) -> bytes:
+    """The token of a save call that creates objects: a new one, or, when exactly these objects
+    were in a call whose outcome is unknown (WriteOutcomeUnknownError), that call's token, so
+    saving them again cannot store them twice."""
+    pending = inserts[0].obj.__dict__.get("_ir_pendingWrite")
+    if (
+        pending is not None
+        and pending[1] == len(inserts)
+        and all(e.obj.__dict__.get("_ir_pendingWrite") is pending for e in inserts)
+    ):
+        return pending[0]
+    return newToken()
+
+
+def newToken() -> bytes:
+    return os.urandom(12).hex().encode("ascii")
 
 
 def newEntry(schema: "ModelSchema", obj: Any) -> SaveEntry:
@@ -409,11 +453,27 @@ def saveOp(schema: "ModelSchema", layout: "KeyLayout", objs: Iterable[Any]) -> O
 def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEntry], anyGen: bool = False) -> Op:
     """Run planned save entries in one atomic script call, retrying on conflict replies."""
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        reply = yield saveCall(layout, todo, anyGen=anyGen)
+        call = saveCall(layout, todo, anyGen=anyGen)
+        try:
+            reply = yield call
+        except WriteOutcomeUnknownError:
+            _notePending(call, todo)
+            raise
         status = reply[0]
-        if status == b"ok":
+        if status == b"ok" or status == b"replay":
+            stale = []
             for e, pk in zip(todo, reply[1:]):
+                replayedOld = status == b"replay" and e.obj.__dict__.pop("_ir_pendingWrite", None) is not None
                 _afterSave(schema, e, int(pk))
+                if replayedOld:
+                    stale.append(e.obj)
+            if stale:
+                # The write that ran was an earlier save of these objects, whose outcome was not
+                # known then: write their current values over it.
+                for obj in stale:
+                    obj.__dict__["_ir_stored"] = None
+                again = [e for e in (saveEntry(schema, obj, forceFull=True) for obj in stale) if e is not None]
+                yield from saveEntriesOp(schema, layout, again, anyGen=anyGen)
             return None
         if status == b"conflict":
             for i, current in parseConflicts(reply):
@@ -439,6 +499,15 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
         f"Model {schema.modelName}: save gave up after {MAX_WRITE_ATTEMPTS} attempts; other writers kept changing "
         "the same objects' indexed fields. Retry the save."
     )
+
+
+def _notePending(call: Call, todo: Sequence[SaveEntry]) -> None:
+    """Remember on the new objects of a save whose outcome is unknown the token it carried."""
+    inserts = [e for e in todo if e.mode != "U"]
+    if inserts and call.token:
+        pending = (call.token, len(inserts))
+        for e in inserts:
+            e.obj.__dict__["_ir_pendingWrite"] = pending
 
 
 def parseConflicts(reply: Sequence[Any]) -> List[Tuple[int, Dict[str, Optional[bytes]]]]:
@@ -468,6 +537,7 @@ def _afterSave(schema: "ModelSchema", e: SaveEntry, pk: int) -> None:
     d = e.obj.__dict__
     d["_id"] = pk
     d.pop("_ir_dirty", None)
+    d.pop("_ir_pendingWrite", None)
     keeps = schema.keepsAssignedNames
     if keeps:  # fields keeping values as assigned: remember what was saved (getUpdatedFields' old side)
         saved = d.get("_ir_savedValues") if e.mode == "U" else None
@@ -528,7 +598,7 @@ def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
             else:
                 args.append(b"v" + expected)
                 keys.append(layout.idx(field.name, field.storageToIndex(expected)))
-    return script(scripts.DELETE, keys, args)
+    return Call(script=scripts.DELETE, keys=keys, args=args, token=newToken(), pks=[e.pk for e in entries])
 
 
 def deleteOp(schema: "ModelSchema", layout: "KeyLayout", entries: List[DeleteEntry]) -> Op:
@@ -537,7 +607,7 @@ def deleteOp(schema: "ModelSchema", layout: "KeyLayout", entries: List[DeleteEnt
         return 0
     for _attempt in range(MAX_WRITE_ATTEMPTS):
         reply = yield deleteCall(layout, entries)
-        if reply[0] == b"ok":
+        if reply[0] == b"ok" or reply[0] == b"replay":
             return int(reply[1])
         for i, current in parseConflicts(reply):
             for change in entries[i].idx:

@@ -13,12 +13,19 @@
 --   {'ok', n}                                 n objects deleted
 --   {'conflict', i, n, field1, cur1, ..., j, m, ...}  entries i, j hold other values (n, m fields each,
 --                                              current values follow; cur is false when absent)
--- The generation pointer and the planned generation come last in KEYS and ARGV.
+--   {'replay', n}                             the call was sent before and ran: its 'ok' reply
+-- The generation pointer and the planned generation come last in KEYS and ARGV, after the
+-- token key and flag (lib.lua: replayed / remember).
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
 if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
   return redis.error_reply('IRSTALE ' .. genNow)
+end
+-- Sent again after a lost reply (see lib.lua): the write ran already; give its reply.
+local again = replayed()
+if again then
+  return again
 end
 
 local nEntries = tonumber(ARGV[1])
@@ -66,4 +73,4 @@ end
 if n > 0 then
   bumpWriteCounter(KEYS[2])
 end
-return {'ok', n}
+return remember({'ok', n})

@@ -40,3 +40,34 @@ local function addConflict(conflicts, i, dataKey, fields, expected)
     conflicts[#conflicts + 1] = redis.call('HGET', dataKey, fields[j])
   end
 end
+
+-- Replies of writes kept for a retry: a write that inserts or deletes carries a token; its
+-- script calls replayed() first and remember() before returning. ARGV[#ARGV - 1] is '1' when
+-- the call carries a token, whose key (_ir_|KEY:op:TOKEN) is KEYS[#KEYS - 1].
+local OP_REPLY_TTL = 30
+
+local function replayed()
+  if ARGV[#ARGV - 1] ~= '1' then
+    return nil
+  end
+  local kept = redis.call('GET', KEYS[#KEYS - 1])
+  if not kept then
+    return nil
+  end
+  local reply = {'replay'}
+  for part in string.gmatch(kept, '[^,]+') do
+    reply[#reply + 1] = part
+  end
+  return reply
+end
+
+local function remember(reply)
+  if ARGV[#ARGV - 1] == '1' then
+    local parts = {}
+    for i = 2, #reply do
+      parts[i - 1] = tostring(reply[i])
+    end
+    redis.call('SET', KEYS[#KEYS - 1], table.concat(parts, ','), 'EX', OP_REPLY_TTL)
+  end
+  return reply
+end

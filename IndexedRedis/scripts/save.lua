@@ -27,12 +27,19 @@
 --                                            fields follow; cur is false when absent)
 --   {'gone', i}                              entry i (mode U) no longer exists
 --   {'exists', i}                            entry i (mode C) exists already
--- The generation pointer and the planned generation come last in KEYS and ARGV.
+--   {'replay', pk1, pk2, ...}                the call was sent before and ran: its 'ok' reply
+-- The generation pointer and the planned generation come last in KEYS and ARGV, after the
+-- token key and flag (lib.lua: replayed / remember).
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
 if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
   return redis.error_reply('IRSTALE ' .. genNow)
+end
+-- Sent again after a lost reply (see lib.lua): the write ran already; give its reply.
+local again = replayed()
+if again then
+  return again
 end
 
 local prefix = ARGV[1]
@@ -147,4 +154,4 @@ end
 if nEntries > 0 then
   bumpWriteCounter(KEYS[3])
 end
-return reply
+return remember(reply)
