@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from .exceptions import InvalidValueError
 from .executor import runSync
+from .linkcheck import checkLinkTargets
 from .plans import ABSENT, Op, SaveEntry, command, saveEntriesOp, saveEntry, storageOf
 from .schema import ModelSchema, getSchema
 
@@ -56,6 +57,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
     for key, group in groups.items():
         for obj in group:
             storageOf(schemas[key], obj, strict=False)
+    checkLinkTargets(schema, ordered, ordered)  # links to pks that do not exist are refused
 
     reserved: List[Any] = []
     try:

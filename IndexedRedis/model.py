@@ -153,6 +153,9 @@ class IndexedRedisModel:
     * ``SAVE_RETURNS_PK``: ``obj.save()`` returns the pk itself (by default a list ``[pk]``).
     * ``CONVERT_ON_ASSIGN``: fields that keep a value as assigned (IRCompressedField, IRRawField,
       ``IRField(valueType=None)``) convert it at once to the type a fetch gives (bytes).
+
+    ``ALLOW_DANGLING_LINKS = True`` lets a save write a link to a pk that the linked model does
+    not hold (by default such a save raises InvalidValueError and writes nothing).
     """
 
     FIELDS: Any = []
@@ -162,6 +165,7 @@ class IndexedRedisModel:
     STRICT_CONSTRUCTOR: bool = False
     SAVE_RETURNS_PK: bool = False
     CONVERT_ON_ASSIGN: bool = False
+    ALLOW_DANGLING_LINKS: bool = False
 
     _ir_schema: Any = None  # the ModelSchema, built on first use
 

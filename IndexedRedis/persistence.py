@@ -73,10 +73,12 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> L
         return []
     if schema.foreignFields:
         from .foreignsave import checkLinksSaved, saveWithLinks
+        from .linkcheck import checkLinkTargets
 
         if cascadeSave:
             return saveWithLinks(schema, objs)
         checkLinksSaved(schema, objs)
+        checkLinkTargets(schema, objs, objs)
     return runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
 
 

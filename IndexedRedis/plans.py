@@ -432,10 +432,12 @@ def newToken() -> bytes:
     return os.urandom(12).hex().encode("ascii")
 
 
-def newEntry(schema: "ModelSchema", obj: Any) -> SaveEntry:
-    """Plan the insert of ``obj`` as a new object (pk handed out by the script)."""
+def newEntry(schema: "ModelSchema", obj: Any, pk: Optional[int] = None) -> SaveEntry:
+    """Plan the insert of ``obj`` as a new object: under ``pk`` (mode C), or under a pk the script
+    hands out (mode N)."""
     sets = storageOf(schema, obj)
-    return SaveEntry(obj, "N", None, sets, [[f, ABSENT, sets[n]] for f, n in zip(schema.indexedFields, schema.indexedNameList)])
+    idx = [[f, ABSENT, sets[n]] for f, n in zip(schema.indexedFields, schema.indexedNameList)]
+    return SaveEntry(obj, "N" if pk is None else "C", pk, sets, idx)
 
 
 def saveOp(schema: "ModelSchema", layout: "KeyLayout", objs: Iterable[Any]) -> Op:
@@ -526,7 +528,14 @@ def parseConflicts(reply: Sequence[Any]) -> List[Tuple[int, Dict[str, Optional[b
 
 
 def finishInserts(schema: "ModelSchema", entries: Sequence[SaveEntry], reply: Sequence[Any]) -> None:
-    """Apply the reply of a save.lua call made only of new objects (mode N): give each its pk."""
+    """Apply the reply of a save.lua call made only of new objects (modes N and C, into a
+    generation being built): give each its pk. A pk given twice raises InvalidValueError."""
+    if reply and reply[0] == b"exists":
+        pk = entries[int(reply[1]) - 1].pk
+        raise InvalidValueError(
+            f"Model {schema.modelName}: pk {pk} is given to reset twice (or was handed out earlier in the same reset to "
+            "an object given without a pk); pks given to reset must be distinct. Give every object its pk, or none"
+        )
     if not reply or reply[0] != b"ok" or len(reply) != len(entries) + 1:
         raise ConcurrentWriteError(f"Model {schema.modelName}: unexpected reply from save script: {reply!r:.200}")
     for e, pk in zip(entries, reply[1:]):

@@ -17,7 +17,8 @@ current; the old generation is then left for ``repair()`` (``verify()`` lists it
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Iterator, List, Optional
+import weakref
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import scripts
 from redis.exceptions import RedisError
@@ -47,8 +48,90 @@ def _anyGen(*command: Any) -> Call:
     return Call(command=command, anyGen=True)
 
 
-def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None) -> List[int]:
-    """Replace the model's dataset with ``newObjs``; return the new pks (see the module doc)."""
+class PkList(Sequence[int]):
+    """The pks a ``reset`` gave, in input order, kept as runs of consecutive numbers: a reset of a
+    million rows returns them in a few hundred bytes. Compares equal to a list of the same pks."""
+
+    __slots__ = ("_runs", "_len")
+
+    def __init__(self) -> None:
+        self._runs: List[List[int]] = []  # [first pk, count]
+        self._len = 0
+
+    def append(self, pk: int) -> None:
+        runs = self._runs
+        if runs and runs[-1][0] + runs[-1][1] == pk:
+            runs[-1][1] += 1
+        else:
+            runs.append([pk, 1])
+        self._len += 1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[int]:
+        for first, count in self._runs:
+            yield from range(first, first + count)
+
+    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError("PkList index out of range")
+        for first, count in self._runs:
+            if index < count:
+                return first + index
+            index -= count
+        raise IndexError("PkList index out of range")  # pragma: no cover
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, PkList)):
+            return len(other) == self._len and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self)) if self._len <= 20 else f"PkList({self._len} pks in {len(self._runs)} runs)"
+
+
+class _Given:
+    """The objects given to a reset that are still alive, so that their pks can be set back if the
+    reset fails. Held by weak reference: an object the caller drops (a row a generator made) costs
+    nothing once written, so memory does not grow with the number of rows."""
+
+    def __init__(self) -> None:
+        self._state: Dict[int, Tuple[Any, Any, Any, Any]] = {}  # id -> (ref, pk, stored, dirty) before the reset
+
+    def add(self, obj: Any) -> None:
+        d = obj.__dict__
+        key = id(obj)
+        state = self._state
+        ref = weakref.ref(obj, lambda _r, key=key: state.pop(key, None))
+        dirty = d.get("_ir_dirty")
+        state[key] = (ref, d.get("_id"), d.get("_ir_stored"), set(dirty) if dirty else None)
+
+    def restore(self) -> None:
+        """Put back the pk and change tracking each live object had before the reset."""
+        for ref, pk, stored, dirty in list(self._state.values()):
+            obj = ref()
+            if obj is None:
+                continue
+            d = obj.__dict__
+            d["_id"] = pk
+            d["_ir_stored"] = stored
+            if dirty is not None:
+                d["_ir_dirty"] = dirty
+
+
+def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None) -> PkList:
+    """Replace the model's dataset with ``newObjs``; return the pks, in input order (see the module doc).
+
+    An object given with a pk (``_id``, for example the id of its SQL row) keeps it; the others
+    get new pks. A pk given twice raises InvalidValueError, and the old dataset stays.
+    """
     chunkSize = chunkSize or RESET_CHUNK
     schema = getSchema(model)
     client = schema.client()
@@ -59,14 +142,14 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
 
     newGen = int(run(_anyGen("INCR", base.genNextKey)))
     building = base.forGen(newGen)
-    done: List[Any] = []
+    given = _Given()
+    pks = PkList()
     try:
         run(_anyGen("SET", building.buildingKey, b"1", "EX", BUILDING_TTL))
         try:
-            _build(schema, client, building, newObjs, chunkSize, done)
+            _build(schema, client, building, newObjs, chunkSize, given, pks)
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
-        pks = [obj.__dict__["_id"] for obj in done]
         swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
         oldGen = int(run(swap))
     except BaseException:
@@ -76,9 +159,7 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         except Exception:
             current = None  # cannot tell: keep generation N; verify() lists it if it is a leftover
         if current is not None and current != b"%d" % newGen:
-            for obj in done:
-                obj.__dict__["_id"] = None
-                obj.__dict__["_ir_stored"] = None
+            given.restore()
             try:
                 dropGeneration(schema, newGen)
             except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
@@ -91,34 +172,50 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
 
 
 def _build(
-    schema: ModelSchema, client: Any, building: KeyLayout, newObjs: Iterable[Any], chunkSize: int, done: List[Any]
+    schema: ModelSchema,
+    client: Any,
+    building: KeyLayout,
+    newObjs: Iterable[Any],
+    chunkSize: int,
+    given: _Given,
+    pks: PkList,
 ) -> None:
     """Write ``newObjs`` into the generation being built, one save.lua call per chunk.
 
     The calls go through a CallStream: chunk k+1 is converted while Redis writes chunk k.
-    Objects are appended to ``done`` once Redis has stored them.
+    Objects get their pks once Redis has stored them; no object is kept once its chunk is done.
     """
     from .persistence import _checkObjects
 
     lastTouch = time.monotonic()
     inFlight: Optional[List[Any]] = None
+
+    def finish(entries: List[Any]) -> None:
+        finishInserts(schema, entries, stream.receive())
+        for e in entries:
+            pks.append(e.obj.__dict__["_id"])
+
     with CallStream(client, building) as stream:
         for chunk in _chunks(newObjs, chunkSize):
             _checkObjects(schema, chunk, "reset")
-            entries = [newEntry(schema, obj) for obj in chunk]  # converts: may raise before this chunk is sent
+            entries = []
+            for obj in chunk:  # converts: may raise before this chunk is sent
+                pk = obj.__dict__.get("_id")
+                entries.append(newEntry(schema, obj, pk))
             call = saveCall(building, entries, anyGen=True)
+            for obj in chunk:
+                given.add(obj)
             if inFlight is not None:
-                finishInserts(schema, inFlight, stream.receive())
-                done.extend(e.obj for e in inFlight)
+                finish(inFlight)
             if time.monotonic() - lastTouch > BUILDING_TTL / 10:
                 stream.conn.send_command("EXPIRE", building.buildingKey, BUILDING_TTL)
                 stream.conn.read_response()
                 lastTouch = time.monotonic()
             stream.send(call)
             inFlight = entries
+            del chunk, entries
         if inFlight is not None:
-            finishInserts(schema, inFlight, stream.receive())
-            done.extend(e.obj for e in inFlight)
+            finish(inFlight)
 
 
 def _one(call: Call) -> Op:
@@ -147,4 +244,4 @@ def dropGeneration(schema: ModelSchema, gen: int) -> int:
     return runSync(op, schema, "reset (dropping the old generation)")
 
 
-__all__ = ["RESET_CHUNK", "dropGeneration", "resetModel"]
+__all__ = ["RESET_CHUNK", "PkList", "dropGeneration", "resetModel"]

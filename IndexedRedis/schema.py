@@ -96,6 +96,7 @@ class ModelSchema:
         self.strictConstructor = bool(getattr(model, "STRICT_CONSTRUCTOR", False))
         self.saveReturnsPk = bool(getattr(model, "SAVE_RETURNS_PK", False))
         self.convertOnAssign = bool(getattr(model, "CONVERT_ON_ASSIGN", False))
+        self.allowDanglingLinks = bool(getattr(model, "ALLOW_DANGLING_LINKS", False))
         # Fields that keep a value as assigned (raw, valueType=None, compressed): what the object
         # held when saved is remembered for getUpdatedFields and _origData.
         self.keepsAssignedNames: List[str] = [f.name for f in self.fields if getattr(f, "KEEPS_ASSIGNED", False)]

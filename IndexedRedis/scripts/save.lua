@@ -19,7 +19,8 @@
 --     the expected stored value: 'v' .. value (must match what Redis holds), 'x' (field must be
 --     absent), '?' (unknown: always report the current values)
 --
--- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk.
+-- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk
+-- (the pk counter is raised to it when it is higher).
 -- Nothing is written unless every entry passes its checks. Replies:
 --   {'ok', pk1, pk2, ...}                    one pk per entry
 --   {'conflict', i, n, field1, cur1, ..., j, m, ...}   entries i, j (1-based) found other values in n, m
@@ -148,6 +149,13 @@ for i = 1, nEntries do
   end
   if e.mode ~= 'U' then
     redis.call('SADD', KEYS[1], pk)
+  end
+  if e.mode == 'C' then
+    -- A pk given by the client (reserved, or kept by reset): pks handed out later come after it.
+    local top = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if tonumber(pk) > top then
+      redis.call('SET', KEYS[2], pk)
+    end
   end
   reply[#reply + 1] = pk
 end
