@@ -532,8 +532,10 @@ class IndexedRedisModel:
         return type(name, (cls,), attrs)
 
     @classmethod
-    def reset(cls, newObjs: Any) -> List[int]:
-        """Replace the model's whole dataset with ``newObjs``, atomically. Returns the new pks."""
+    def reset(cls, newObjs: Any) -> Sequence[int]:
+        """Replace the model's whole dataset with ``newObjs``, atomically. Returns the pks in input
+        order (a compact sequence equal to the list of them). Objects given with a pk (``_id``,
+        such as their SQL ids) keep it; the others get new pks."""
         from .persistence import resetModel
 
         return resetModel(cls, newObjs)

@@ -178,7 +178,7 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return reindexModel(self.model)
 
-    def reset(self, newObjs: Any) -> List[int]:
+    def reset(self, newObjs: Any) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs`` atomically (same as ``Model.reset``)."""
         from .persistence import resetModel
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from functools import partial
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from . import scripts
@@ -97,6 +98,10 @@ class PkList(Sequence[int]):
         return repr(list(self)) if self._len <= 20 else f"PkList({self._len} pks in {len(self._runs)} runs)"
 
 
+def _forget(state: Dict[int, Any], key: int, _ref: Any) -> None:
+    state.pop(key, None)
+
+
 class _Given:
     """The objects given to a reset that are still alive, so that their pks can be set back if the
     reset fails. Held by weak reference: an object the caller drops (a row a generator made) costs
@@ -109,7 +114,7 @@ class _Given:
         d = obj.__dict__
         key = id(obj)
         state = self._state
-        ref = weakref.ref(obj, lambda _r, key=key: state.pop(key, None))
+        ref = weakref.ref(obj, partial(_forget, state, key))
         dirty = d.get("_ir_dirty")
         state[key] = (ref, d.get("_id"), d.get("_ir_stored"), set(dirty) if dirty else None)
 
