@@ -34,10 +34,29 @@ class StaleGeneration(Exception):
         self.gen = gen
 
 
+class ModelLocked(Exception):
+    """The model is locked by an operation done in bounded steps (bigops.py); wait for it."""
+
+    def __init__(self, value: bytes) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def _pointer(value: Any) -> int:
+    """The generation a pointer value names, raising ModelLocked for a locked one."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        value = value.encode()
+    if b"L" in value:
+        raise ModelLocked(value)
+    return int(value)
+
+
 def _staleGen(exc: ResponseError) -> Optional[int]:
     text = str(exc)
     if text.startswith("IRSTALE "):
-        return int(text.split()[1])
+        return _pointer(text.split()[1].encode())
     return None
 
 
@@ -92,7 +111,7 @@ def scriptArgs(call: Call, layout: KeyLayout, genArg: Any) -> tuple:
         keys.append(layout.op(call.token))
         args.append(b"1" if call.token else b"0")
     keys.append(layout.genKey)
-    args.append(genArg)
+    args.append(call.genArg if call.genArg is not None and genArg != "*" else genArg)
     return ("EVALSHA", call.script.sha, len(keys), *keys, *args)
 
 
@@ -147,9 +166,10 @@ def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     for cmd in commands:
         pipe.execute_command(*cmd)
     replies = pipe.execute()
-    gen = int(replies[0]) if replies[0] is not None else 0
-    if gen != layout.gen:
-        raise StaleGeneration(gen)
+    if call.genArg is None or replies[0] != call.genArg:
+        gen = _pointer(replies[0])
+        if gen != layout.gen:
+            raise StaleGeneration(gen)
     return replies[1] if call.command is not None else replies[1:]
 
 
@@ -180,18 +200,65 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
     client = client if client is not None else schema.client()
     gen = schema.knownGeneration(client)
     try:
-        for _ in range(MAX_GENERATION_RETRIES):
+        tries = 0
+        while tries < MAX_GENERATION_RETRIES:
             try:
                 layout = schema.layoutFor(gen)
                 return drive(opFactory(layout), client, layout)
             except StaleGeneration as stale:
+                tries += 1
                 gen = stale.gen
+                schema.rememberGeneration(client, gen)
+            except ModelLocked as locked:
+                gen = waitUnlocked(client, schema.layout, locked.value, what, schema.modelName)
                 schema.rememberGeneration(client, gen)
     except OutcomeUnknown as unknown:
         raise outcomeUnknownError(unknown, what, schema.modelName) from unknown.cause
     except RedisError as exc:
         raise redisError(exc, what, schema.modelName) from exc
     raise ConcurrentWriteError(f"{what} on model {schema.modelName}: the dataset kept being replaced (reset) while it ran; retry")
+
+
+LOCK_WAIT_LIMIT = 600.0  # seconds a call waits for a model's lock before giving up
+
+
+def waitUnlocked(client: redis.Redis, base: KeyLayout, value: bytes, what: str, modelName: str) -> int:
+    """Wait until the model's lock (generation pointer ``value``) is given back; return the
+    generation then current. A lock whose holder's lease ran out (the holder died) is freed."""
+    from . import scripts
+
+    deadline = time.monotonic() + LOCK_WAIT_LIMIT
+    pause = 0.002
+    while True:
+        pipe = client.pipeline(transaction=True)
+        pipe.get(base.genKey)
+        pipe.exists(base.lockKey)
+        current, alive = pipe.execute()
+        if current != value:
+            try:
+                return _pointer(current)
+            except ModelLocked as other:
+                value = other.value  # locked again, by another operation
+                continue
+        if not alive:
+            runScript(client, scripts.UNLOCK, [base.lockKey, base.genKey], [value, b"1", "*"])
+            continue
+        if time.monotonic() > deadline:
+            raise ConcurrentWriteError(
+                f"{what} on model {modelName}: the model stayed locked by an operation done in steps (a big delete, "
+                f"save or reindex) for over {LOCK_WAIT_LIMIT:.0f} s; retry later"
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def runScript(client: redis.Redis, script: Any, keys: Any, args: Any) -> Any:
+    """EVALSHA ``script`` directly (loading it on NOSCRIPT), outside any plan."""
+    try:
+        return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        client.script_load(script.script)
+        return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 class CallStream:

@@ -30,6 +30,12 @@ dropped connection) gives the same reply instead of writing twice::
 
     _ir_|KEY:op:TOKEN           string, with a TTL: the reply of the write that carried TOKEN
 
+An operation too big for one bounded step (a filtered delete or a list save of thousands of
+objects, a reindex) locks the model while it runs: the generation pointer then holds
+``<gen>L<token>`` and the holder keeps a lease alive (see bigops.py)::
+
+    _ir_|KEY:lock               string, with a TTL: the token of the lock's holder
+
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
 """
@@ -43,7 +49,7 @@ PREFIX = b"_ir_|"
 Value = Union[bytes, str]
 
 
-_SHARED = (b"next", b"gen", b"gennext")
+_SHARED = (b"next", b"gen", b"gennext", b"lock")
 
 
 def _b(value: Value) -> bytes:
@@ -78,6 +84,7 @@ class KeyLayout:
         "verKey",
         "genArg",
         "opPrefix",
+        "lockKey",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -95,6 +102,7 @@ class KeyLayout:
         self.verKey = self.base + b"ver"
         self.genArg = b"%d" % self.gen  # the generation as scripts compare it
         self.opPrefix = self.root + b"op:"
+        self.lockKey = self.root + b"lock"
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
@@ -138,7 +146,7 @@ class KeyLayout:
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
         above: ``data:<digits>``, ``idx:...``, ``keys``, ``ver``, the shared ``next``, ``gen``,
-        ``gennext``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``keys``, ``ver`` or
+        ``gennext``, ``lock``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``keys``, ``ver`` or
         ``building``.
         """
         if not key.startswith(self.root):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
-from . import scripts
+from . import bigops, scripts
 from .exceptions import InvalidValueError
 from .executor import runSync
 from .keys import KeyLayout
@@ -20,10 +20,12 @@ from .plans import (
     DeleteEntry,
     Op,
     command,
+    copyEntries,
     deleteEntriesFromFields,
     deleteEntry,
     deleteOp,
     fetchCall,
+    keyed,
     primaryKeys,
     saveOp,
     script,
@@ -79,6 +81,8 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> L
             return saveWithLinks(schema, objs)
         checkLinksSaved(schema, objs)
         checkLinkTargets(schema, objs, objs)
+    if len(objs) > bigops.STEP:
+        return bigops.saveInSteps(schema, objs)
     return runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
 
 
@@ -107,7 +111,7 @@ def deleteObjects(model: type, objs: Sequence[Any]) -> int:
             continue
         d = obj.__dict__
         entries.append(deleteEntry(schema, pk, d.get("_ir_stored"), d.get("_ir_partial")))
-    n = runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, "delete")
+    n = runDelete(schema, entries, "delete")
     for obj in objs:
         obj.__dict__["_id"] = None
         obj.__dict__["_ir_stored"] = None
@@ -115,32 +119,57 @@ def deleteObjects(model: type, objs: Sequence[Any]) -> int:
     return n
 
 
-def copyEntries(entries: List[DeleteEntry]) -> List[DeleteEntry]:
-    """Fresh copies, since a run for another generation starts from the same expectations."""
-    return [DeleteEntry(e.pk, [list(c) for c in e.idx]) for e in entries]
+def runDelete(schema: ModelSchema, entries: List[DeleteEntry], what: str) -> int:
+    """Delete planned entries atomically: in one script call, or, for more than bigops.STEP
+    objects, in steps holding the model's lock (bigops.py). Returns how many existed."""
+    if len(entries) > bigops.STEP:
+        return bigops.deleteInSteps(schema, entries, what)
+    return runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, what)
 
 
 def deleteByPks(model: type, pks: Iterable[Any]) -> int:
     """Delete the objects with these pks atomically; return how many existed."""
     schema = getSchema(model)
     entries = [deleteEntry(schema, pk, None) for pk in primaryKeys(schema, pks)]
-    return runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, "deleteByPk")
+    return runDelete(schema, entries, "deleteByPk")
+
+
+BIG = object()  # deleteByFiltersOp's answer when the matches may be too many for one step
 
 
 def deleteByFiltersOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
+    """One read, then one atomic delete; BIG when more than bigops.STEP objects may match."""
+    fields = [f.name.encode("utf-8") for f in schema.indexedFields] or [schema.fields[0].name.encode("utf-8")]
+    reply = yield fetchCall(layout, filters, "fieldsupto", fields, limit=bigops.STEP)
+    if reply and reply[0] == b"big":
+        return BIG
     if schema.indexedFields:
-        reply = yield fetchCall(layout, filters, "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
         entries = deleteEntriesFromFields(schema, reply)
     else:
-        reply = yield fetchCall(layout, filters, "pks")
-        entries = [deleteEntry(schema, int(pk), {}) for pk in reply]
+        entries = [deleteEntry(schema, int(reply[i]), {}) for i in range(0, len(reply), 2)]
     return (yield from deleteOp(schema, layout, entries))
 
 
 def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, bytes]]) -> int:
-    """Delete every object matching ``filters``: one read, then one atomic delete."""
+    """Delete every object matching ``filters``.
+
+    No filters: a reset to an empty dataset (one O(1) switch; returns the number of objects just
+    before). Few matches (at most bigops.STEP): one read, then one atomic delete. More: in steps
+    holding the model's lock (bigops.py), so that no reader sees the delete half done.
+    """
     schema = getSchema(model)
-    return runSync(lambda layout: deleteByFiltersOp(schema, layout, filters), schema, "delete")
+    if not filters:
+        n = runSync(lambda layout: _countOp(layout), schema, "delete")
+        resetModel(model, ())
+        return n
+    n = runSync(lambda layout: deleteByFiltersOp(schema, layout, filters), schema, "delete")
+    if n is BIG:
+        n = bigops.runLocked(schema, lambda layout: bigops.deleteMatchingOp(schema, layout, filters), "delete")
+    return n
+
+
+def _countOp(layout: KeyLayout) -> Op:
+    return int((yield keyed("SCARD", layout.keysKey)))
 
 
 def destroyModel(model: type) -> int:

@@ -33,7 +33,19 @@ ABSENT = None  # the field is not in the hash
 class Call:
     """One request to Redis: a script or a plain command (``pipeline`` of commands)."""
 
-    __slots__ = ("script", "keys", "args", "command", "pipeline", "transaction", "anyGen", "token", "retrySafe", "pks")
+    __slots__ = (
+        "script",
+        "keys",
+        "args",
+        "command",
+        "pipeline",
+        "transaction",
+        "anyGen",
+        "token",
+        "retrySafe",
+        "pks",
+        "genArg",
+    )
 
     def __init__(
         self,
@@ -47,6 +59,7 @@ class Call:
         token: Optional[bytes] = None,
         retrySafe: bool = True,
         pks: Sequence[Any] = (),
+        genArg: Optional[bytes] = None,
     ) -> None:
         self.script = script
         self.keys = keys
@@ -62,6 +75,9 @@ class Call:
         # with a token, writes that check what Redis holds); the executor retries only these.
         self.retrySafe = retrySafe
         self.pks = pks  # the pks a write concerns (None for objects without one), for error messages
+        # The generation pointer's value the call expects, when not the layout's generation: the
+        # locked value '<gen>L<token>' for the calls of the lock's holder (bigops.py).
+        self.genArg = genArg
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         if self.script is not None:
@@ -589,6 +605,11 @@ def deleteEntry(
     return DeleteEntry(int(pk), idx)
 
 
+def copyEntries(entries: Sequence[DeleteEntry]) -> List[DeleteEntry]:
+    """Fresh copies, since a run for another generation starts from the same expectations."""
+    return [DeleteEntry(e.pk, [list(c) for c in e.idx]) for e in entries]
+
+
 def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
     keys: List[Any] = [layout.keysKey, layout.verKey]
     args: List[Any] = [len(entries)]
@@ -646,6 +667,7 @@ __all__ = [
     "SaveEntry",
     "UNKNOWN",
     "changedStorage",
+    "copyEntries",
     "deleteCall",
     "deleteEntriesFromFields",
     "deleteEntry",

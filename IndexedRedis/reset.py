@@ -231,7 +231,7 @@ def dropGeneration(schema: ModelSchema, gen: int) -> int:
     """Delete every key of generation ``gen`` with SCAN + UNLINK in batches; return keys deleted."""
     base = schema.layout
     target = base.forGen(gen)
-    shared = {base.nextKey, base.genKey, base.genNextKey}
+    shared = {base.nextKey, base.genKey, base.genNextKey, base.lockKey}
     pattern = target.genPattern() if gen else base.allPattern()
 
     def op(layout: KeyLayout) -> Op:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from IndexedRedis import bigops
+
 from tests.models import Song, songs
 
 
@@ -63,8 +65,8 @@ def test_first_and_last_do_not_transfer_every_pk(warm):
     assert len(reply) == 2  # one pk and one row, not 506 pks
 
 
-def test_batch_save_of_1000_is_one_round_trip(warm, roundtrips):
-    objs = [Song(artist=f"a{i % 10}", year=i) for i in range(1000)]
+def test_batch_save_of_one_step_is_one_round_trip(warm, roundtrips):
+    objs = [Song(artist=f"a{i % 10}", year=i) for i in range(bigops.STEP)]
     with roundtrips() as rt:
         Song.saver.save(objs)
     assert rt.count == 1
@@ -73,6 +75,21 @@ def test_batch_save_of_1000_is_one_round_trip(warm, roundtrips):
     with roundtrips() as rt:
         Song.saver.save(objs)
     assert rt.count == 1
+
+
+def test_batch_save_of_1000_takes_bounded_steps(warm, roundtrips):
+    """Over one step: lock, one call per step of 500, unlock (and one existence check per step of
+    updates), so that Redis is never held for the whole batch."""
+    Song.saver.save([Song(artist="warm", year=i) for i in range(1000)])  # loads lock.lua and unlock.lua
+    objs = [Song(artist=f"a{i % 10}", year=i) for i in range(1000)]
+    with roundtrips() as rt:
+        Song.saver.save(objs)
+    assert rt.count == 1 + 2 + 1, rt.commands
+    for o in objs:
+        o.year += 1
+    with roundtrips() as rt:
+        Song.saver.save(objs)
+    assert rt.count == 1 + 2 + 2 + 1, rt.commands
 
 
 def test_filtered_delete_is_two_round_trips(warm, roundtrips):

@@ -38,6 +38,8 @@ KEYED = _load("keyed")
 ROWS = _load("rows")
 COUNTERS = _load("counters")
 BUMP = _load("bump")
+LOCK = _load("lock")
+UNLOCK = _load("unlock")
 
 __all__ = [
     "BUMP",
@@ -47,8 +49,10 @@ __all__ = [
     "FIX_INDEX",
     "FIX_PKS",
     "KEYED",
+    "LOCK",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",
     "SWAP_GENERATION",
+    "UNLOCK",
 ]

@@ -15,6 +15,11 @@
 --   'first'   {pk, {field, value, ...}} of the lowest pk, or {}
 --   'last'    the same for the highest pk
 --   'random'  the same for a match picked by ARGV[5], a number in [0, 1)
+--   'fieldsupto'  as 'fields' for at most ARGV[4] possible matches, else {'big'} (see below)
+--   'scan'    one page of the matches, for operations done in bounded steps: SSCAN of the first
+--             equals set (the all-pks set when there is none) from cursor ARGV[5], COUNT ARGV[6],
+--             the members kept that pass every filter; {next cursor, {pk1, {v1, ...}, ...}} with
+--             ARGV[7..] the fields (HMGET)
 -- ARGV[4]  limit, for 'all' and 'fields': when more than this many objects match (and limit > 0),
 --          the reply is {'chunked', counter, {every matching pk}, rows of the first `limit` pks}
 --          and the caller reads the other rows with rows.lua, which checks that the write
@@ -35,7 +40,21 @@ local limit = tonumber(ARGV[4])
 local nKeys = #KEYS - 2
 local nArgs = #ARGV - 1
 
-local function without(pks, setKey)
+-- 'fieldsupto': as 'fields' when at most `limit` objects can match (the smallest equals set, or
+-- the all-pks set, is no bigger), else {'big'} at once, before any set is read.
+if mode == 'fieldsupto' then
+  local bound = -1
+  for i = 2, 1 + nEq do
+    local n = redis.call('SCARD', KEYS[i])
+    if bound < 0 or n < bound then bound = n end
+  end
+  if bound < 0 then bound = redis.call('SCARD', KEYS[1]) end
+  if bound > limit then return {'big'} end
+  mode, limit = 'fields', 0
+end
+
+-- The pks that are (keep = 1) or are not (keep = 0) members of setKey.
+local function members(pks, setKey, keep)
   local out = {}
   local n = #pks
   local i = 1
@@ -43,13 +62,43 @@ local function without(pks, setKey)
     local j = math.min(i + 999, n)
     local flags = redis.call('SMISMEMBER', setKey, unpack(pks, i, j))
     for m = 1, #flags do
-      if flags[m] == 0 then
+      if flags[m] == keep then
         out[#out + 1] = pks[i + m - 1]
       end
     end
     i = j + 1
   end
   return out
+end
+
+local function without(pks, setKey)
+  return members(pks, setKey, 0)
+end
+
+if mode == 'scan' then
+  local iter, firstEq = KEYS[1], 2
+  if nEq > 0 then
+    iter, firstEq = KEYS[2], 3
+  end
+  local page = redis.call('SSCAN', iter, ARGV[5], 'COUNT', ARGV[6])
+  local found = page[2]
+  for i = firstEq, 1 + nEq do
+    if #found == 0 then break end
+    found = members(found, KEYS[i], 1)
+  end
+  for i = 2 + nEq, nKeys do
+    if #found == 0 then break end
+    found = without(found, KEYS[i])
+  end
+  local rows = {}
+  for i = 1, #found do
+    local key = prefix .. found[i]
+    if redis.call('EXISTS', key) == 1 then
+      rows[#rows + 1] = found[i]
+      rows[#rows + 1] = redis.call('HMGET', key, unpack(ARGV, 7, nArgs))
+    end
+  end
+  return {page[1], rows}
 end
 
 -- count: from set cardinalities, without building the list of pks. The objects counted are

@@ -16,4 +16,5 @@ end
 local old = redis.call('GET', KEYS[1]) or '0'
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
-return tonumber(old)
+-- '<gen>L<token>' while an operation held the model's lock (bigops.py): it fails at its next step
+return tonumber(string.match(old, '^%d+'))

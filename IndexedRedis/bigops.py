@@ -1,0 +1,154 @@
+"""Operations too big for one bounded step: deletes and list saves of many objects.
+
+Redis runs one script at a time, so a delete of 500,000 objects in one script would hold every
+client of that Redis for seconds. Here such an operation runs in steps of ``STEP`` objects, each
+a few milliseconds of server time, while it holds the model's lock (lock.lua): every other
+reader and writer of the model waits for the lock to go (executor.waitUnlocked polls, backing
+off), so none sees the operation half done, and Redis keeps serving every other model and
+client between the steps. The holder keeps a lease (``_ir_|KEY:lock``, ``LEASE_MS``) alive; if it
+dies, the first waiter that finds the lease gone frees the model, leaving the steps done so far
+in place (as a crash between two separate deletes would).
+
+Deleting every object of a model (``Model.objects.delete()`` without filters) is instead a
+``reset`` to an empty dataset: one O(1) switch, with the old keys deleted in batches.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Sequence, Tuple
+
+from . import scripts
+from .executor import runScript, runSync
+from .keys import KeyLayout
+from .plans import (
+    Call,
+    Op,
+    copyEntries,
+    deleteEntriesFromFields,
+    deleteEntry,
+    deleteOp,
+    fetchCall,
+    keyed,
+    newToken,
+    saveEntriesOp,
+    saveEntry,
+)
+from .exceptions import ObjectNotFoundError
+from .schema import ModelSchema
+
+STEP = 500  # objects per step: each script call stays at a few milliseconds of Redis time
+LEASE_MS = 5000  # the lock's lease; refreshed every LEASE_MS / 5 by the holder
+
+
+def _holding(op: Op, held: Dict[str, Any], layout: KeyLayout) -> Op:
+    """Run ``op`` as the lock's holder: every call names the locked pointer value, and the lease
+    is refreshed as it goes."""
+    locked = held["value"]
+    renewed = time.monotonic()
+    try:
+        call = next(op)
+        while True:
+            call.genArg = locked
+            if time.monotonic() - renewed > LEASE_MS / 1000 / 5:
+                yield Call(command=("PEXPIRE", layout.lockKey, LEASE_MS), genArg=locked)
+                renewed = time.monotonic()
+            try:
+                reply = yield call
+            except BaseException as exc:
+                call = op.throw(exc)
+                continue
+            call = op.send(reply)
+    except StopIteration as stop:
+        return stop.value
+
+
+def lockedOp(layout: KeyLayout, body: Callable[[KeyLayout], Op], held: Dict[str, Any]) -> Op:
+    """Take the model's lock, run ``body``, give the lock back; ``held['value']`` names the lock
+    while it is held, so the caller can give it back when the body fails."""
+    token = newToken()
+    held["value"] = yield Call(script=scripts.LOCK, keys=[layout.lockKey], args=[token, LEASE_MS])
+    held["layout"] = layout
+    result = yield from _holding(body(layout), held, layout)
+    yield Call(script=scripts.UNLOCK, keys=[layout.lockKey], args=[held.pop("value"), b"0"], anyGen=True)
+    return result
+
+
+def runLocked(schema: ModelSchema, body: Callable[[KeyLayout], Op], what: str) -> Any:
+    """Run ``body`` holding the model's lock (see the module doc)."""
+    held: Dict[str, Any] = {}
+    try:
+        return runSync(lambda layout: lockedOp(layout, body, held), schema, what)
+    finally:
+        value = held.pop("value", None)
+        if value is not None:  # the body failed: give the lock back, if it is still ours
+            layout = held["layout"]
+            try:
+                runScript(schema.client(), scripts.UNLOCK, [layout.lockKey, layout.genKey], [value, b"0", "*"])
+            except Exception:  # pragma: no cover - the lease runs out and a waiter frees the model
+                pass
+
+
+# ---------------------------------------------------------------------------- deletes
+def _scanFields(schema: ModelSchema) -> List[bytes]:
+    names = schema.indexedFields or schema.fields[:1]
+    return [f.name.encode("utf-8") for f in names]
+
+
+def deleteMatchingOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
+    """Delete the matches of ``filters`` page by page (fetch.lua 'scan', then delete.lua); the
+    lock is held, so the pages are stable. Returns how many were deleted."""
+    fields = _scanFields(schema)
+    cursor: Any = 0
+    deleted = 0
+    while True:
+        cursor, rows = yield fetchCall(layout, filters, "scan", [cursor, STEP, *fields])
+        if rows:
+            if schema.indexedFields:
+                entries = deleteEntriesFromFields(schema, rows)
+            else:
+                entries = [deleteEntry(schema, int(rows[i]), {}) for i in range(0, len(rows), 2)]
+            deleted += yield from deleteOp(schema, layout, entries)
+        if int(cursor) == 0:
+            return deleted
+
+
+def deleteInSteps(schema: ModelSchema, entries: List[Any], what: str) -> int:
+    """Delete planned entries (many objects) in steps of STEP, holding the model's lock."""
+
+    def body(layout: KeyLayout) -> Op:
+        n = 0
+        for i in range(0, len(entries), STEP):
+            n += yield from deleteOp(schema, layout, copyEntries(entries[i : i + STEP]))
+        return n
+
+    return runLocked(schema, body, what)
+
+
+# ---------------------------------------------------------------------------- saves
+def saveInSteps(schema: ModelSchema, objs: List[Any]) -> List[Any]:
+    """Save many objects in steps of STEP, holding the model's lock: readers see all of them
+    saved or none. Returns their pks."""
+
+    def body(layout: KeyLayout) -> Op:
+        # Every object is converted, and every updated object found in Redis, before the first
+        # step writes: a bad value or an object deleted since it was fetched writes nothing.
+        todo = [e for e in (saveEntry(schema, obj) for obj in objs) if e is not None]
+        updates = [e for e in todo if e.mode == "U"]
+        for i in range(0, len(updates), STEP):
+            chunk = updates[i : i + STEP]
+            present = yield keyed("SMISMEMBER", layout.keysKey, *[e.pk for e in chunk])
+            for e, flag in zip(chunk, present):
+                if not flag:
+                    raise ObjectNotFoundError(
+                        f"Model {schema.modelName}: object pk={e.pk} was deleted (or the dataset was reset) since it "
+                        "was fetched; nothing was saved. Save obj.copy() to store it again as a new object."
+                    )
+        for i in range(0, len(todo), STEP):
+            yield from saveEntriesOp(schema, layout, todo[i : i + STEP])
+        return [o.__dict__.get("_id") for o in objs]
+
+    return runLocked(schema, body, "save")
+
+
+__all__ = ["LEASE_MS", "STEP", "deleteInSteps", "deleteMatchingOp", "lockedOp", "runLocked", "saveInSteps"]
