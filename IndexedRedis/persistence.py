@@ -217,18 +217,46 @@ def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     return int((yield script(scripts.REPLACE_SETS, keys, args)))
 
 
+def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
+    """Reindex in bounded steps (run holding the model's lock, see bigops.py): UNLINK the index
+    keys in batches, then rebuild them page by page (fetch.lua 'scan' of the pk set)."""
+    drop = yield from scanOp(layout.idxPattern())
+    drop = [k for k in drop if layout.ownGen(k) == layout.gen]
+    for i in range(0, len(drop), SCAN_COUNT):
+        yield Call(command=("UNLINK", *drop[i : i + SCAN_COUNT]))
+    built: set = set()
+    fields = [f.name.encode("utf-8") for f in schema.indexedFields]
+    cursor: Any = 0
+    while fields:
+        cursor, rows = yield fetchCall(layout, (), "scan", [cursor, bigops.STEP, *fields])
+        members = _indexMembers(schema, layout, rows)
+        if members:
+            yield transaction([("SADD", key, *pks) for key, pks in members.items()])
+            built.update(members)
+        if int(cursor) == 0:
+            break
+    yield script(scripts.BUMP, [layout.verKey], [])  # chunked readers (after the lock) start over
+    return len(built)
+
+
 def reindexModel(model: type) -> int:
-    """Drop every index key of the model and rebuild them from the stored data; return the number of index sets."""
+    """Drop every index key of the model and rebuild them from the stored data; return the number
+    of index sets. Up to bigops.STEP objects this is one atomic script; beyond, it runs in steps
+    holding the model's lock (readers and writers of the model wait; Redis is never held long)."""
     schema = getSchema(model)
+    size = runSync(lambda layout: _countOp(layout), schema, "reindex")
+    if size > bigops.STEP:
+        return bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
     return runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
 
 
 def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
     """Rewrite index keys after ``hashIndex`` changed on some field.
 
-    ``fetchAll=True`` rebuilds every index at once (as ``reindex``). ``fetchAll=False`` walks the
-    pks with SSCAN in batches: for each object, both the hashed and the plain index entry of every
-    indexed field are removed and the right one added, so memory stays bounded.
+    ``fetchAll=True`` rebuilds every index (as ``reindex``). ``fetchAll=False`` walks the pks with
+    SSCAN in batches, holding the model's lock (bigops.py): for each object, both the hashed and
+    the plain index entry of every indexed field are removed and the right one added, so memory
+    stays bounded.
     """
     schema = getSchema(model)
     if fetchAll:
@@ -260,7 +288,7 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
             if cursor == 0:
                 return touched
 
-    return runSync(op, schema, "compat_convertHashedIndexes")
+    return bigops.runLocked(schema, op, "compat_convertHashedIndexes")
 
 
 # ---------------------------------------------------------------------------- Model.saver / Model.deleter

@@ -131,3 +131,16 @@ def test_lock_of_a_dead_holder_is_freed_after_its_lease(real_db, monkeypatch):
     assert Row.objects.filter(group="g").count() == 1
     assert 0.2 < time.monotonic() - start < 5
     assert real_db.get(base.genKey) == b"0"
+
+
+def _reindex(url: str) -> None:
+    clearRedisPools()
+    setDefaultRedisConnectionParams({"url": url})
+    Row.objects.reindex()
+
+
+def test_big_reindex_is_never_seen_half_done(real_db, redis_server_url):
+    Row.saver.save([Row(group=f"g{i % 3}", n=i) for i in range(N)])
+    seen = _watch(_reindex, redis_server_url, lambda: Row.objects.filter(group="g1").count())
+    assert set(seen) == {N // 3}
+    assert Row.objects.verify().ok
