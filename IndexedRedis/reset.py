@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 from . import scripts
 from redis.exceptions import RedisError
 
+from .exceptions import WriteOutcomeUnknownError
 from .executor import CallStream, redisError, runSync
 from .keys import KeyLayout
 from .plans import Call, Op, finishInserts, newEntry, saveCall
@@ -156,6 +157,7 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
         swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
+        built = True
         oldGen = int(run(swap))
     except BaseException:
         # Was generation N switched in after all (the switch ran but its reply was lost)?
@@ -163,12 +165,23 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
             current = run(_anyGen("GET", base.genKey)) or b"0"
         except Exception:
             current = None  # cannot tell: keep generation N; verify() lists it if it is a leftover
+        if current == b"%d" % newGen and locals().get("built"):
+            # The reset is done: only the old generation's number was lost with the reply. Its keys
+            # are left for the next reset or repair() to reclaim.
+            schema.rememberGeneration(client, newGen)
+            return pks
         if current is not None and current != b"%d" % newGen:
             given.restore()
             try:
                 dropGeneration(schema, newGen)
             except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
                 pass
+        if current is None:
+            raise WriteOutcomeUnknownError(
+                f"reset on model {schema.modelName}: the new dataset was built, but whether it was switched in could "
+                "not be told (Redis did not answer); it is either the old dataset or the new one, never a mix. "
+                "Running the reset again is safe."
+            )
         raise
     schema.rememberGeneration(client, newGen)
     if oldGen >= 0 and oldGen != newGen:

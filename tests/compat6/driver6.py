@@ -118,8 +118,11 @@ def main() -> None:
 
     elif op == "update":
         errors = []
+        # Link values are indexes into the targets, in pk order (as dataset.assignments takes them).
+        targets = sorted(Target.objects.all(), key=lambda t: int(t.getPk()))
         for pk, tagged in request["changes"].items():
             changes = {k: toInput(k, dataset.decodeValue(v, NULL)) for k, v in tagged.items()}
+            changes = dataset.assignments(changes, targets)
             try:
                 obj = Item.objects.get(int(pk))
             except Exception as exc:  # a set bool: fetch without it (so it cannot be changed)
