@@ -199,3 +199,28 @@ def test_unreachable_server_is_not_an_unknown_outcome(db):
         Nowhere(name="x").save()
     assert not isinstance(info.value, WriteOutcomeUnknownError)
     assert "save on model Nowhere" in str(info.value)
+
+
+def test_reset_whose_switch_reply_is_lost(db, monkeypatch):
+    """The switch ran but its reply was lost: the executor sends it again, which finds the new
+    dataset current; the reset returns normally (the old generation is left for repair)."""
+    from IndexedRedis import scripts
+
+    Job.reset([Job(name="old", n=i) for i in range(5)])
+    real = executor._send
+    lost = []
+
+    def send(call, client, layout):
+        reply = real(call, client, layout)
+        if call.script is scripts.SWAP_GENERATION and not lost:
+            lost.append(reply)
+            raise redis.exceptions.ConnectionError("Connection lost after the switch")
+        return reply
+
+    monkeypatch.setattr(executor, "_send", send)
+    pks = Job.reset([Job(name="new", n=i) for i in range(3)])
+    assert lost and len(pks) == 3
+    assert sorted(j.name for j in Job.objects.all()) == ["new"] * 3
+    monkeypatch.setattr(executor, "_send", real)
+    assert Job.objects.repair().ok and Job.objects.verify().ok
+    assert Job.objects.count() == 3
