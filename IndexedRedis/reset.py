@@ -150,6 +150,7 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
     building = base.forGen(newGen)
     given = _Given()
     pks = PkList()
+    built = False  # the whole new dataset is written; only the switch is left
     try:
         run(_anyGen("SET", building.buildingKey, b"1", "EX", BUILDING_TTL))
         try:
@@ -159,13 +160,13 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
         built = True
         oldGen = int(run(swap))
-    except BaseException:
+    except BaseException as exc:
         # Was generation N switched in after all (the switch ran but its reply was lost)?
         try:
             current = run(_anyGen("GET", base.genKey)) or b"0"
         except Exception:
             current = None  # cannot tell: keep generation N; verify() lists it if it is a leftover
-        if current == b"%d" % newGen and locals().get("built"):
+        if current == b"%d" % newGen and built:
             # The reset is done: only the old generation's number was lost with the reply. Its keys
             # are left for the next reset or repair() to reclaim.
             schema.rememberGeneration(client, newGen)
@@ -181,7 +182,7 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
                 f"reset on model {schema.modelName}: the new dataset was built, but whether it was switched in could "
                 "not be told (Redis did not answer); it is either the old dataset or the new one, never a mix. "
                 "Running the reset again is safe."
-            )
+            ) from exc
         raise
     schema.rememberGeneration(client, newGen)
     if oldGen >= 0 and oldGen != newGen:
