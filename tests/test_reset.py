@@ -255,12 +255,10 @@ def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, m
         return real(call, client, layout)
 
     monkeypatch.setattr(executor, "execute", lossy)
-    if retried:
-        pks = Row.reset(_rows("new", 5))  # the retry finds the switch done: success
-        assert len(pks) == 5
-    else:
-        with pytest.raises(RedisOperationError, match="connection lost"):
-            Row.reset(_rows("new", 5))
+    # With a retry, the retry finds the switch done; without, reset reads the pointer and finds its
+    # generation current. Either way the reset succeeded, and says so.
+    pks = Row.reset(_rows("new", 5))
+    assert len(pks) == 5
     monkeypatch.setattr(executor, "execute", real)
     assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5
     leftovers = Row.objects.verify()
