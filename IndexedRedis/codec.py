@@ -94,6 +94,12 @@ def _decoder(field: IRField, encoding: str) -> Decoder:
     return slow
 
 
+def _decoderFor(field: IRField, encoding: str, model: Any) -> Decoder:
+    # A link field's holders keep the model of the object they are on (a 'self' link resolves there).
+    linkDecoder = getattr(field, "decoderFor", None)
+    return linkDecoder(model) if linkDecoder is not None else _decoder(field, encoding)
+
+
 def _isPlain(field: IRField) -> bool:
     """IRField itself, or IRClassicField (and plain-string fields) with the conversions of IRField."""
     cls = type(field)
@@ -220,7 +226,7 @@ def decoderTable(schema: "ModelSchema") -> DecoderTable:
     if cached is not None and cached[0] == version:
         return cached[1]
     encoding = version[0]
-    table: DecoderTable = {f.name.encode("utf-8"): (f.name, _decoder(f, encoding)) for f in schema.fields}
+    table: DecoderTable = {f.name.encode("utf-8"): (f.name, _decoderFor(f, encoding, schema.model)) for f in schema.fields}
     schema.__dict__["_decoderTable"] = (version, table)
     return table
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from . import scripts
 from .executor import runSync
-from .plans import Call, Op
+from .plans import Call, Op, storageOf
 from .schema import getSchema
 
 CASCADE_ATTEMPTS = 5
@@ -112,6 +112,70 @@ def cascadeFetchObjects(objs: Sequence[Any]) -> None:
         level = nextLevel
 
 
+def linksThatDiffer(pairs: Sequence[Tuple[Any, Any]]) -> Dict[int, List[str]]:
+    """For ``reload(cascadeObjects=True)``: ``{id(obj): [link field names]}`` of the links whose
+    pk(s) are the same on ``obj`` and on ``fresh`` (the same object just read) but through which
+    an object in memory is reached, at any depth, that differs from what Redis holds: changed
+    locally, never saved, deleted, or changed by another writer since it was read.
+
+    The objects in memory are read again, one getMultiple per model (one round trip each);
+    links that were never fetched are not followed and cost nothing.
+    """
+    plans: List[Tuple[Any, str, List[Any]]] = []
+    reached: Dict[int, Any] = {}
+    for obj, fresh in pairs:
+        for field in getSchema(type(obj)).foreignFields:
+            if field.compareValue(obj.__dict__.get(field.name)) != field.compareValue(fresh.__dict__.get(field.name)):
+                continue  # other pks: reported anyway
+            objs = _reachable(field.linkedObjects(obj), {id(obj)})
+            if objs:
+                plans.append((obj, field.name, objs))
+                reached.update((id(o), o) for o in objs)
+    if not plans:
+        return {}
+    wanted: Dict[type, Dict[int, None]] = {}
+    for o in reached.values():
+        if o.getPk() is not None:
+            wanted.setdefault(type(o), {})[o.getPk()] = None
+    current: Dict[Tuple[type, int], Any] = {}
+    for model, pks in wanted.items():
+        for found in model.objects.getMultiple(list(pks)):
+            current[(model, found.getPk())] = found
+    differs = {key: _differs(o, current.get((type(o), o.getPk()))) for key, o in reached.items()}
+    out: Dict[int, List[str]] = {}
+    for obj, name, objs in plans:
+        if any(differs[id(o)] for o in objs):
+            out.setdefault(id(obj), []).append(name)
+    return out
+
+
+def _reachable(roots: Sequence[Any], skip: set) -> List[Any]:
+    """The objects in memory reachable from ``roots`` through links (roots included), never fetching."""
+    seen = set(skip)
+    out = []
+    todo = list(roots)
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        out.append(obj)
+        for field in getSchema(type(obj)).foreignFields:
+            todo.extend(field.linkedObjects(obj))
+    return out
+
+
+def _differs(obj: Any, stored: Any) -> bool:
+    """True unless ``obj`` holds what ``stored`` (the same object just read; None: not in Redis) holds."""
+    if stored is None:
+        return True
+    schema = getSchema(type(obj))
+    mine = storageOf(schema, obj, strict=False)
+    theirs = storageOf(schema, stored, strict=False)
+    known = obj.__dict__.get("_ir_partial")
+    return any(value != theirs[name] for name, value in mine.items() if known is None or name in known)
+
+
 class _View:
     """``{pk: obj}`` view of the cache for one model."""
 
@@ -128,4 +192,4 @@ class _View:
         return self.cache[(self.key, pk)]
 
 
-__all__ = ["CASCADE_ATTEMPTS", "cascadeFetchObjects", "fetchWithLinks", "reachableModels"]
+__all__ = ["CASCADE_ATTEMPTS", "cascadeFetchObjects", "fetchWithLinks", "linksThatDiffer", "reachableModels"]

@@ -2,7 +2,9 @@
 
 Field values live in the instance ``__dict__`` under the field's name, so reading an
 attribute is a plain attribute lookup. Assignment goes through ``FieldAccessor.__set__``,
-which converts and checks the value. What was last fetched or saved is kept in stored form
+which converts and checks the value. A model with link fields also gets a ``__getattribute__``
+that resolves the link holders it finds under those names (and only those); models without
+links keep ``object.__getattribute__``. What was last fetched or saved is kept in stored form
 (``_ir_stored``), so ``getUpdatedFields`` and partial updates compare stored bytes.
 """
 
@@ -66,7 +68,8 @@ def _assign(d: Dict[str, Any], name: str, value: Any) -> None:
 
 
 def installAccessors(model: type, schema: ModelSchema) -> None:
-    """Put a FieldAccessor (or the field's own descriptor) on the class for every field."""
+    """Put a FieldAccessor (or the field's own descriptor) on the class for every field, and the
+    link-resolving ``__getattribute__`` on a model with link fields (only there)."""
     for field in schema.fields:
         makeAccessor = getattr(field, "makeAccessor", None)
         if makeAccessor:
@@ -76,6 +79,55 @@ def installAccessors(model: type, schema: ModelSchema) -> None:
         else:
             accessor = FieldAccessor(field, schema.modelName)
         setattr(model, field.name, accessor)
+    _installLinkReads(model, schema)
+
+
+def _isLinkReads(func: Any) -> bool:
+    return getattr(func, "_ir_linkReads", False)
+
+
+def _plainGetattribute(model: type) -> Any:
+    """The ``__getattribute__`` the model has apart from the link-resolving one (usually object's)."""
+    for cls in model.__mro__:
+        func = cls.__dict__.get("__getattribute__")
+        if func is not None:
+            return func._ir_below if _isLinkReads(func) else func
+    return object.__getattribute__  # pragma: no cover - object is in every MRO
+
+
+def _installLinkReads(model: type, schema: ModelSchema) -> None:
+    """Install on ``model`` a ``__getattribute__`` resolving its link fields, if it has any.
+
+    Attribute reads of a model without links stay plain (``object.__getattribute__``, or the
+    model's own): a model that inherited the link-resolving one from a base with links gets
+    the plain one back.
+    """
+    below = _plainGetattribute(model)
+    if not schema.foreignFields:
+        current = next(c.__dict__["__getattribute__"] for c in model.__mro__ if "__getattribute__" in c.__dict__)
+        if _isLinkReads(current):
+            model.__getattribute__ = below  # type: ignore[method-assign]
+        return
+    names = frozenset(f.name for f in schema.foreignFields)
+    holderTypes = _holderTypes()
+
+    def __getattribute__(self: Any, name: str) -> Any:
+        if name in names:
+            value = below(self, name)  # the holder: the accessor has no __get__, so the instance dict wins
+            if value.__class__ in holderTypes:
+                return value.resolve(type(self))
+            return value
+        return below(self, name)
+
+    __getattribute__._ir_linkReads = True  # type: ignore[attr-defined]
+    __getattribute__._ir_below = below  # type: ignore[attr-defined]
+    model.__getattribute__ = __getattribute__  # type: ignore[method-assign]
+
+
+def _holderTypes() -> Tuple[type, ...]:
+    from .fields.foreign import HOLDER_TYPES
+
+    return HOLDER_TYPES
 
 
 class _ClassProperty:
@@ -245,10 +297,14 @@ class IndexedRedisModel:
     def reload(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
         """Fetch the current values from Redis, apply them, and return ``{field: (old, new)}`` of what changed.
 
-        ``cascadeObjects``: links are re-read too (linked objects already in memory are dropped and
-        fetched fresh on next access); with False, a link whose pk did not change keeps the linked
-        object in memory as it is. Raises ObjectNotFoundError (a KeyError) if the object is not
-        saved or no longer exists.
+        Links show as holders (``old.pk``, ``new.pk``), and a link whose pk(s) changed is always
+        reported. Links that were never fetched are not fetched. ``cascadeObjects``: the linked
+        objects in memory (at any depth) are read again too, in one batch per model; a link
+        through which one of them differs from what Redis holds (a local edit, or a change
+        saved elsewhere) is reported, ``old.getObj()`` being the object in memory, and is
+        replaced by ``new`` (``new.getObj()`` fetches it afresh). With False, a link whose pk(s)
+        did not change keeps the linked objects in memory as they are. Raises
+        ObjectNotFoundError (a KeyError) if the object is not saved or no longer exists.
         """
         schema = getSchema(type(self))
         pk = self.getPk()
@@ -257,7 +313,12 @@ class IndexedRedisModel:
         fresh = type(self).objects.get(pk)
         if fresh is None:
             raise ObjectNotFoundError(f"Model {schema.modelName}: object pk={pk} no longer exists in Redis")
-        return applyFetched(schema, self, fresh, cascadeObjects)
+        differing: Dict[int, List[str]] = {}
+        if cascadeObjects and schema.foreignFields:
+            from .foreignfetch import linksThatDiffer
+
+            differing = linksThatDiffer([(self, fresh)])
+        return applyFetched(schema, self, fresh, cascadeObjects, differing.get(id(self), ()))
 
     def saveToExternal(self, redisCon: Any) -> int:
         """Save a copy of this object as a new object on another Redis (a ``redis.Redis`` client).
@@ -272,7 +333,8 @@ class IndexedRedisModel:
     def getUpdatedFields(self, cascadeObjects: bool = False) -> Dict[str, Tuple[Any, Any]]:
         """``{field: (old value, new value)}`` for fields changed since the last fetch or save.
 
-        Links show as pks. ``cascadeObjects``: also list a link field whose linked object (in
+        Links show as holders (``old.pk``, ``new.pk``; ``getObj()`` fetches), as ``reload`` gives them;
+        nothing is fetched. ``cascadeObjects``: also list a link field whose linked object (in
         memory) has unsaved changes itself, recursively, even though the link's pk is the same.
         """
         from .plans import changedStorage
@@ -291,15 +353,15 @@ class IndexedRedisModel:
                 old = field.getDefaultValue()
                 if field.compareValue(old) == field.compareValue(self.__dict__[name]):
                     continue
-            out[name] = (_public(field, old), _public(field, self.__dict__[name]))
+            out[name] = (_reported(field, old, self), _reported(field, self.__dict__[name], self))
         if cascadeObjects:
             for field in schema.foreignFields:
                 if field.name in out:
                     continue
                 if _anyUnsaved(field.linkedObjects(self), {id(self)}, True):
-                    current = _public(field, self.__dict__[field.name])
+                    current = _reported(field, self.__dict__[field.name], self)
                     old = field.fromStorage(stored.get(field.name)) if saved else field.getDefaultValue()  # type: ignore[union-attr]
-                    out[field.name] = (_public(field, old), current)
+                    out[field.name] = (_reported(field, old, self), current)
         return out
 
     def cascadeFetch(self) -> None:
@@ -495,8 +557,10 @@ class IndexedRedisModel:
     def __setstate__(self, state: Dict[str, Any]) -> None:
         # The model may not have been used yet in this process (a pickle read by a new worker):
         # its schema installs the field accessors that convert values and note assignments.
-        getSchema(type(self))
+        schema = getSchema(type(self))
         self.__dict__.update(state)
+        for field in schema.foreignFields:
+            field.holderOf(self)  # holders are pickled without their field: bind them again
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         cls = type(self)
@@ -555,15 +619,7 @@ def isIndexedRedisModel(model: Any) -> bool:
 
 def _linkItems(value: Any) -> List[Any]:
     """The linked objects or pks a link value holds, in order."""
-    from .fields.foreign import ForeignLink, ForeignMultiLink
-
-    if isinstance(value, ForeignLink):
-        if value.obj is not None and value.obj is not irNull:
-            return [value.obj]
-        return [] if value.pk is None else [value.pk]
-    if isinstance(value, ForeignMultiLink):
-        return list(value.objs if value.objs is not None else value.pks)
-    return []
+    return value.items() if isinstance(value, _holderTypes()) else []
 
 
 def _linkPairs(va: Any, vb: Any) -> Optional[List[Tuple[Any, Any]]]:
@@ -607,11 +663,15 @@ def _anyUnsaved(roots: Sequence[Any], seen: set, cascadeObjects: bool) -> bool:
     return False
 
 
-def applyFetched(schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
+def applyFetched(
+    schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool = True, differing: Sequence[str] = ()
+) -> Dict[str, Tuple[Any, Any]]:
     """Put the values of ``fresh`` (the same object just fetched) on ``obj``; return ``{field: (old, new)}``.
 
-    Without ``cascadeObjects`` a link whose pk(s) did not change keeps what ``obj`` holds (the
-    linked objects in memory).
+    Links are reported as holders. A link whose pk(s) did not change keeps what ``obj`` holds
+    (the linked objects in memory), unless ``cascadeObjects`` and its name is in ``differing``
+    (links through which an object in memory differs from Redis, see ``_linksThatDiffer``):
+    then it is reported and replaced by the fresh, unfetched holder.
     """
     d = obj.__dict__
     changes = {}
@@ -619,10 +679,12 @@ def applyFetched(schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool
         old = d.get(name)
         new = fresh.__dict__[name]
         same = field.compareValue(old) == field.compareValue(new)
-        if not same:
-            changes[name] = (_public(field, old), _public(field, new))
-        elif not cascadeObjects and getattr(field, "isForeignLink", False):
-            continue
+        if getattr(field, "isForeignLink", False):
+            if same and not (cascadeObjects and name in differing):
+                continue
+            changes[name] = (_reported(field, old, obj), _reported(field, new, obj))
+        elif not same:
+            changes[name] = (old, new)
         d[name] = new
     d["_ir_stored"] = fresh.__dict__["_ir_stored"]
     d.pop("_ir_savedValues", None)
@@ -639,6 +701,14 @@ def _checkPk(modelName: str, pk: Any) -> int:
         value = 0
     if isinstance(pk, bool) or (isinstance(pk, float) and not pk.is_integer()) or value <= 0:
         raise InvalidValueError(f"Model {modelName}: _id is the primary key, a positive int (as getPk() returns); got {pk!r}")
+    return value
+
+
+def _reported(field: Any, value: Any, obj: Any) -> Any:
+    """A value as change reports (getUpdatedFields, reload) give it: links as holders bound to
+    ``obj``'s model, other values as they are."""
+    if getattr(field, "isForeignLink", False):
+        return field.bound(value, type(obj))
     return value
 
 

@@ -159,9 +159,10 @@ class IRQueryableList(QueryableListObjs):
     def reload(self, cascadeObjects: bool = True) -> List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]]:
         """Refresh every object in place from Redis (one round trip).
 
-        Returns, per index, ``{field: (old, new)}`` of what changed (links as pks, as
+        Returns, per index, ``{field: (old, new)}`` of what changed (links as holders, as
         ``obj.reload()`` gives them), or an ObjectNotFoundError (a KeyError) for an object that
-        no longer exists or was never saved. ``cascadeObjects`` as for ``obj.reload()``.
+        no longer exists or was never saved. ``cascadeObjects`` as for ``obj.reload()`` (the
+        linked objects in memory are read again in one batch per model, for the whole list).
         """
         model: Any = self.getModel()
         if model is None or len(self) == 0:
@@ -171,6 +172,11 @@ class IRQueryableList(QueryableListObjs):
 
         schema = getSchema(model)
         fresh = {o.getPk(): o for o in model.objects.getMultiple([o.getPk() for o in self if o.getPk() is not None])}
+        differing: Dict[int, List[str]] = {}
+        if cascadeObjects and schema.foreignFields:
+            from .foreignfetch import linksThatDiffer
+
+            differing = linksThatDiffer([(o, fresh[o.getPk()]) for o in self if o.getPk() in fresh])
         out: List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]] = []
         for obj in self:
             pk = obj.getPk()
@@ -179,7 +185,7 @@ class IRQueryableList(QueryableListObjs):
                 why = "the object was never saved" if pk is None else f"object pk={pk} no longer exists in Redis"
                 out.append(ObjectNotFoundError(f"Model {schema.modelName}: cannot reload: {why}"))
                 continue
-            out.append(applyFetched(schema, obj, new, cascadeObjects))
+            out.append(applyFetched(schema, obj, new, cascadeObjects, differing.get(id(obj), ())))
         return out
 
     def refetch(self) -> "IRQueryableList":

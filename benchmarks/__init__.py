@@ -25,6 +25,8 @@ Other entry points:
 
 * ``python -m benchmarks.hotspots``: cProfile of the IndexedRedis side of chosen workloads.
 * ``python -m benchmarks.reset_stall``: how a large ``reset`` affects other clients of Redis.
+* ``python -m benchmarks.linkless [--against REV]``: ``get``, ``all()`` and attribute reads of a
+  model without links (and of one with a link field), against another git revision.
 
 Modules: ``data`` (model, rows, queries), ``baseline``, ``sql``, ``workloads`` (what each side
 runs), ``roundtrips`` (counting), ``suite`` (runner and tables).

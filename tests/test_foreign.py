@@ -173,10 +173,12 @@ def test_reload_getUpdatedFields_asDict_copy_pickle_diff(ir_db):
     other = Question(text="other")
     other.save()
     c.question = other
-    assert c.getUpdatedFields() == {"question": (q.getPk(), other.getPk())}
+    old, new = c.getUpdatedFields()["question"]
+    assert (old.pk, new.pk) == (q.getPk(), other.getPk())
     assert c.asDict(strKeys=True)["question"] == other.getPk()
     assert Choice.diff(c, Choice.objects.get(c.getPk())) == {"question": (other.getPk(), q.getPk())}
-    assert c.reload() == {"question": (other.getPk(), q.getPk())}
+    old, new = c.reload()["question"]
+    assert (old.pk, new.pk) == (other.getPk(), q.getPk()) and old.getObj() is other
     assert c.question.getPk() == q.getPk()
     clone = c.copy(copyPrimaryKey=True)
     assert clone == c

@@ -1,12 +1,16 @@
 """Links between models: IRForeignLinkField (one object) and IRForeignMultiLinkField (an ordered list).
 
 A link is stored as the linked pk (``b'12'``), a multi link as the pks joined by commas
-(``b'12,7,30'``); no link is stored as irNull. On the object the field holds a ``ForeignLink``
-(or ``ForeignMultiLink``) that keeps the pk(s) and, once fetched, the object(s):
+(``b'12,7,30'``); no link is stored as irNull. On the object, the instance dict holds a
+*holder* for each link field: a ``ForeignLink`` (or ``ForeignMultiLink``) that keeps the pk(s)
+and, once fetched, the object(s). ``object.__getattribute__(obj, 'author')`` gives the holder;
+``obj.author`` gives the linked object, through the ``__getattribute__`` that the model class
+gets only when it has link fields (see ``model.installAccessors``):
 
 * ``obj.author`` fetches the linked object on first access (one HGETALL), then keeps it;
 * ``obj.author__id`` gives the pk (a list of pks for multi links) without fetching;
-* ``Model.FIELDS['author'].linkOf(obj).isFetched()`` tells whether it was fetched.
+* ``Model.FIELDS['author'].linkOf(obj)`` is the holder: ``.pk``, ``.obj``, ``isFetched()``,
+  ``getObj()`` (fetches if needed).
 
 A link to an object deleted since reads as irNull; a multi link leaves deleted objects out.
 Either way the stored pk(s) stay on the link (``obj.author__id``) until a new value is assigned,
@@ -17,96 +21,335 @@ defined later), or the string ``'self'`` for a link to the model the field is on
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 from ..exceptions import InvalidValueError
 from .base import IRField
 from .null import IRNullType, irNull
 
 
-class ForeignLink:
-    """The value a single link holds on an object: the pk and, once fetched, the object."""
-
-    __slots__ = ("pk", "obj", "fetched")
-
-    def __init__(self, pk: Optional[int] = None, obj: Any = None, fetched: bool = False) -> None:
-        self.pk = pk
-        self.obj = obj
-        self.fetched = fetched
-
-    def isFetched(self) -> bool:
-        return self.fetched
-
-    def currentPk(self) -> Optional[int]:
-        if self.obj is not None and self.obj is not irNull:
-            return self.obj.getPk()
-        return self.pk
-
-    def __copy__(self) -> "ForeignLink":
-        return ForeignLink(self.pk, self.obj, self.fetched)
-
-    def __repr__(self) -> str:
-        return f"ForeignLink(pk={self.currentPk()!r}, fetched={self.fetched})"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ForeignLink):
-            return self.currentPk() == other.currentPk()
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-class ForeignMultiLink:
-    """The value a multi link holds: the pks in order and, once fetched, the objects."""
-
-    __slots__ = ("pks", "objs", "fetched")
-
-    def __init__(self, pks: Optional[List[Any]] = None, objs: Optional[List[Any]] = None, fetched: bool = False) -> None:
-        self.pks = pks or []
-        self.objs = objs  # list of objects or pks (not yet saved objects stay objects)
-        self.fetched = fetched
-
-    def isFetched(self) -> bool:
-        return self.fetched
-
-    def currentPks(self) -> List[Optional[int]]:
-        if self.objs is not None:
-            return [o.getPk() if hasattr(o, "getPk") else o for o in self.objs]
-        return list(self.pks)
-
-    def __copy__(self) -> "ForeignMultiLink":
-        return ForeignMultiLink(list(self.pks), list(self.objs) if self.objs is not None else None, self.fetched)
-
-    def __repr__(self) -> str:
-        return f"ForeignMultiLink(pks={self.currentPks()!r}, fetched={self.fetched})"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ForeignMultiLink):
-            return self.currentPks() == other.currentPks()
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def publicValue(value: Any) -> Any:
-    """A link's value as asDict, diff and getUpdatedFields show it: the pk (a list of pks for a
-    multi link), irNull for no link; a linked object not saved yet shows as the object itself."""
-    if isinstance(value, ForeignLink):
-        pk = value.currentPk()
-        if pk is not None:
-            return pk
-        return value.obj if value.obj is not None else irNull
-    if isinstance(value, ForeignMultiLink):
-        items = value.objs if value.objs is not None else value.pks
-        out = [o.getPk() if _isModelObject(o) and o.getPk() is not None else o for o in items]
-        return out if out else irNull
-    return irNull if value is None else value
-
-
 def _isModelObject(value: Any) -> bool:
     from ..model import IndexedRedisModel
 
     return isinstance(value, IndexedRedisModel)
+
+
+class _Holder:
+    """What both holders share: the field they belong to and the model of the object holding them."""
+
+    __slots__ = ("field", "owner")
+
+    field: Any
+    owner: Any
+
+    @property
+    def foreignModel(self) -> Any:
+        """The linked model class."""
+        if self.field is None:
+            return None
+        return self.field.foreignModelFor(self.owner)
+
+    def _model(self) -> Any:
+        fm = self.foreignModel
+        if fm is None:
+            raise InvalidValueError(
+                f"{type(self).__name__} (pk={self.getPk()!r}) does not know its link field (it was unpickled on its own); "
+                "read the link through the object that holds it"
+            )
+        return fm
+
+    def _bind(self, field: Any, owner: Any) -> "_Holder":
+        self.field = field
+        if owner is not None:
+            self.owner = owner
+        return self
+
+    def getPk(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ForeignLink(_Holder):
+    """The holder of a single link: the pk and, once fetched, the object.
+
+    * ``pk``: the linked pk (an int; None for no link, or for a linked object not saved yet);
+    * ``obj``: the linked object once fetched or assigned (irNull for no link or a deleted
+      target), else None;
+    * ``isFetched()``: True once the object is in memory (assigned, or fetched);
+    * ``getObj()``: the linked object, fetched first if needed (one round trip); irNull if none.
+
+    A holder equals another with the same pk, and a holder of no link equals ``irNull``.
+    """
+
+    __slots__ = ("_pk", "obj", "fetched")
+
+    def __init__(
+        self, pk: Optional[int] = None, obj: Any = None, fetched: bool = False, field: Any = None, owner: Any = None
+    ) -> None:
+        self._pk = pk
+        self.obj = obj
+        self.fetched = fetched
+        self.field = field
+        self.owner = owner
+
+    # ------------------------------------------------------------- reading
+    @property
+    def pk(self) -> Optional[int]:
+        obj = self.obj
+        if obj is not None and obj.__class__ is not IRNullType:
+            return obj.getPk()  # an object assigned before it was saved has its pk now
+        return self._pk
+
+    def getPk(self) -> Optional[int]:
+        return self.pk
+
+    def getPks(self) -> List[Optional[int]]:
+        return [] if self.isNull() else [self.pk]
+
+    def isFetched(self) -> bool:
+        return self.fetched
+
+    def isNull(self) -> bool:
+        """True when the link links to nothing (irNull)."""
+        return self._pk is None and (self.obj is None or self.obj.__class__ is IRNullType)
+
+    def getObj(self) -> Any:
+        """The linked object (fetched now if it was not yet; one round trip), or irNull."""
+        if not self.fetched:
+            self._fetch(None)
+        return self.obj
+
+    def getObjs(self) -> List[Any]:
+        obj = self.getObj()
+        return [] if obj is irNull else [obj]
+
+    def objHasUnsavedChanges(self) -> bool:
+        """True if the linked object is in memory and is new or has changes not saved (never fetches)."""
+        obj = self.obj
+        return obj is not None and obj.__class__ is not IRNullType and obj.hasUnsavedChanges(cascadeObjects=False)
+
+    def resolve(self, owner: Any) -> Any:
+        """``obj.FIELD``: the linked object (fetched on first access) or irNull."""
+        if not self.fetched:
+            self._fetch(owner)
+        return self.obj
+
+    def _fetch(self, owner: Any) -> None:
+        if owner is not None and self.owner is None:
+            self.owner = owner
+        target = self._model().objects.get(self._pk)
+        self.obj = target if target is not None else irNull
+        self.fetched = True
+
+    # ------------------------------------------------------------- helpers for the field
+    def items(self) -> List[Any]:
+        """The linked object in memory, or the pk, as a list (empty for no link)."""
+        obj = self.obj
+        if obj is not None and obj.__class__ is not IRNullType:
+            return [obj]
+        return [] if self._pk is None else [self._pk]
+
+    def inMemory(self) -> List[Any]:
+        obj = self.obj
+        return [obj] if obj is not None and obj.__class__ is not IRNullType else []
+
+    def attach(self, found: Any) -> None:
+        if not self.fetched:
+            target = found.get(self._pk)
+            self.obj = target if target is not None else irNull
+            self.fetched = True
+
+    def missing(self) -> List[int]:
+        return [self._pk] if not self.fetched and self._pk is not None else []
+
+    def compareKey(self) -> Any:
+        pk = self.pk
+        if pk is not None or self.isNull():
+            return ("pk", pk)
+        return ("obj", id(self.obj))
+
+    # ------------------------------------------------------------- protocol
+    def __copy__(self) -> "ForeignLink":
+        return ForeignLink(self._pk, self.obj, self.fetched, self.field, self.owner)
+
+    def __deepcopy__(self, memo: dict) -> "ForeignLink":
+        import copy
+
+        new = ForeignLink(self._pk, None, self.fetched, self.field, self.owner)
+        memo[id(self)] = new
+        new.obj = copy.deepcopy(self.obj, memo)
+        return new
+
+    def __reduce__(self) -> Any:
+        # The field (its foreignModel may be a lambda) is not pickled: the object holding the
+        # holder binds it again when it is unpickled (IndexedRedisModel.__setstate__).
+        return (ForeignLink, (), (self._pk, self.obj, self.fetched))
+
+    def __setstate__(self, state: Any) -> None:
+        self._pk, self.obj, self.fetched = state
+        self.field = self.owner = None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ForeignLink):
+            return self.compareKey() == other.compareKey()
+        if other.__class__ is IRNullType:
+            return self.isNull()
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.pk == other
+        return NotImplemented
+
+    def __bool__(self) -> bool:
+        return not self.isNull()
+
+    def __repr__(self) -> str:
+        return f"ForeignLink(pk={self.pk!r}, fetched={self.fetched})"
+
+
+class ForeignMultiLink(_Holder):
+    """The holder of a multi link: the pks in order and, once fetched, the objects.
+
+    * ``pk``: the list of linked pks, in order (None for an object not saved yet);
+    * ``obj``: once fetched, the list of linked objects (deleted targets left out); before,
+      one entry per pk: the object if it is in memory, else None;
+    * ``isFetched()``: True once every linked object is in memory (a list assigned mixing
+      objects and pks is not);
+    * ``getObj()`` / ``getObjs()``: the list of linked objects, fetched first if needed.
+    """
+
+    __slots__ = ("_items", "fetched")
+
+    def __init__(self, items: Optional[List[Any]] = None, fetched: bool = False, field: Any = None, owner: Any = None) -> None:
+        self._items: List[Any] = items if items is not None else []  # per link: the object in memory, or the pk
+        self.fetched = fetched
+        self.field = field
+        self.owner = owner
+
+    # ------------------------------------------------------------- reading
+    @property
+    def pk(self) -> List[Optional[int]]:
+        return [o if o.__class__ is int else o.getPk() for o in self._items]
+
+    def getPk(self) -> List[Optional[int]]:
+        return self.pk
+
+    getPks = getPk
+
+    @property
+    def obj(self) -> List[Any]:
+        if self.fetched:
+            return [o for o in self._items if o.__class__ is not int]
+        return [None if o.__class__ is int else o for o in self._items]
+
+    def isFetched(self) -> bool:
+        return self.fetched
+
+    def isNull(self) -> bool:
+        return not self._items
+
+    def getObjs(self) -> List[Any]:
+        """The linked objects (those not in memory are fetched now, in one round trip); deleted ones left out."""
+        if not self.fetched:
+            self._fetch(None)
+        return [o for o in self._items if o.__class__ is not int]
+
+    getObj = getObjs
+
+    def objHasUnsavedChanges(self) -> bool:
+        return any(o.hasUnsavedChanges(cascadeObjects=False) for o in self._items if o.__class__ is not int)
+
+    def resolve(self, owner: Any) -> Any:
+        """``obj.FIELD``: the list of linked objects (fetched on first access), or irNull if none."""
+        if not self.fetched:
+            self._fetch(owner)
+        live = [o for o in self._items if o.__class__ is not int]
+        return live if live else irNull
+
+    def _fetch(self, owner: Any) -> None:
+        if owner is not None and self.owner is None:
+            self.owner = owner
+        missing = self.missing()
+        found = {o.getPk(): o for o in self._model().objects.getMultiple(missing)} if missing else {}
+        self.attach(found)
+
+    # ------------------------------------------------------------- helpers for the field
+    def items(self) -> List[Any]:
+        return list(self._items)
+
+    def inMemory(self) -> List[Any]:
+        return [o for o in self._items if o.__class__ is not int]
+
+    def attach(self, found: Any) -> None:
+        if not self.fetched:
+            # A deleted target keeps its pk: reading leaves it out, but the link keeps what is
+            # stored, so merely reading does not make the object look changed.
+            self._items = [found.get(o, o) if o.__class__ is int else o for o in self._items]
+            self.fetched = True
+
+    def missing(self) -> List[int]:
+        return [o for o in self._items if o.__class__ is int] if not self.fetched else []
+
+    def compareKey(self) -> Any:
+        return tuple(("pk", o) if o.__class__ is int else _objectKey(o) for o in self._items)
+
+    # ------------------------------------------------------------- protocol
+    def __copy__(self) -> "ForeignMultiLink":
+        return ForeignMultiLink(list(self._items), self.fetched, self.field, self.owner)
+
+    def __deepcopy__(self, memo: dict) -> "ForeignMultiLink":
+        import copy
+
+        new = ForeignMultiLink([], self.fetched, self.field, self.owner)
+        memo[id(self)] = new
+        new._items = [copy.deepcopy(o, memo) for o in self._items]
+        return new
+
+    def __reduce__(self) -> Any:
+        return (ForeignMultiLink, (), (self._items, self.fetched))
+
+    def __setstate__(self, state: Any) -> None:
+        self._items, self.fetched = state
+        self.field = self.owner = None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ForeignMultiLink):
+            return self.compareKey() == other.compareKey()
+        if other.__class__ is IRNullType:
+            return self.isNull()
+        if isinstance(other, (list, tuple)):
+            return self.pk == list(other)
+        return NotImplemented
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"ForeignMultiLink(pks={self.pk!r}, fetched={self.fetched})"
+
+
+def _objectKey(obj: Any) -> Any:
+    pk = obj.getPk()
+    return ("pk", pk) if pk is not None else ("obj", id(obj))
+
+
+HOLDER_TYPES = (ForeignLink, ForeignMultiLink)
+
+
+def publicValue(value: Any) -> Any:
+    """A link's value as asDict and diff show it: the pk (a list of pks for a multi link), irNull
+    for no link; a linked object not saved yet shows as the object itself."""
+    if isinstance(value, ForeignLink):
+        pk = value.pk
+        if pk is not None:
+            return pk
+        return value.obj if value.obj is not None else irNull
+    if isinstance(value, ForeignMultiLink):
+        out = [o if o.__class__ is int or o.getPk() is None else o.getPk() for o in value._items]
+        return out if out else irNull
+    return irNull if value is None else value
 
 
 def _toPk(name: str, value: Any) -> int:
@@ -131,6 +374,10 @@ def _unreadable(name: str, raw: Any) -> InvalidValueError:
         f"field {name!r} links to objects, but the stored value {raw!r:.60} is not a pk (or pks joined by commas). "
         "Was it written with another field type? Change the field back, or rewrite the data (reset)"
     )
+
+
+def _isNullStored(raw: Any) -> bool:
+    return raw is None or raw == b"IRNullType()" or raw == b""
 
 
 class IRForeignLinkField(IRField):
@@ -212,24 +459,24 @@ class IRForeignLinkField(IRField):
 
     # ---------------------------------------------------------------- protocol
     def getDefaultValue(self) -> Any:
-        return ForeignLink(None, irNull, True)
+        return ForeignLink(None, irNull, True, self)
 
     def fromInput(self, value: Any) -> Any:
         if value is None or value.__class__ is IRNullType:
-            return ForeignLink(None, irNull, True)
+            return ForeignLink(None, irNull, True, self)
         if isinstance(value, ForeignLink):
-            return value.__copy__()
+            return value.__copy__()._bind(self, None)
         if _isModelObject(value):
             self._checkLinkedModel(value)
-            return ForeignLink(value.getPk(), value, True)
-        return ForeignLink(_toPk(self.name, value), None, False)
+            return ForeignLink(value.getPk(), value, True, self)
+        return ForeignLink(_toPk(self.name, value), None, False, self)
 
     def toStorage(self, value: Any) -> bytes:
         if not isinstance(value, ForeignLink):
             value = self.fromInput(value)
-        pk = value.currentPk()
+        pk = value.pk
         if pk is None:
-            if value.obj is irNull or value.obj is None:
+            if value.isNull():
                 return b"IRNullType()"
             raise InvalidValueError(
                 f"field {self.name!r} links to a {type(value.obj).__name__} object that is not saved yet; "
@@ -238,72 +485,92 @@ class IRForeignLinkField(IRField):
         return str(int(pk)).encode("ascii")
 
     def fromStorage(self, raw: Any) -> Any:
-        if raw is None or raw == b"IRNullType()" or raw == b"":
-            return ForeignLink(None, irNull, True)
+        return self._decode(raw, None)
+
+    def _decode(self, raw: Any, owner: Any) -> Any:
+        if _isNullStored(raw):
+            return ForeignLink(None, irNull, True, self, owner)
         try:
-            return ForeignLink(int(raw), None, False)
+            return ForeignLink(int(raw), None, False, self, owner)
         except ValueError:
             raise _unreadable(self.name, raw) from None
+
+    def decoderFor(self, owner: Any) -> Callable[[Any], Any]:
+        """``fromStorage`` for the objects of ``owner`` (the holders it makes know their model)."""
+
+        def decode(raw: Any) -> Any:
+            return self._decode(raw, owner)
+
+        return decode
 
     def toIndex(self, value: Any) -> bytes:
         return self.storageToIndex(self.toStorage(self.fromInput(value)))
 
     def compareValue(self, value: Any) -> Any:
-        link = value if isinstance(value, ForeignLink) else self.fromInput(value)
-        pk = link.currentPk()
-        return ("pk", pk) if pk is not None or link.obj is irNull or link.obj is None else ("obj", id(link.obj))
+        link = value if isinstance(value, HOLDER_TYPES) else self.fromInput(value)
+        return link.compareKey()
 
     # ---------------------------------------------------------------- helpers for the model
+    def holderOf(self, obj: Any) -> Any:
+        """The holder this field keeps on ``obj`` (bound to ``obj``'s model), or None."""
+        holder = obj.__dict__.get(self.name)
+        if isinstance(holder, HOLDER_TYPES):
+            if holder.owner is None or holder.field is None:
+                holder._bind(self, type(obj))
+            return holder
+        return None
+
+    def bound(self, value: Any, owner: Any) -> Any:
+        """``value`` as a holder of this field for an object of ``owner`` (change reports give these)."""
+        if not isinstance(value, HOLDER_TYPES):
+            value = self.fromInput(value)
+        if value.owner is None or value.field is None:
+            value._bind(self, owner)
+        return value
+
     def checkOwner(self, obj: Any) -> None:
-        """Check the objects ``obj`` now links to through this field against ``obj``'s own model
-        (for ``'self'`` links, which ``fromInput`` cannot check)."""
+        """Bind the holder on ``obj`` to ``obj``'s model, and check the objects it links to against
+        that model (for ``'self'`` links, which ``fromInput`` cannot check)."""
+        holder = obj.__dict__.get(self.name)
+        if isinstance(holder, HOLDER_TYPES):
+            holder._bind(self, type(obj))
         if self._foreignModel == "self":
             for linked in self.linkedObjects(obj):
                 self._checkLinkedModel(linked, type(obj))
 
-    def linkOf(self, obj: Any) -> ForeignLink:
-        """The ForeignLink this field holds on ``obj`` (pk, object, isFetched())."""
-        return obj.__dict__[self.name]
+    def linkOf(self, obj: Any) -> Any:
+        """The holder this field keeps on ``obj`` (``.pk``, ``.obj``, ``isFetched()``, ``getObj()``)."""
+        holder = self.holderOf(obj)
+        return holder if holder is not None else obj.__dict__[self.name]
 
     def pksOf(self, obj: Any) -> Any:
         link = obj.__dict__.get(self.name)
-        return link.currentPk() if isinstance(link, ForeignLink) else None
+        return link.pk if isinstance(link, ForeignLink) else None
 
     def linkedObjects(self, obj: Any) -> List[Any]:
         """The linked objects already in memory (fetched or assigned), never fetching."""
         link = obj.__dict__.get(self.name)
-        if isinstance(link, ForeignLink) and link.obj is not None and link.obj is not irNull:
-            return [link.obj]
-        return []
+        return link.inMemory() if isinstance(link, HOLDER_TYPES) else []
 
     def missingPks(self, obj: Any) -> List[int]:
         link = obj.__dict__.get(self.name)
-        if isinstance(link, ForeignLink) and not link.fetched and link.pk is not None:
-            return [link.pk]
-        return []
+        return link.missing() if isinstance(link, HOLDER_TYPES) else []
 
     def attach(self, obj: Any, found: Any) -> None:
         """Store fetched objects (``{pk: obj}``) into the link of ``obj``."""
         link = obj.__dict__.get(self.name)
-        if isinstance(link, ForeignLink) and not link.fetched:
-            target = found.get(link.pk)
-            link.obj = target if target is not None else irNull
-            link.fetched = True
+        if isinstance(link, HOLDER_TYPES):
+            link.attach(found)
 
     def resolve(self, obj: Any, owner: Any) -> Any:
         link = obj.__dict__.get(self.name)
-        if not isinstance(link, ForeignLink):
-            return irNull
-        if not link.fetched:
-            fm = self.foreignModelFor(owner)
-            target = fm.objects.get(link.pk)
-            link.obj = target if target is not None else irNull
-            link.fetched = True
-        return link.obj
+        if isinstance(link, HOLDER_TYPES):
+            return link.resolve(owner)
+        return irNull if link is None else link
 
     def reprValue(self, obj: Any) -> str:
-        pk = self.pksOf(obj)
-        return "irNull" if pk is None and self.linkedObjects(obj) == [] else f"<link pk={pk!r}>"
+        link = obj.__dict__.get(self.name)
+        return "irNull" if not isinstance(link, ForeignLink) or link.isNull() else f"<link pk={link.pk!r}>"
 
     def valueForDict(self, obj: Any) -> Any:
         return publicValue(obj.__dict__.get(self.name))
@@ -318,16 +585,13 @@ class IRForeignMultiLinkField(IRForeignLinkField):
     isMulti = True
 
     def getDefaultValue(self) -> Any:
-        return ForeignMultiLink([], [], True)
-
-    def makeAccessor(self, modelName: str, model: Any = None) -> Any:
-        return ForeignLinkAccessor(self, modelName)
+        return ForeignMultiLink([], True, self)
 
     def fromInput(self, value: Any) -> Any:
         if value is None or value.__class__ is IRNullType:
-            return ForeignMultiLink([], [], True)
+            return ForeignMultiLink([], True, self)
         if isinstance(value, ForeignMultiLink):
-            return value.__copy__()
+            return value.__copy__()._bind(self, None)
         if _isModelObject(value) or isinstance(value, (int, str, bytes)):
             value = [value]
         if not isinstance(value, (list, tuple)):
@@ -341,17 +605,15 @@ class IRForeignMultiLinkField(IRForeignLinkField):
             else:
                 items.append(_toPk(self.name, item))
                 allObjects = False
-        if allObjects:
-            return ForeignMultiLink([o.getPk() for o in items], items, True)
-        return ForeignMultiLink([i.getPk() if _isModelObject(i) else i for i in items], items, False)
+        return ForeignMultiLink(items, allObjects, self)
 
     def toStorage(self, value: Any) -> bytes:
         if not isinstance(value, ForeignMultiLink):
             value = self.fromInput(value)
-        pks = value.currentPks()
+        pks = value.pk
         if not pks:
             return b"IRNullType()"
-        for pk, item in zip(pks, value.objs if value.objs is not None else pks):
+        for pk, item in zip(pks, value.items()):
             if pk is None:
                 raise InvalidValueError(
                     f"field {self.name!r} links to a {type(item).__name__} object that is not saved yet; "
@@ -359,83 +621,29 @@ class IRForeignMultiLinkField(IRForeignLinkField):
                 )
         return ",".join(str(int(pk)) for pk in pks).encode("ascii")
 
-    def fromStorage(self, raw: Any) -> Any:
-        if raw is None or raw == b"IRNullType()" or raw == b"":
-            return ForeignMultiLink([], [], True)
+    def _decode(self, raw: Any, owner: Any) -> Any:
+        if _isNullStored(raw):
+            return ForeignMultiLink([], True, self, owner)
         try:
-            return ForeignMultiLink([int(p) for p in raw.split(b",")], None, False)
+            return ForeignMultiLink([int(p) for p in raw.split(b",")], False, self, owner)
         except ValueError:
             raise _unreadable(self.name, raw) from None
 
-    def compareValue(self, value: Any) -> Any:
-        link = value if isinstance(value, ForeignMultiLink) else self.fromInput(value)
-        items = link.objs if link.objs is not None else link.pks
-        return tuple(
-            ("pk", o.getPk())
-            if _isModelObject(o) and o.getPk() is not None
-            else ("obj", id(o))
-            if _isModelObject(o)
-            else ("pk", o)
-            for o in items
-        )
-
     def pksOf(self, obj: Any) -> Any:
         link = obj.__dict__.get(self.name)
-        return link.currentPks() if isinstance(link, ForeignMultiLink) else []
-
-    def linkedObjects(self, obj: Any) -> List[Any]:
-        link = obj.__dict__.get(self.name)
-        if isinstance(link, ForeignMultiLink) and link.objs:
-            return [o for o in link.objs if _isModelObject(o)]
-        return []
-
-    def missingPks(self, obj: Any) -> List[int]:
-        link = obj.__dict__.get(self.name)
-        if isinstance(link, ForeignMultiLink) and not link.fetched:
-            if link.objs is None:
-                return list(link.pks)
-            return [o for o in link.objs if not _isModelObject(o)]
-        return []
-
-    def attach(self, obj: Any, found: Any) -> None:
-        link = obj.__dict__.get(self.name)
-        if isinstance(link, ForeignMultiLink) and not link.fetched:
-            items = link.objs if link.objs is not None else link.pks
-            objs: List[Any] = []
-            for item in items:
-                if _isModelObject(item):
-                    objs.append(item)
-                elif found.get(item) is not None:
-                    objs.append(found[item])
-                else:
-                    # Deleted since: reading leaves it out, but the link keeps its pk as stored, so
-                    # merely reading does not make the object look changed (as for a single link).
-                    objs.append(item)
-            link.objs = objs
-            link.fetched = True
-
-    def resolve(self, obj: Any, owner: Any) -> Any:
-        link = obj.__dict__.get(self.name)
-        if not isinstance(link, ForeignMultiLink):
-            return irNull
-        if not link.fetched:
-            fm = self.foreignModelFor(owner)
-            missing = self.missingPks(obj)
-            found = {o.getPk(): o for o in fm.objects.getMultiple(missing)} if missing else {}
-            self.attach(obj, found)
-        live = [o for o in link.objs or () if _isModelObject(o)]
-        return live if live else irNull
+        return link.pk if isinstance(link, ForeignMultiLink) else []
 
     def reprValue(self, obj: Any) -> str:
         pks = self.pksOf(obj)
         return "irNull" if not pks else f"<links pks={pks!r}>"
 
-    def valueForDict(self, obj: Any) -> Any:
-        return publicValue(obj.__dict__.get(self.name))
-
 
 class ForeignLinkAccessor:
-    """Class attribute for a link field: reading fetches lazily, assigning takes objects or pks."""
+    """Class attribute for a link field: assigning takes objects or pks and stores a holder.
+
+    It has no ``__get__``, so reading the attribute finds the holder in the instance dict; the
+    model's ``__getattribute__`` (installed only on models with links) resolves it.
+    """
 
     _ir_fieldAccessor = True
     __slots__ = ("field", "name", "modelName")
@@ -444,11 +652,6 @@ class ForeignLinkAccessor:
         self.field = field
         self.name = field.name
         self.modelName = modelName
-
-    def __get__(self, obj: Any, owner: Any) -> Any:
-        if obj is None:
-            return self.field
-        return self.field.resolve(obj, type(obj))
 
     def __set__(self, obj: Any, value: Any) -> None:
         d = obj.__dict__
@@ -462,7 +665,8 @@ class ForeignLinkAccessor:
             raise InvalidValueError(f"Model {self.modelName}: {exc}") from exc
 
     def __delete__(self, obj: Any) -> None:
-        obj.__dict__[self.name] = self.field.getDefaultValue()
+        holder = self.field.getDefaultValue()
+        obj.__dict__[self.name] = holder._bind(self.field, type(obj))
 
 
 __all__ = ["ForeignLink", "ForeignMultiLink", "IRForeignLinkField", "IRForeignMultiLinkField", "publicValue"]

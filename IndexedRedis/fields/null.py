@@ -1,6 +1,7 @@
 """``irNull``: the value of a field that holds nothing.
 
-It equals only itself (not ``''``, not ``0``, not ``None``), is falsy, and is stored as
+It equals only itself (not ``''``, not ``0``, not ``None``; a link holder of no link equals it
+too), is falsy, has ``len`` 0, and is stored as
 ``IRNullType()`` so that ``filter(field=irNull)`` finds unset values.
 """
 
@@ -24,10 +25,12 @@ class IRNullType:
         return cls._instance
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, IRNullType)
+        # Anything else decides for itself (a link holder of no link equals irNull); for
+        # every other type Python then falls back to identity: not equal.
+        return True if isinstance(other, IRNullType) else NotImplemented  # type: ignore[return-value]
 
     def __ne__(self, other: object) -> bool:
-        return not isinstance(other, IRNullType)
+        return False if isinstance(other, IRNullType) else NotImplemented  # type: ignore[return-value]
 
     def __hash__(self) -> int:
         return hash(IR_NULL_STR)
@@ -36,7 +39,7 @@ class IRNullType:
         return False
 
     def __len__(self) -> int:
-        return 0
+        return 0  # an empty multi link reads as irNull: len() works on it as on an empty list
 
     def __repr__(self) -> str:
         return "irNull"
