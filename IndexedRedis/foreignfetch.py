@@ -133,7 +133,7 @@ def linksThatDiffer(pairs: Sequence[Tuple[Any, Any]]) -> Dict[int, List[str]]:
                 reached.update((id(o), o) for o in objs)
     if not plans:
         return {}
-    wanted: Dict[type, Dict[int, None]] = {}
+    wanted: Dict[Any, Dict[int, None]] = {}
     for o in reached.values():
         if o.getPk() is not None:
             wanted.setdefault(type(o), {})[o.getPk()] = None

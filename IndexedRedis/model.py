@@ -121,10 +121,10 @@ def _installLinkReads(model: type, schema: ModelSchema) -> None:
 
     __getattribute__._ir_linkReads = True  # type: ignore[attr-defined]
     __getattribute__._ir_below = below  # type: ignore[attr-defined]
-    model.__getattribute__ = __getattribute__  # type: ignore[method-assign]
+    model.__getattribute__ = __getattribute__  # type: ignore[method-assign,assignment]
 
 
-def _holderTypes() -> Tuple[type, ...]:
+def _holderTypes() -> Tuple[Any, ...]:
     from .fields.foreign import HOLDER_TYPES
 
     return HOLDER_TYPES

@@ -8,13 +8,11 @@ from .base import IRClassicField, IRField
 from .binary import IRBase64Field, IRRawField
 from .chain import IRFieldChain
 from .compressed import COMPRESS_MODE_BZ2, COMPRESS_MODE_LZMA, COMPRESS_MODE_ZLIB, IRCompressedField
-from .foreign import IRForeignLinkField, IRForeignMultiLinkField
+from .foreign import IRForeignLinkField, IRForeignLinkFieldBase, IRForeignMultiLinkField
 from .null import IR_NULL_BYTES, IR_NULL_STR, IR_NULL_STRINGS, IR_NULL_UNICODE, IRNullType, irNull
 from .numeric import IRFixedPointField
 from .pickled import IRPickleField
 from .text import IRBytesField, IRUnicodeField
-
-IRForeignLinkFieldBase = IRForeignLinkField  # the 6.x name of the base of both link field types
 
 __all__ = [
     "COMPRESS_MODE_BZ2",

@@ -6,6 +6,7 @@ The field is defined in ``fields/text.py``.
 from __future__ import annotations
 
 from .text import IRBytesField
+from .base import IRField
 from .null import irNull
 
-__all__ = ["IRBytesField", "irNull"]
+__all__ = ["IRBytesField", "IRField", "irNull"]

@@ -5,7 +5,7 @@ The field is defined in ``fields/base.py``.
 
 from __future__ import annotations
 
-from .base import IRClassicField
+from .base import IRClassicField, IRField
 from .null import irNull
 
-__all__ = ["IRClassicField", "irNull"]
+__all__ = ["IRClassicField", "IRField", "irNull"]

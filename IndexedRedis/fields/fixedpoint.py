@@ -6,6 +6,7 @@ The field is defined in ``fields/numeric.py``.
 from __future__ import annotations
 
 from .numeric import IRFixedPointField
+from .base import IRField
 from .null import irNull
 
-__all__ = ["IRFixedPointField", "irNull"]
+__all__ = ["IRField", "IRFixedPointField", "irNull"]

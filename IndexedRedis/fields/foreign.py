@@ -669,4 +669,20 @@ class ForeignLinkAccessor:
         obj.__dict__[self.name] = holder._bind(self.field, type(obj))
 
 
-__all__ = ["ForeignLink", "ForeignMultiLink", "IRForeignLinkField", "IRForeignMultiLinkField", "publicValue"]
+# The names IndexedRedis 6.x gave these (the holders and the base of both link field types).
+ForeignLinkDataBase = _Holder
+ForeignLinkData = ForeignLink
+ForeignLinkMultiData = ForeignMultiLink
+IRForeignLinkFieldBase = IRForeignLinkField
+
+__all__ = [
+    "ForeignLink",
+    "ForeignLinkData",
+    "ForeignLinkDataBase",
+    "ForeignLinkMultiData",
+    "ForeignMultiLink",
+    "IRForeignLinkField",
+    "IRForeignLinkFieldBase",
+    "IRForeignMultiLinkField",
+    "publicValue",
+]

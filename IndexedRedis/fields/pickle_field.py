@@ -6,6 +6,7 @@ The field is defined in ``fields/pickled.py``.
 from __future__ import annotations
 
 from .pickled import IRPickleField
+from .base import IRField
 from .null import irNull
 
-__all__ = ["IRPickleField", "irNull"]
+__all__ = ["IRField", "IRPickleField", "irNull"]

@@ -6,6 +6,7 @@ The field is defined in ``fields/text.py``.
 from __future__ import annotations
 
 from .text import IRUnicodeField
+from .base import IRField
 from .null import irNull
 
-__all__ = ["IRUnicodeField", "irNull"]
+__all__ = ["IRField", "IRUnicodeField", "irNull"]
