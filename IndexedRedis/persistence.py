@@ -75,9 +75,20 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> L
         from .foreignsave import checkLinksSaved, saveWithLinks
 
         if cascadeSave:
-            return saveWithLinks(schema, objs)
-        checkLinksSaved(schema, objs)
-    return runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
+            pks = saveWithLinks(schema, objs)
+        else:
+            checkLinksSaved(schema, objs)
+            pks = None
+    else:
+        pks = None
+    if pks is None:
+        pks = runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
+    if schema.collectionFields:
+        from .collections.fields import writePending
+
+        client = schema.client()
+        writePending(schema, client, schema.knownGeneration(client), objs)
+    return pks
 
 
 def saveToClient(model: type, obj: Any, client: Any) -> int:

@@ -67,6 +67,10 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
         pks = [obj.__dict__["_id"] for obj in done]
+        if schema.collectionFields:
+            from .collections.fields import writePending
+
+            writePending(schema, client, newGen, done)  # into generation N: readers see it at the switch
         swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
         oldGen = int(run(swap))
     except BaseException:

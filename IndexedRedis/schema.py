@@ -91,6 +91,14 @@ class ModelSchema:
         self.byStoredName: Dict[bytes, Tuple[str, IRField]] = {f.name.encode("utf-8"): (f.name, f) for f in self.fields}
         self.decoders: List[Tuple[str, bytes, IRField]] = [(f.name, f.name.encode("utf-8"), f) for f in self.fields]
         self.fieldNameBytes: List[bytes] = [f.name.encode("utf-8") for f in self.fields]
+        # Collection fields (IndexedRedis.collections.fields): class attributes, not in FIELDS, since
+        # they are not stored in the object's hash; delete.lua deletes their keys with the object.
+        self.collectionFields: List[Any] = ownedCollections(model)
+        self.collectionNames: List[str] = [c.name for c in self.collectionFields]
+        for c in self.collectionFields:
+            problem = c.definitionProblem(self.fieldNames)
+            if problem:
+                self._fail(f"collection field {c.name!r}: {problem}")
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
@@ -202,6 +210,18 @@ class ModelSchema:
                 ) from exc
             self._clientGeneration = gen
         return self._client
+
+
+def ownedCollections(model: type) -> List[Any]:
+    """The collection fields declared on the model class or its bases (marked ``_ir_ownsCollection``)."""
+    found: Dict[str, Any] = {}
+    for cls in reversed(model.__mro__):
+        for name, value in cls.__dict__.items():
+            if getattr(value, "_ir_ownsCollection", False):
+                found[name] = value
+            elif name in found:
+                del found[name]  # overridden by something else further down
+    return list(found.values())
 
 
 def _isFieldAccessor(obj: Any) -> bool:
