@@ -23,6 +23,7 @@ else
 end
 local text
 if ARGV[4] == 'int' then
+  if v == 0 then v = 0 end  -- -0 (from 0 * -1) would print as '-0', which INCRBY cannot read
   text = string.format('%.0f', v)
 else
   text = string.format('%.17g', v)
