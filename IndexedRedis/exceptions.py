@@ -9,6 +9,7 @@ The tree::
     ├── InvalidValueError              a value that a field cannot hold or store (also ValueError, TypeError)
     ├── ObjectNotFoundError            an operation needs an object that is not in Redis (also KeyError)
     ├── ConcurrentWriteError           a save kept losing races against other writers
+    ├── LockNotOwnedError              release/extend of a RedisLock this holder does not own (also RuntimeError)
     └── RedisOperationError            Redis could not be reached or answered with an error;
         │                              the redis-py exception is chained as ``__cause__``
         ├── WriteOutcomeUnknownError   a write was sent but no try could confirm whether it ran
@@ -57,6 +58,11 @@ class ConcurrentWriteError(IndexedRedisError):
     """A write was retried against changes made by other writers and still could not be applied."""
 
 
+class LockNotOwnedError(IndexedRedisError, RuntimeError):
+    """A ``RedisLock`` was released (or extended) by a holder that does not own it: never acquired,
+    already released, or its lease ran out and another holder may have it now."""
+
+
 class RedisOperationError(IndexedRedisError):
     """Redis could not be reached, timed out, or rejected a command.
 
@@ -88,6 +94,7 @@ __all__ = [
     "InvalidModelException",
     "InvalidQueryError",
     "InvalidValueError",
+    "LockNotOwnedError",
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",

@@ -148,6 +148,8 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
                 else:
                     dataPks.append(pk)
                 continue
+            if key.startswith(layout.collPrefix):
+                continue  # a collection owned by an object (deleted with it by delete.lua)
             if not key.startswith(layout.idxPrefix):
                 report.leftoverKeys.append(key)
                 continue

@@ -38,6 +38,20 @@ objects, a reindex) locks the model while it runs: the generation pointer then h
 
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
+
+A collection owned by an object (a collection field, see ``IndexedRedis.collections.fields``)
+lives beside the object's hash, in the object's generation, so ``reset`` and ``destroyModel``
+find it with the model's other keys::
+
+    _ir_|KEY:coll:FIELD:PK  /  _ir_|KEY:genN:coll:FIELD:PK    the collection of field FIELD of object PK
+
+Stand-alone collections (``IndexedRedis.collections``) use the key the user gives as it is, so
+data written by other clients can be read. Without one, a key is generated::
+
+    _ir_|coll:TYPE:RANDOM       an auto-generated collection key (RANDOM: 16 url-safe base64 characters)
+    NAME:CHILD                  ``childKey(NAME, CHILD)``: a collection belonging to the one at NAME
+    NAME:unfinished             a queue's count of items put and not yet marked done (``task_done``)
+    NAME:fence                  a lock's fencing counter (INCR on every acquire)
 """
 
 from __future__ import annotations
@@ -85,6 +99,7 @@ class KeyLayout:
         "genArg",
         "opPrefix",
         "lockKey",
+        "collPrefix",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -103,6 +118,7 @@ class KeyLayout:
         self.genArg = b"%d" % self.gen  # the generation as scripts compare it
         self.opPrefix = self.root + b"op:"
         self.lockKey = self.root + b"lock"
+        self.collPrefix = self.base + b"coll:"
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
@@ -113,6 +129,10 @@ class KeyLayout:
         if isinstance(pk, int):
             return self.dataPrefix + str(pk).encode()
         return self.dataPrefix + _b(pk)
+
+    def collection(self, field: Value, pk: Union[int, str, bytes]) -> bytes:
+        """``_ir_|KEY:coll:FIELD:PK``: the collection field FIELD of object PK owns (in this generation)."""
+        return self.collPrefix + _b(field) + b":" + (str(pk).encode() if isinstance(pk, int) else _b(pk))
 
     def idxFieldPrefix(self, field: Value) -> bytes:
         """``_ir_|KEY:idx:FIELD:``: every index key of one field starts with this."""
@@ -145,9 +165,9 @@ class KeyLayout:
         SCAN patterns match by prefix, so ``_ir_|App:User:*`` also matches the keys of a model
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
-        above: ``data:<digits>``, ``idx:...``, ``keys``, ``ver``, the shared ``next``, ``gen``,
-        ``gennext``, ``lock``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``keys``, ``ver`` or
-        ``building``.
+        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``keys``, ``ver``, the shared
+        ``next``, ``gen``, ``gennext``, ``lock``, ``op:TOKEN``, ``sort:FIELD``, or ``genN:`` followed by
+        ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``keys``, ``ver`` or ``building``.
         """
         if not key.startswith(self.root):
             return None
@@ -169,6 +189,9 @@ class KeyLayout:
             return gen if rest[5:].isdigit() else None
         if rest.startswith(b"idx:") and b":" in rest[4:]:
             return gen
+        if rest.startswith(b"coll:"):
+            field, sep, pk = rest[5:].partition(b":")
+            return gen if field and sep and pk.isdigit() else None
         return None
 
     def idxPattern(self) -> bytes:
@@ -181,4 +204,46 @@ class KeyLayout:
         return f"KeyLayout({self.keyName!r}, gen={self.gen})"
 
 
-__all__ = ["KeyLayout", "PREFIX", "globEscape"]
+# ---------------------------------------------------------------------------- stand-alone collections
+COLLECTION_PREFIX = PREFIX + b"coll:"
+
+
+def collectionKey(key: Value) -> bytes:
+    """The Redis key of a stand-alone collection given ``key`` by the user: the key itself, as bytes."""
+    return _b(key)
+
+
+def autoCollectionKey(typeName: str) -> bytes:
+    """``_ir_|coll:TYPE:RANDOM``: a new key for a collection created without one (96 random bits)."""
+    import base64
+    import os
+
+    return COLLECTION_PREFIX + _b(typeName) + b":" + base64.urlsafe_b64encode(os.urandom(12))
+
+
+def childKey(parent: Value, name: Value) -> bytes:
+    """``PARENT:NAME``: the key of a collection that belongs to the one at ``parent``."""
+    return _b(parent) + b":" + _b(name)
+
+
+def queueUnfinishedKey(key: Value) -> bytes:
+    """``KEY:unfinished``: how many items of the queue at ``key`` were put and not yet marked done."""
+    return _b(key) + b":unfinished"
+
+
+def lockFenceKey(key: Value) -> bytes:
+    """``KEY:fence``: the fencing counter of the lock at ``key``, incremented on every acquire."""
+    return _b(key) + b":fence"
+
+
+__all__ = [
+    "COLLECTION_PREFIX",
+    "KeyLayout",
+    "PREFIX",
+    "autoCollectionKey",
+    "childKey",
+    "collectionKey",
+    "globEscape",
+    "lockFenceKey",
+    "queueUnfinishedKey",
+]

@@ -78,12 +78,24 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> L
         from .linkcheck import checkLinkTargets
 
         if cascadeSave:
-            return saveWithLinks(schema, objs)
-        checkLinksSaved(schema, objs)
-        checkLinkTargets(schema, objs, objs)
-    if len(objs) > bigops.STEP:
-        return bigops.saveInSteps(schema, objs)
-    return runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
+            pks = saveWithLinks(schema, objs)
+        else:
+            checkLinksSaved(schema, objs)
+            checkLinkTargets(schema, objs, objs)
+            pks = None
+    else:
+        pks = None
+    if pks is None:
+        if len(objs) > bigops.STEP:
+            pks = bigops.saveInSteps(schema, objs)
+        else:
+            pks = runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
+    if schema.collectionFields:
+        from .collections.fields import writePending
+
+        client = schema.client()
+        writePending(schema, client, schema.knownGeneration(client), objs)
+    return pks
 
 
 def saveToClient(model: type, obj: Any, client: Any) -> int:

@@ -610,9 +610,10 @@ def copyEntries(entries: Sequence[DeleteEntry]) -> List[DeleteEntry]:
     return [DeleteEntry(e.pk, [list(c) for c in e.idx]) for e in entries]
 
 
-def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
+def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry], owned: Sequence[str] = ()) -> Call:
+    """One delete.lua call; ``owned``: the names of the collection fields, whose keys go with each object."""
     keys: List[Any] = [layout.keysKey, layout.verKey]
-    args: List[Any] = [len(entries)]
+    args: List[Any] = [len(entries), len(owned)]
     for e in entries:
         keys.append(layout.data(e.pk))
         args.append(e.pk)
@@ -628,6 +629,7 @@ def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
             else:
                 args.append(b"v" + expected)
                 keys.append(layout.idx(field.name, field.storageToIndex(expected)))
+        keys.extend(layout.collection(name, e.pk) for name in owned)
     return Call(script=scripts.DELETE, keys=keys, args=args, token=newToken(), pks=[e.pk for e in entries])
 
 
@@ -636,7 +638,7 @@ def deleteOp(schema: "ModelSchema", layout: "KeyLayout", entries: List[DeleteEnt
     if not entries:
         return 0
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        reply = yield deleteCall(layout, entries)
+        reply = yield deleteCall(layout, entries, schema.collectionNames)
         if reply[0] == b"ok" or reply[0] == b"replay":
             return int(reply[1])
         for i, current in parseConflicts(reply):

@@ -213,6 +213,11 @@ def _build(
         finishInserts(schema, entries, stream.receive())
         for e in entries:
             pks.append(e.obj.__dict__["_id"])
+        if schema.collectionFields:
+            from .collections.fields import writePending
+
+            # into the generation being built: readers see the collections at the switch
+            writePending(schema, client, building.gen, [e.obj for e in entries])
 
     with CallStream(client, building) as stream:
         for chunk in _chunks(newObjs, chunkSize):

@@ -100,6 +100,14 @@ class ModelSchema:
         # Fields that keep a value as assigned (raw, valueType=None, compressed): what the object
         # held when saved is remembered for getUpdatedFields and _origData.
         self.keepsAssignedNames: List[str] = [f.name for f in self.fields if getattr(f, "KEEPS_ASSIGNED", False)]
+        # Collection fields (IndexedRedis.collections.fields): class attributes, not in FIELDS, since
+        # they are not stored in the object's hash; delete.lua deletes their keys with the object.
+        self.collectionFields: List[Any] = ownedCollections(model)
+        self.collectionNames: List[str] = [c.name for c in self.collectionFields]
+        for c in self.collectionFields:
+            problem = c.definitionProblem(self.fieldNames)
+            if problem:
+                self._fail(f"collection field {c.name!r}: {problem}")
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
@@ -217,6 +225,18 @@ class ModelSchema:
                 ) from exc
             self._clientGeneration = gen
         return self._client
+
+
+def ownedCollections(model: type) -> List[Any]:
+    """The collection fields declared on the model class or its bases (marked ``_ir_ownsCollection``)."""
+    found: Dict[str, Any] = {}
+    for cls in reversed(model.__mro__):
+        for name, value in cls.__dict__.items():
+            if getattr(value, "_ir_ownsCollection", False):
+                found[name] = value
+            elif name in found:
+                del found[name]  # overridden by something else further down
+    return list(found.values())
 
 
 def _isFieldAccessor(obj: Any) -> bool:

@@ -2,9 +2,11 @@
 --
 -- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
 -- KEYS[2]  write counter of the generation (_ir_|KEY:ver), bumped when anything is deleted
--- then per entry: the data key, then one index key per indexed field (the key its expected value names)
+-- then per entry: the data key, then one index key per indexed field (the key its expected value names),
+--   then the nOwn keys of the collections the object owns (collection fields; deleted with it)
 --
 -- ARGV[1]  number of entries
+-- ARGV[2]  nOwn: collection keys per entry
 -- then per entry: pk, nIdx, then nIdx pairs: field, expected
 --   expected: 'v' .. stored value, 'x' (absent), '?' (unknown: report the current values)
 --
@@ -29,13 +31,15 @@ if again then
 end
 
 local nEntries = tonumber(ARGV[1])
+local nOwn = tonumber(ARGV[2])
 local entries = {}
-local a = 2
+local a = 3
 local k = 3
 for i = 1, nEntries do
   local e = {pk = ARGV[a], nIdx = tonumber(ARGV[a + 1]), arg = a + 2, dataKey = KEYS[k], idxKey = k + 1}
+  e.ownKey = k + 1 + e.nIdx
   a = a + 2 + 2 * e.nIdx
-  k = k + 1 + e.nIdx
+  k = k + 1 + e.nIdx + nOwn
   entries[i] = e
 end
 
@@ -59,6 +63,9 @@ end
 local n = 0
 for i = 1, nEntries do
   local e = entries[i]
+  for j = 0, nOwn - 1 do
+    redis.call('DEL', KEYS[e.ownKey + j])
+  end
   if e.exists then
     redis.call('DEL', e.dataKey)
     redis.call('SREM', KEYS[1], e.pk)
