@@ -303,7 +303,8 @@ class RedisCollection:
                 pipe.execute_command(*cmd)
             return pipe.execute()
         if isinstance(step, FetchLinks):
-            return step.model.objects.getMultiple(step.pks)
+            model: Any = step.model
+            return model.objects.getMultiple(step.pks)
         if isinstance(step, Optimistic):
             return self._optimistic(step, client)
         raise TypeError(f"unknown step {step!r}")  # pragma: no cover - programming error

@@ -271,7 +271,7 @@ class RedisList(_RedisListBase, MutableSequence):
                 cmds.append(("PEXPIRE", self.key, self._ttlArg()))
             return cmds, None
 
-        yield Optimistic(self.key, ("LRANGE", self.key, 0, -1), plan)
+        yield Optimistic(self.key, ("LRANGE", self.key, 0, -1), plan)  # type: ignore[misc]
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, _RedisListBase):

@@ -77,15 +77,15 @@ class RedisSet(TypedCollection, MutableSet):
             return mine.intersection(*plain)
         return mine.difference(*plain)
 
-    def union(self, *others: Iterable[Any]) -> Set[Any]:
+    def union(self, *others: Any) -> Set[Any]:
         """``self | others...`` as a set (SUNION when every other is a RedisSet)."""
         return self._algebra("SUNION", list(others))
 
-    def intersection(self, *others: Iterable[Any]) -> Set[Any]:
+    def intersection(self, *others: Any) -> Set[Any]:
         """``self & others...`` as a set (SINTER when every other is a RedisSet)."""
         return self._algebra("SINTER", list(others))
 
-    def difference(self, *others: Iterable[Any]) -> Set[Any]:
+    def difference(self, *others: Any) -> Set[Any]:
         """``self - others...`` as a set (SDIFF when every other is a RedisSet)."""
         return self._algebra("SDIFF", list(others))
 
@@ -194,7 +194,7 @@ class RedisSet(TypedCollection, MutableSet):
         yield self._write(("DEL", self.key), *[("SADD", self.key, *chunk) for chunk in chunks(members)])
 
     @operation
-    def update(self, *others: Iterable[Any]) -> Op:
+    def update(self, *others: Any) -> Op:
         """Add the members of every other (SUNIONSTORE for RedisSets, SADD for the rest, in one MULTI)."""
         cmds: List[Any] = []
         keys = [o.key for o in others if self._server(o)]
@@ -209,7 +209,7 @@ class RedisSet(TypedCollection, MutableSet):
             yield self._write(*cmds)
 
     @operation
-    def intersection_update(self, *others: Iterable[Any]) -> Op:
+    def intersection_update(self, *others: Any) -> Op:
         """Keep only members found in every other (SINTERSTORE; set_update.lua for Python iterables)."""
         keys = [o.key for o in others if self._server(o)]
         plain = [o for o in others if not self._server(o)]
@@ -227,7 +227,7 @@ class RedisSet(TypedCollection, MutableSet):
         yield self._script(scripts.SET_UPDATE, [self.key, *keys], "keep", "1" if plain else "0", *members)
 
     @operation
-    def difference_update(self, *others: Iterable[Any]) -> Op:
+    def difference_update(self, *others: Any) -> Op:
         """Remove the members of every other (SDIFFSTORE for RedisSets, SREM for the rest, in one MULTI)."""
         cmds: List[Any] = []
         keys = [o.key for o in others if self._server(o)]
