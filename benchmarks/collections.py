@@ -80,13 +80,17 @@ def _raw(client: redis.Redis) -> Dict[str, Tuple[Callable[[], Any], Callable[[in
         ),
         "queue put+get": (
             lambda: None,
-            lambda i: (put(keys=[k + b"queue", k + b"queue:unfinished"], args=[0, 0, b"job"], client=client),
-                       client.blpop(k + b"queue", 0)),
+            lambda i: (
+                put(keys=[k + b"queue", k + b"queue:unfinished"], args=[0, 0, b"job"], client=client),
+                client.blpop(k + b"queue", 0),
+            ),
         ),
         "lock acquire+release": (
             lambda: None,
-            lambda i: (acquire(keys=[k + b"lock", k + b"lock:fence"], args=[0, b"tok", 10000], client=client),
-                       release(keys=[k + b"lock"], args=[0, b"tok"], client=client)),
+            lambda i: (
+                acquire(keys=[k + b"lock", k + b"lock:fence"], args=[0, b"tok", 10000], client=client),
+                release(keys=[k + b"lock"], args=[0, b"tok"], client=client),
+            ),
         ),
         "int += 1": (lambda: None, lambda i: client.incrby(k + b"int", 1)),
     }
