@@ -95,7 +95,7 @@ def _scanFields(schema: ModelSchema) -> List[bytes]:
     return [f.name.encode("utf-8") for f in names]
 
 
-def deleteMatchingOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
+def deleteMatchingOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, Any]]) -> Op:
     """Delete the matches of ``filters`` page by page (fetch.lua 'scan', then delete.lua); the
     lock is held, so the pages are stable. Returns how many were deleted."""
     fields = _scanFields(schema)
@@ -109,7 +109,7 @@ def deleteMatchingOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[T
             else:
                 entries = [deleteEntry(schema, int(rows[i]), {}) for i in range(0, len(rows), 2)]
             deleted += yield from deleteOp(schema, layout, entries)
-        if int(cursor) == 0:
+        if cursor in (0, b"0", "0"):  # fetch.lua's SSCAN cursor, or query.lua's page cursor ('z<kept>')
             return deleted
 
 

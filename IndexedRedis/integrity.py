@@ -131,6 +131,11 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
                 continue
             if key.startswith(layout.opPrefix):
                 continue  # the kept reply of a recent write (expires by itself)
+            if (
+                key.startswith(layout.sortPrefix)
+                and key[len(layout.sortPrefix) :].decode("utf-8", "replace") in schema.sortedKinds
+            ):
+                continue  # a sorted index of the model (SORTED_FIELDS)
             keyGen = layout.ownGen(key)
             if keyGen is None:
                 continue  # another model whose KEY_NAME starts with this one's

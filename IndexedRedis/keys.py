@@ -5,6 +5,7 @@ the other without migration (``tests/test_keys.py`` pins it byte for byte)::
 
     _ir_|KEY:data:PK            hash: field name -> stored value
     _ir_|KEY:idx:FIELD:VALUE    set of pks whose FIELD stores VALUE (md5 hex of it with hashIndex)
+    _ir_|KEY:sort:FIELD         sorted set of a field in SORTED_FIELDS (7 only; see sorting.py)
     _ir_|KEY:keys               set of every pk of the model
     _ir_|KEY:next               integer: the last pk handed out (INCR)
 
@@ -100,6 +101,7 @@ class KeyLayout:
         "opPrefix",
         "lockKey",
         "collPrefix",
+        "sortPrefix",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -119,6 +121,7 @@ class KeyLayout:
         self.opPrefix = self.root + b"op:"
         self.lockKey = self.root + b"lock"
         self.collPrefix = self.base + b"coll:"
+        self.sortPrefix = self.base + b"sort:"
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
@@ -141,6 +144,10 @@ class KeyLayout:
     def idx(self, field: Value, indexValue: Value) -> bytes:
         """``_ir_|KEY:idx:FIELD:VALUE``: the set of pks whose field stores that value."""
         return self.idxPrefix + _b(field) + b":" + _b(indexValue)
+
+    def sort(self, field: Value) -> bytes:
+        """``_ir_|KEY:sort:FIELD``: the sorted set of a field in SORTED_FIELDS."""
+        return self.sortPrefix + _b(field)
 
     def op(self, token: Value) -> bytes:
         """``_ir_|KEY:op:TOKEN``: the kept reply of the write that carried TOKEN (a placeholder
@@ -192,6 +199,8 @@ class KeyLayout:
         if rest.startswith(b"coll:"):
             field, sep, pk = rest[5:].partition(b":")
             return gen if field and sep and pk.isdigit() else None
+        if rest.startswith(b"sort:") and len(rest) > 5:
+            return gen
         return None
 
     def idxPattern(self) -> bytes:

@@ -149,7 +149,7 @@ def deleteByPks(model: type, pks: Iterable[Any]) -> int:
 BIG = object()  # deleteByFiltersOp's answer when the matches may be too many for one step
 
 
-def deleteByFiltersOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, bytes]]) -> Op:
+def deleteByFiltersOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Tuple[str, str, Any]]) -> Op:
     """One read, then one atomic delete; BIG when more than bigops.STEP objects may match."""
     fields = [f.name.encode("utf-8") for f in schema.indexedFields] or [schema.fields[0].name.encode("utf-8")]
     reply = yield fetchCall(layout, filters, "fieldsupto", fields, limit=bigops.STEP)
@@ -162,7 +162,7 @@ def deleteByFiltersOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[
     return (yield from deleteOp(schema, layout, entries))
 
 
-def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, bytes]]) -> int:
+def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, Any]]) -> int:
     """Delete every object matching ``filters``.
 
     No filters: a reset to an empty dataset (one O(1) switch; returns the number of objects just
@@ -229,23 +229,43 @@ def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     return int((yield script(scripts.REPLACE_SETS, keys, args)))
 
 
+def _sortedAdds(schema: ModelSchema, layout: KeyLayout, rows: Sequence[Any], nIdx: int) -> List[Tuple[Any, ...]]:
+    """ZADD commands putting the objects of a 'fields' reply in the sorted sets (sorting.py)."""
+    from . import sorting
+
+    cmds: List[Tuple[Any, ...]] = []
+    for j, (field, kind) in enumerate(schema.sortedFields):
+        args: List[Any] = []
+        for i in range(0, len(rows), 2):
+            pk, raw = rows[i], rows[i + 1][nIdx + j]
+            args.append(0 if kind == "l" else sorting.score(kind, raw))
+            args.append(sorting.member(kind, pk, raw))
+        if args:
+            cmds.append(("ZADD", layout.sort(field.name), *args))
+    return cmds
+
+
 def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     """Reindex in bounded steps (run holding the model's lock, see bigops.py): UNLINK the index
     keys in batches, then rebuild them page by page (fetch.lua 'scan' of the pk set)."""
     drop = yield from scanOp(layout.idxPattern())
     drop = [k for k in drop if layout.ownGen(k) == layout.gen]
+    drop += [layout.sort(f.name) for f, _ in schema.sortedFields]
     for i in range(0, len(drop), SCAN_COUNT):
         yield Call(command=("UNLINK", *drop[i : i + SCAN_COUNT]))
     built: set = set()
-    fields = [f.name.encode("utf-8") for f in schema.indexedFields]
+    nIdx = len(schema.indexedFields)
+    fields = [f.name.encode("utf-8") for f in schema.indexedFields] + [f.name.encode("utf-8") for f, _ in schema.sortedFields]
     cursor: Any = 0
     while fields:
         cursor, rows = yield fetchCall(layout, (), "scan", [cursor, bigops.STEP, *fields])
         members = _indexMembers(schema, layout, rows)
-        if members:
-            yield transaction([("SADD", key, *pks) for key, pks in members.items()])
+        cmds: List[Tuple[Any, ...]] = [("SADD", key, *pks) for key, pks in members.items()]
+        cmds += _sortedAdds(schema, layout, rows, nIdx)
+        if cmds:
+            yield transaction(cmds)
             built.update(members)
-        if int(cursor) == 0:
+        if cursor in (0, b"0", "0"):
             break
     yield script(scripts.BUMP, [layout.verKey], [])  # chunked readers (after the lock) start over
     return len(built)
@@ -257,7 +277,7 @@ def reindexModel(model: type) -> int:
     holding the model's lock (readers and writers of the model wait; Redis is never held long)."""
     schema = getSchema(model)
     size = runSync(lambda layout: _countOp(layout), schema, "reindex")
-    if size > bigops.STEP:
+    if size > bigops.STEP or schema.sortedFields:  # replace_sets.lua keeps the set indexes only
         return bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
     return runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
 

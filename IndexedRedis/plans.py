@@ -117,39 +117,136 @@ def script(s: Any, keys: Sequence[Any], args: Sequence[Any]) -> Call:
 
 
 # ---------------------------------------------------------------------------- filters
-def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[str, str, bytes]]:
-    """Turn ``filter(**kwargs)`` into ``[(field, 'eq'|'ne', index value)]``, checking each field."""
-    out = []
+SERVER_OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "range", "startswith")
+
+
+def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
+    """Turn ``filter(**kwargs)`` into filter tuples, checking each field:
+
+    ``(field, 'eq' | 'ne', index value)``, ``(field, 'in', (index values))``,
+    ``(field, 'zs', (min, max))`` a score range and ``(field, 'zl', (min, max))`` a text range of
+    the field's sorted set (bounds in ZRANGEBYSCORE / ZRANGEBYLEX form, see sorting.py).
+    """
+    out: List[Tuple[str, str, Any]] = []
     for key, value in kwargs.items():
         name, op = key, "eq"
         if "__" in key:
             name, _, op = key.rpartition("__")
-            if op not in ("eq", "ne"):
+            if op not in SERVER_OPS:
                 raise InvalidQueryError(
-                    f"Model {schema.modelName}: filter {key!r} uses operator {op!r}; the server supports equals "
-                    f"(field=value) and not-equals (field__ne=value). Filter further on the client: "
-                    f".all().filter({key}=...)"
+                    f"Model {schema.modelName}: filter {key!r} uses operator {op!r}; the server supports equals, "
+                    "__ne and __in on indexed fields, and __gt, __gte, __lt, __lte, __range (and __startswith for text) "
+                    f"on fields in SORTED_FIELDS. Filter further on the client: .all().filter({key}=...)"
                 )
         field = schema.fieldsByName.get(name)
         if field is None:
             raise InvalidQueryError(
                 f"Model {schema.modelName} has no field {name!r} to filter on; indexed fields are {schema.indexedNameList}"
             )
-        if name not in schema.indexedNames:
-            raise InvalidQueryError(
-                f"Model {schema.modelName}: field {name!r} is not indexed, so it cannot be filtered on the server. "
-                f"Indexed fields are {schema.indexedNameList}; add {name!r} to INDEXED_FIELDS (then run reindex()), "
-                f"or filter on the client: .all().filter({key}=...)"
-            )
-        try:
-            indexValue = field.toIndex(value)
-        except InvalidValueError as exc:
-            raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r}: {exc}") from exc
-        out.append((name, op, indexValue))
+        if op in ("eq", "ne", "in"):
+            out.append(_setFilter(schema, field, name, op, key, value))
+        else:
+            out.append(_rangeFilter(schema, field, name, op, key, value))
     return out
 
 
-def filterKeys(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]]) -> Tuple[List[bytes], int]:
+def _setFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str, value: Any) -> Tuple[str, str, Any]:
+    if name not in schema.indexedNames:
+        raise InvalidQueryError(
+            f"Model {schema.modelName}: field {name!r} is not indexed, so it cannot be filtered on the server. "
+            f"Indexed fields are {schema.indexedNameList}; add {name!r} to INDEXED_FIELDS (then run reindex()), "
+            f"or filter on the client: .all().filter({key}=...)"
+        )
+    try:
+        if op == "in":
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise InvalidValueError(f"__in takes a list of values; got {type(value).__name__} {value!r:.60}")
+            return (name, op, tuple(dict.fromkeys(field.toIndex(v) for v in value)))
+        return (name, op, field.toIndex(value))
+    except InvalidValueError as exc:
+        raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r:.60}: {exc}") from exc
+
+
+def _rangeFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str, value: Any) -> Tuple[str, str, Any]:
+    from . import sorting
+
+    kind = schema.sortedKinds.get(name)
+    if kind is None:
+        raise InvalidQueryError(
+            f"Model {schema.modelName}: filter {key!r} needs a sorted index on {name!r}; add {name!r} to SORTED_FIELDS "
+            f"(then run reindex()), or filter on the client: .all().filter({key}=...)"
+        )
+    try:
+        if op == "range":
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+                raise InvalidValueError(f"__range takes (low, high); got {value!r:.60}")
+            bounds = [(value[0], "gte"), (value[1], "lte")]
+        elif op == "startswith":
+            if kind != "l":
+                raise InvalidValueError("__startswith is for text fields")
+            stored = field.toStorage(field.fromInput(value))
+            return (name, "zl", sorting.prefixBounds(stored))
+        else:
+            bounds = [(value, op)]
+        lo: bytes = b"[\x01" if kind == "l" else b"(-inf"
+        hi: bytes = b"[\xff" if kind == "l" else b"+inf"
+        for v, o in bounds:
+            stored = field.toStorage(field.fromInput(v))
+            if sorting.isNull(stored):
+                raise InvalidValueError("a range bound cannot be irNull")
+            upper = o in ("lt", "lte")
+            inclusive = o in ("gte", "lte")
+            if kind == "l":
+                b = sorting.lexBound(stored, inclusive, upper)
+            else:
+                b = sorting.scoreBound(kind, stored, inclusive)
+            if upper:
+                hi = b
+            else:
+                lo = b
+        return (name, "zl" if kind == "l" else "zs", (lo, hi))
+    except InvalidValueError as exc:
+        raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r:.60}: {exc}") from exc
+
+
+def isSimple(filters: Sequence[Tuple[str, str, Any]]) -> bool:
+    """True when only equals / not-equals filters are given (fetch.lua answers them)."""
+    return all(op == "eq" or op == "ne" for _, op, _ in filters)
+
+
+def queryCall(
+    layout: "KeyLayout", filters: Sequence[Tuple[str, str, Any]], mode: str, extra: Sequence[Any] = (), limit: int = 0
+) -> Call:
+    """One query.lua call (see the script) for filters with ranges, IN, order or a slice."""
+    keys: List[Any] = [layout.keysKey]
+    eq = [layout.idx(n, v) for n, op, v in filters if op == "eq"]
+    ne = [layout.idx(n, v) for n, op, v in filters if op == "ne"]
+    groups = [[layout.idx(n, x) for x in v] for n, op, v in filters if op == "in"]
+    ranges = [(n, op, v) for n, op, v in filters if op in ("zs", "zl")]
+    order = [v for _, op, v in filters if op == "order"]
+    cut = [v for _, op, v in filters if op == "slice"]
+    keys += eq + ne
+    args: List[Any] = [layout.dataPrefix, mode, limit, len(eq), len(ne), len(groups)]
+    args += [len(g) for g in groups]
+    for g in groups:
+        keys += g
+    args.append(len(ranges))
+    for n, op, (lo, hi) in ranges:
+        keys.append(layout.sort(n))
+        args += [b"s" if op == "zs" else b"l", lo, hi, n]
+    if order:
+        name, desc, kind = order[-1]
+        keys.append(layout.sort(name))
+        args += [1, b"d" if desc else b"a", b"l" if kind == "l" else b"s"]
+    else:
+        args += [0, b"a", b"s"]
+    offset, count = cut[-1] if cut else (0, -1)
+    args += [offset, count, *extra]
+    keys.append(layout.verKey)
+    return script(scripts.QUERY, keys, args)
+
+
+def filterKeys(layout: "KeyLayout", filters: Sequence[Tuple[str, str, Any]]) -> Tuple[List[bytes], int]:
     """KEYS for fetch.lua: the all-pks set, then equals sets, then not-equals sets, then the write counter."""
     eq = [layout.idx(n, v) for n, op, v in filters if op == "eq"]
     ne = [layout.idx(n, v) for n, op, v in filters if op == "ne"]
@@ -160,13 +257,15 @@ def filterKeys(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]]) -
 
 
 def fetchCall(
-    layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]], mode: str, extra: Sequence[Any] = (), limit: int = 0
+    layout: "KeyLayout", filters: Sequence[Tuple[str, str, Any]], mode: str, extra: Sequence[Any] = (), limit: int = 0
 ) -> Call:
     """One fetch.lua call resolving ``filters`` in ``mode`` (see the script).
 
     ``limit`` (modes 'all' and 'fields'): above this many matches the reply is 'chunked' and
     the rest is read with ``rowsCall``; 0 reads every row in this one call.
     """
+    if not isSimple(filters):
+        return queryCall(layout, filters, mode, extra, limit)
     keys, nEq = filterKeys(layout, filters)
     return script(scripts.FETCH, keys, [layout.dataPrefix, nEq, mode, limit, *extra])
 
@@ -351,6 +450,8 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
         sets = changedStorage(schema, obj)
         if not sets:
             return None
+    if schema.sortedFields:
+        checkSorted(schema, sets)
     stored = obj.__dict__.get("_ir_stored")
     idx = []
     for f, name in zip(schema.indexedFields, schema.indexedNameList):
@@ -363,7 +464,18 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
     return SaveEntry(obj, "U", pk, sets, idx)
 
 
-def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = False) -> Call:
+def sortedArgs(layout: "KeyLayout", sortedFields: Sequence[Tuple[Any, str]], keys: List[Any], args: List[Any]) -> None:
+    """Append what save.lua and delete.lua need to keep the sorted sets (lib.lua: sortedSpec)."""
+    for field, kind in sortedFields:
+        keys.append(layout.sort(field.name))
+        args.append(field.name)
+        args.append(kind)
+    args.append(len(sortedFields))
+
+
+def saveCall(
+    layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = False, sortedFields: Sequence[Tuple[Any, str]] = ()
+) -> Call:
     """One save.lua call for ``entries`` (``anyGen``: writing a generation that is being built).
 
     Field names are sent once per call and entries refer to them by position; a whole object
@@ -418,6 +530,7 @@ def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = F
             keys.append(newKey)
     args: List[Any] = [layout.dataPrefix, len(entries), len(names), *names]
     args.extend(body)
+    sortedArgs(layout, sortedFields, keys, args)
     inserts = [e for e in entries if e.mode != "U"]
     return Call(
         script=scripts.SAVE,
@@ -452,8 +565,19 @@ def newEntry(schema: "ModelSchema", obj: Any, pk: Optional[int] = None) -> SaveE
     """Plan the insert of ``obj`` as a new object: under ``pk`` (mode C), or under a pk the script
     hands out (mode N)."""
     sets = storageOf(schema, obj)
+    if schema.sortedFields:
+        checkSorted(schema, sets)
     idx = [[f, ABSENT, sets[n]] for f, n in zip(schema.indexedFields, schema.indexedNameList)]
     return SaveEntry(obj, "N" if pk is None else "C", pk, sets, idx)
+
+
+def checkSorted(schema: "ModelSchema", sets: Dict[str, bytes]) -> None:
+    """Refuse values whose sorted-set score would not be exact (sorting.py)."""
+    from .sorting import checkExact
+
+    for field, kind in schema.sortedFields:
+        if field.name in sets:
+            checkExact(schema.modelName, field, kind, sets[field.name])
 
 
 def saveOp(schema: "ModelSchema", layout: "KeyLayout", objs: Iterable[Any]) -> Op:
@@ -471,7 +595,7 @@ def saveOp(schema: "ModelSchema", layout: "KeyLayout", objs: Iterable[Any]) -> O
 def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEntry], anyGen: bool = False) -> Op:
     """Run planned save entries in one atomic script call, retrying on conflict replies."""
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        call = saveCall(layout, todo, anyGen=anyGen)
+        call = saveCall(layout, todo, anyGen=anyGen, sortedFields=schema.sortedFields)
         try:
             reply = yield call
         except WriteOutcomeUnknownError:
@@ -610,7 +734,9 @@ def copyEntries(entries: Sequence[DeleteEntry]) -> List[DeleteEntry]:
     return [DeleteEntry(e.pk, [list(c) for c in e.idx]) for e in entries]
 
 
-def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry], owned: Sequence[str] = ()) -> Call:
+def deleteCall(
+    layout: "KeyLayout", entries: Sequence[DeleteEntry], owned: Sequence[str] = (), sortedFields: Sequence[Tuple[Any, str]] = ()
+) -> Call:
     """One delete.lua call; ``owned``: the names of the collection fields, whose keys go with each object."""
     keys: List[Any] = [layout.keysKey, layout.verKey]
     args: List[Any] = [len(entries), len(owned)]
@@ -630,6 +756,7 @@ def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry], owned: Seque
                 args.append(b"v" + expected)
                 keys.append(layout.idx(field.name, field.storageToIndex(expected)))
         keys.extend(layout.collection(name, e.pk) for name in owned)
+    sortedArgs(layout, sortedFields, keys, args)
     return Call(script=scripts.DELETE, keys=keys, args=args, token=newToken(), pks=[e.pk for e in entries])
 
 
@@ -638,7 +765,7 @@ def deleteOp(schema: "ModelSchema", layout: "KeyLayout", entries: List[DeleteEnt
     if not entries:
         return 0
     for _attempt in range(MAX_WRITE_ATTEMPTS):
-        reply = yield deleteCall(layout, entries, schema.collectionNames)
+        reply = yield deleteCall(layout, entries, schema.collectionNames, schema.sortedFields)
         if reply[0] == b"ok" or reply[0] == b"replay":
             return int(reply[1])
         for i, current in parseConflicts(reply):

@@ -24,7 +24,7 @@ class IRQueryBuilder(IndexedRedisHelper):
 
     __slots__ = ("model", "_filters")
 
-    def __init__(self, model: type, filters: Tuple[Tuple[str, str, bytes], ...] = ()) -> None:
+    def __init__(self, model: type, filters: Tuple[Tuple[str, str, Any], ...] = ()) -> None:
         self.model = model
         self._filters = filters
 
@@ -40,8 +40,75 @@ class IRQueryBuilder(IndexedRedisHelper):
         return IRQueryableList(objs, model=self.model)
 
     def __repr__(self) -> str:
-        conds = ", ".join(f"{n}{'' if op == 'eq' else '__ne'}={v!r}" for n, op, v in self._filters)
-        return f"<{self.model.__name__}.objects.filter({conds})>"
+        conds = ", ".join(f"{n}{'' if op == 'eq' else '__' + op}={v!r}" for n, op, v in self._filters if n)
+        extra = "".join(
+            f".order_by({('-' if v[1] else '') + str(v[0])!r})"
+            if op == "order"
+            else f"[{v[0]}:{'' if v[1] < 0 else v[0] + v[1]}]"
+            for n, op, v in self._filters
+            if not n
+        )
+        return f"<{self.model.__name__}.objects.filter({conds}){extra}>"
+
+    # ------------------------------------------------------------------ order and slices (on the server)
+    def order_by(self, *names: str) -> "IRQueryBuilder":
+        """A new query whose results come ordered by a field of SORTED_FIELDS (``'-price'``:
+        descending); ties are broken by pk (ascending, or descending for a descending order).
+        Slices, ``first()`` and ``last()`` then follow this order, on the server."""
+        schema = self._schema
+        if len(names) != 1 or not isinstance(names[0], str):
+            raise InvalidQueryError(f"Model {schema.modelName}: order_by takes one field name, such as order_by('-price')")
+        name = names[0]
+        desc = name.startswith("-")
+        name = name.lstrip("-+")
+        kind = schema.sortedKinds.get(name)
+        if kind is None:
+            known = "" if name in schema.fieldsByName else f" (Model {schema.modelName} has no field {name!r})"
+            raise InvalidQueryError(
+                f"Model {schema.modelName}: order_by({names[0]!r}) needs a sorted index on {name!r}{known}; add it to "
+                f"SORTED_FIELDS (then run reindex()), or sort on the client: .all().sort_by({name!r})"
+            )
+        kept = tuple(f for f in self._filters if f[1] != "order")
+        return IRQueryBuilder(self.model, kept + (("", "order", (name, desc, kind)),))
+
+    def __getitem__(self, item: Any) -> Any:
+        """``query[20:40]``: a new query for that slice of the results (in the query's order, by pk
+        without one), fetched by the server alone; ``query[5]``: that object (IndexError if none)."""
+        schema = self._schema
+        if isinstance(item, slice):
+            start, stop, step = item.start or 0, item.stop, item.step
+            if step not in (None, 1) or start < 0 or (stop is not None and stop < 0):
+                raise InvalidQueryError(
+                    f"Model {schema.modelName}: a query slices with [start:stop] and start, stop >= 0 (no step, no "
+                    "negative index); slice the results on the client for more: .all()[...]"
+                )
+            offset, count = self._sliceOf()  # a slice of a slice: relative to the first
+            window = -1 if stop is None else max(0, stop - start)
+            if count >= 0:
+                left = max(0, count - start)
+                window = left if window < 0 else min(window, left)
+            start += offset
+            newCount = window
+            kept = tuple(f for f in self._filters if f[1] != "slice")
+            return IRQueryBuilder(self.model, kept + (("", "slice", (start, newCount)),))
+        if isinstance(item, int) and not isinstance(item, bool):
+            if item < 0:
+                raise InvalidQueryError(f"Model {schema.modelName}: a query takes no negative index; use .all()[{item}]")
+            found = self[item : item + 1].all()
+            if not found:
+                raise IndexError(f"Model {schema.modelName}: the query has no result at index {item}")
+            return found[0]
+        raise InvalidQueryError(f"Model {schema.modelName}: a query takes an int or a slice, not {type(item).__name__}")
+
+    def _sliceOf(self) -> Tuple[int, int]:
+        for _, op, v in self._filters:
+            if op == "slice":
+                return (int(v[0]), int(v[1]))
+        return (0, -1)
+
+    def __iter__(self) -> Any:
+        """Iterating a query fetches its results (``all()``)."""
+        return iter(self.all())
 
     def _get_key_for_index(self, field: Any, value: Any) -> str:
         """The name of the index key (a Redis set of pks) of ``field`` = ``value``, as str:

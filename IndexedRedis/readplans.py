@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
     from .schema import ModelSchema
 
-Filters = Sequence[Tuple[str, str, bytes]]
+Filters = Sequence[Tuple[str, str, Any]]
 
 READ_CHUNK = 2000  # rows per call for big results: about 10 ms of Redis time each
 CHUNK_ATTEMPTS = 3  # chunked tries before one call reads the whole result

@@ -226,7 +226,7 @@ def _build(
             for obj in chunk:  # converts: may raise before this chunk is sent
                 pk = obj.__dict__.get("_id")
                 entries.append(newEntry(schema, obj, pk))
-            call = saveCall(building, entries, anyGen=True)
+            call = saveCall(building, entries, anyGen=True, sortedFields=schema.sortedFields)
             for obj in chunk:
                 given.add(obj)
             if inFlight is not None:

@@ -74,7 +74,9 @@ class ModelSchema:
         keyName = getattr(model, "KEY_NAME", None)
         fields = getattr(model, "FIELDS", None)
         indexed = getattr(model, "INDEXED_FIELDS", None) or []
+        sortedNames = getattr(model, "SORTED_FIELDS", None) or []
         self._validate(keyName, fields, indexed)
+        self._validateSorted(fields, sortedNames)
 
         self.keyName: str = keyName  # type: ignore[assignment]
         self.layout = KeyLayout(keyName)  # type: ignore[arg-type]
@@ -84,6 +86,13 @@ class ModelSchema:
         self.indexedFields: List[IRField] = [self.fieldsByName[str(n)] for n in indexed]
         self.indexedNames = frozenset(f.name for f in self.indexedFields)
         self.indexedNameList: List[str] = [f.name for f in self.indexedFields]
+        from .sorting import kindOf
+
+        # SORTED_FIELDS: (field, script kind code) in declaration order (see sorting.py)
+        self.sortedFields: List[Tuple[IRField, str]] = [
+            (self.fieldsByName[str(n)], kindOf(self.fieldsByName[str(n)]) or "") for n in sortedNames
+        ]
+        self.sortedKinds: Dict[str, str] = {f.name: k for f, k in self.sortedFields}
         self.foreignFields: List[Any] = [f for f in self.fields if getattr(f, "isForeignLink", False)]  # link fields
         for f in self.foreignFields:
             if f.ownerModel is None:
@@ -182,6 +191,22 @@ class ModelSchema:
                 DeprecationWarning,
                 stacklevel=4,
             )
+
+    def _validateSorted(self, fields: Any, sortedNames: Any) -> None:
+        from .sorting import checkSortable
+
+        if not isinstance(sortedNames, (list, tuple)):
+            self._fail(f"SORTED_FIELDS must be a list of field names; got {type(sortedNames).__name__}")
+        seen = set()
+        for n in sortedNames:
+            name = str(n) if isinstance(n, str) else None
+            match = [f for f in fields if f.name == name]
+            if not match:
+                self._fail(f"sorted field {n!r} is not in FIELDS; add it to FIELDS or remove it from SORTED_FIELDS")
+            if name in seen:
+                self._fail(f"field {name!r} appears twice in SORTED_FIELDS")
+            seen.add(name)
+            checkSortable(self.modelName, match[0])
 
     # ------------------------------------------------------------------ lookups
     def field(self, name: str) -> IRField:

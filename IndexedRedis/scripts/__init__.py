@@ -39,6 +39,7 @@ ROWS = _load("rows")
 COUNTERS = _load("counters")
 BUMP = _load("bump")
 LOCK = _load("lock")
+QUERY = _load("query")
 UNLOCK = _load("unlock")
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "FIX_PKS",
     "KEYED",
     "LOCK",
+    "QUERY",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",

@@ -17,7 +17,8 @@
 --                                              current values follow; cur is false when absent)
 --   {'replay', n}                             the call was sent before and ran: its 'ok' reply
 -- The generation pointer and the planned generation come last in KEYS and ARGV, after the
--- token key and flag (lib.lua: replayed / remember).
+-- token key and flag (lib.lua: replayed / remember), and before those the sorted sets of
+-- SORTED_FIELDS (lib.lua: sortedSpec, unplaceSorted).
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
@@ -32,6 +33,7 @@ end
 
 local nEntries = tonumber(ARGV[1])
 local nOwn = tonumber(ARGV[2])
+local spec = sortedSpec()
 local entries = {}
 local a = 3
 local k = 3
@@ -67,6 +69,9 @@ for i = 1, nEntries do
     redis.call('DEL', KEYS[e.ownKey + j])
   end
   if e.exists then
+    if #spec > 0 then
+      unplaceSorted(spec, e.pk, e.dataKey)
+    end
     redis.call('DEL', e.dataKey)
     redis.call('SREM', KEYS[1], e.pk)
     for j = 0, e.nIdx - 1 do

@@ -71,3 +71,125 @@ local function remember(reply)
   end
   return reply
 end
+
+-- Sorted indexes (SORTED_FIELDS; sorting.py states the same rules in Python). A save or delete
+-- gets, last before the token flag, the sorted fields as (field, kind) pairs and their count,
+-- and their sorted sets last in KEYS before the token key.
+local function sortedSpec()
+  local nS = tonumber(ARGV[#ARGV - 2])
+  local spec = {}
+  local a = #ARGV - 2 - 2 * nS
+  local k = #KEYS - 2 - nS
+  for i = 1, nS do
+    spec[i] = {field = ARGV[a + 2 * i - 2], kind = ARGV[a + 2 * i - 1], key = KEYS[k + i]}
+  end
+  return spec
+end
+
+local function pk20(pk)
+  return string.rep('0', 20 - #pk) .. pk
+end
+
+local function daysFromCivil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+-- The score of a stored value in a numeric sorted set (a number as text, or '-inf' for no value).
+local function sortScore(kind, v)
+  if (not v) or v == 'IRNullType()' or v == '' then
+    return '-inf'
+  end
+  local c = string.sub(kind, 1, 1)
+  if c == 'i' or c == 'f' then
+    return v
+  elseif c == 'b' then
+    local l = string.lower(v)
+    if l == '1' or l == 'true' or l == 't' or l == 'yes' or l == 'y' or l == 'on' then
+      return '1'
+    end
+    return '0'
+  elseif c == 'x' then
+    local places = tonumber(string.sub(kind, 2))
+    local sign, ip, fp = string.match(v, '^%s*([-+]?)(%d*)%.?(%d*)%s*$')
+    if not ip then
+      return '-inf'
+    end
+    fp = string.sub(fp .. string.rep('0', places), 1, places)
+    local digits = string.gsub(ip .. fp, '^0+', '')
+    if digits == '' then
+      return '0'
+    end
+    if sign == '-' then
+      return '-' .. digits
+    end
+    return digits
+  elseif c == 'd' then
+    local y, m, d = string.match(v, '^(%d+)-(%d+)-(%d+)')
+    return string.format('%.0f', daysFromCivil(tonumber(y), tonumber(m), tonumber(d)))
+  elseif c == 't' then
+    local y, mo, d, h, mi, s, rest = string.match(v, '^(%d+)-(%d+)-(%d+)[ T](%d+):(%d+):(%d+)(.*)$')
+    if not y then
+      y, mo, d = string.match(v, '^(%d+)-(%d+)-(%d+)')
+      h, mi, s, rest = 0, 0, 0, ''
+    end
+    local us = 0
+    local frac = string.match(rest, '^%.(%d+)')
+    if frac then
+      us = tonumber(string.sub(frac .. '000000', 1, 6))
+    end
+    local off = 0
+    local sg, oh, om = string.match(rest, '([+-])(%d%d):?(%d%d)$')
+    if sg then
+      off = tonumber(oh) * 3600 + tonumber(om) * 60
+      if sg == '-' then off = -off end
+    end
+    local secs = daysFromCivil(tonumber(y), tonumber(mo), tonumber(d)) * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - off
+    return string.format('%.0f', secs * 1000000 + us)
+  end
+  return '-inf'
+end
+
+-- The member of object pk in a text sorted set: \1 value \0 PK20, or \0 PK20 for no value.
+local function lexMember(v, pk)
+  if (not v) or v == 'IRNullType()' then
+    return '\0' .. pk20(pk)
+  end
+  return '\1' .. v .. '\0' .. pk20(pk)
+end
+
+-- Put object pk in the sorted sets of the fields it now holds (`values`: field -> stored value;
+-- `old`: field -> the value before, read by the caller for text sets, or nil for a new object).
+local function placeSorted(spec, pk, values, old)
+  for i = 1, #spec do
+    local s = spec[i]
+    local v = values[s.field]
+    if v ~= nil then
+      if s.kind == 'l' then
+        if old then
+          redis.call('ZREM', s.key, lexMember(old[s.field], pk))
+        end
+        redis.call('ZADD', s.key, 0, lexMember(v, pk))
+      else
+        redis.call('ZADD', s.key, sortScore(s.kind, v), pk20(pk))
+      end
+    end
+  end
+end
+
+-- Take object pk (its data at dataKey, about to be deleted) out of every sorted set.
+local function unplaceSorted(spec, pk, dataKey)
+  for i = 1, #spec do
+    local s = spec[i]
+    if s.kind == 'l' then
+      redis.call('ZREM', s.key, lexMember(redis.call('HGET', dataKey, s.field), pk))
+    else
+      redis.call('ZREM', s.key, pk20(pk))
+    end
+  end
+end

@@ -30,7 +30,8 @@
 --   {'exists', i}                            entry i (mode C) exists already
 --   {'replay', pk1, pk2, ...}                the call was sent before and ran: its 'ok' reply
 -- The generation pointer and the planned generation come last in KEYS and ARGV, after the
--- token key and flag (lib.lua: replayed / remember).
+-- token key and flag (lib.lua: replayed / remember), and before those the sorted sets of
+-- SORTED_FIELDS (lib.lua: sortedSpec, placeSorted).
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
@@ -45,6 +46,7 @@ end
 
 local prefix = ARGV[1]
 local nEntries = tonumber(ARGV[2])
+local spec = sortedSpec()
 local nNames = tonumber(ARGV[3])
 local names = {}
 for i = 1, nNames do
@@ -131,8 +133,28 @@ for i = 1, nEntries do
     end
     n = e.nSet
   end
+  local old = nil
+  if #spec > 0 then
+    -- the sorted sets follow the values written; text sets need the value before
+    local values = {}
+    for j = 1, n do
+      values[hset[2 * j - 1]] = hset[2 * j]
+    end
+    if e.mode == 'U' then
+      old = {}
+      for j = 1, #spec do
+        if spec[j].kind == 'l' and values[spec[j].field] ~= nil then
+          old[spec[j].field] = redis.call('HGET', dataKey, spec[j].field)
+        end
+      end
+    end
+    e.values = values
+  end
   if n > 0 then
     redis.call('HSET', dataKey, unpack(hset, 1, 2 * n))
+  end
+  if #spec > 0 then
+    placeSorted(spec, pk, e.values, old)
   end
   for j = 0, e.nIdx - 1 do
     if e.mode == 'U' then
