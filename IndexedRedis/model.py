@@ -288,6 +288,14 @@ class IndexedRedisModel:
         pks = saveObjects(type(self), [self], cascadeSave=cascadeSave)
         return pks[0] if getSchema(type(self)).saveReturnsPk else pks
 
+    def increment(self, name: str, delta: Any = 1) -> Any:
+        """Add ``delta`` to the number field ``name`` on the server, atomically (compare and set,
+        with its index entry and sorted set); returns the new value, which the object now holds.
+        Two processes incrementing the same field n times each add exactly 2n."""
+        from .updates import incrementObject
+
+        return incrementObject(self, name, delta)
+
     def delete(self) -> int:
         """Delete this object from Redis with its index entries. Returns 1 if it existed, else 0."""
         from .persistence import deleteObjects

@@ -692,7 +692,7 @@ def _afterSave(schema: "ModelSchema", e: SaveEntry, pk: int) -> None:
         saved = d.get("_ir_savedValues") if e.mode == "U" else None
         saved = dict(saved) if saved else {}
         for name in keeps:
-            if e.mode != "U" or name in e.sets:
+            if (e.mode != "U" or name in e.sets) and name in d:
                 saved[name] = d[name]
         d["_ir_savedValues"] = saved
     if e.mode == "U":

@@ -239,6 +239,21 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return deleteByFilters(self.model, self._filters)
 
+    def update(self, **values: Any) -> int:
+        """Set ``field=value`` on every matching object, on the server, without fetching them:
+        readers see all of them changed or none (in steps holding the model's lock for big sets),
+        every index and sorted set follows. Returns how many objects changed."""
+        from .updates import updateMatching
+
+        return updateMatching(self.model, self._filters, values)
+
+    def increment(self, name: str, delta: Any = 1) -> int:
+        """Add ``delta`` to the number field ``name`` of every matching object, atomically as
+        ``update``; returns how many objects changed."""
+        from .updates import incrementMatching
+
+        return incrementMatching(self.model, self._filters, name, delta)
+
     def reindex(self) -> int:
         """Rebuild every index set of the model from the stored data. Returns the number of index sets."""
         from .persistence import reindexModel

@@ -40,6 +40,7 @@ COUNTERS = _load("counters")
 BUMP = _load("bump")
 LOCK = _load("lock")
 QUERY = _load("query")
+INCR = _load("incr")
 UNLOCK = _load("unlock")
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "FETCH",
     "FIX_INDEX",
     "FIX_PKS",
+    "INCR",
     "KEYED",
     "LOCK",
     "QUERY",

@@ -75,7 +75,7 @@ local function without(pks, setKey)
   return members(pks, setKey, 0)
 end
 
-if mode == 'scan' then
+if mode == 'scan' or mode == 'scanall' then
   local iter, firstEq = KEYS[1], 2
   if nEq > 0 then
     iter, firstEq = KEYS[2], 3

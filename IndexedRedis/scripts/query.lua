@@ -12,7 +12,7 @@
 --   'pks' | 'count' | 'all' | 'first' | 'last'  nothing
 --   'fields' | 'fieldsupto'                     the fields (HMGET)
 --   'random'                                    a number in [0, 1)
---   'scan'                                      cursor, count, then the fields
+--   'scan' | 'scanall'                          cursor, count, then the fields
 -- Members of numeric sorted sets are PK20 (20-digit pks), of text ones \1 value \0 PK20 (lib.lua).
 -- Modes and replies are those of fetch.lua; 'first' / 'last' follow the order when there is one.
 -- 'scan' pages through the matches for a delete done in steps (the model's lock is held): from
@@ -246,7 +246,7 @@ local function rowsFields(pks, from, to, firstField)
 end
 
 -- scan: one page of the matches, for a delete in steps
-if mode == 'scan' then
+if mode == 'scan' or mode == 'scanall' then
   local cursor, count = ARGV[a], tonumber(ARGV[a + 1])
   local firstField = a + 2
   if #ranges > 0 then
@@ -258,7 +258,12 @@ if mode == 'scan' then
     for i = 1, #page do pks[i] = pkOf(page[i], r.kind) end
     local found = passing(pks, 1)
     local nextCursor = '0'
-    if #page == count then nextCursor = 'z' .. tostring(kept + #page - #found) end
+    if #page == count then
+      -- 'scan': the matches are deleted before the next page; 'scanall': they stay
+      local skip = #page - #found
+      if mode == 'scanall' then skip = #page end
+      nextCursor = 'z' .. tostring(kept + skip)
+    end
     return {nextCursor, rowsFields(found, 1, #found, firstField)}
   end
   local iter = KEYS[1]
