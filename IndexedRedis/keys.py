@@ -26,6 +26,13 @@ into several calls can check that nothing changed between them (see readplans.py
 
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
+
+Because the words above follow ``KEY:``, a model named ``Coll:gen5`` or ``Coll:idx`` would
+have keys that read as keys of the model ``Coll`` (its generation 5, or its index of a field
+``data``), and maintenance of ``Coll`` would delete or misjudge them. ``keyNameProblem``
+refuses such names: no ``:``-separated part of a ``KEY_NAME`` after the first may be one of
+``RESERVED_WORDS`` or ``gen<digits>``. Every other name is safe: ``ownGen`` accepts only
+the forms above, so ``Coll`` never takes a key of ``Coll:sub`` for its own.
 """
 
 from __future__ import annotations
@@ -38,6 +45,34 @@ Value = Union[bytes, str]
 
 
 _SHARED = (b"next", b"gen", b"gennext")
+
+# Every word the layout puts after ``KEY:`` (or after ``KEY:genN:``); see keyNameProblem.
+RESERVED_WORDS = frozenset(("data", "idx", "keys", "next", "gen", "gennext", "ver", "building"))
+
+# Python refuses int <-> str conversions longer than this (sys.get_int_max_str_digits); a pk
+# handed out by INCR is a signed 64-bit integer, so no real pk comes near either limit.
+MAX_PK = 2**63 - 1
+
+
+def keyNameProblem(keyName: str) -> Optional[str]:
+    """Why ``keyName`` could share keys with another model's layout, or None when it is safe.
+
+    ``Coll:gen5:data:1`` is the data of ``Coll:gen5`` and of generation 5 of ``Coll``; so a part
+    after the first ``:`` may not be a word of the layout (RESERVED_WORDS) or ``gen<digits>``.
+    The first part may: nothing is stored under ``_ir_|`` alone.
+    """
+    parts = keyName.split(":")
+    for i in range(1, len(parts)):
+        part = parts[i]
+        if part in RESERVED_WORDS or (part.startswith("gen") and part[3:].isdigit() and part[3:].isascii()):
+            renamed = ":".join(parts[:i] + [part + "_"] + parts[i + 1 :])
+            return (
+                f"KEY_NAME {keyName!r} contains {':' + part!r}, a word of the key layout: its keys would look like keys "
+                f"of a model named {':'.join(parts[:i])!r}, and that model's repair(), reset() or destroyModel() would "
+                f"delete them. Rename that part (for example KEY_NAME = {renamed!r}); the words reserved after ':' are "
+                f"{', '.join(sorted(RESERVED_WORDS))} and gen<digits>"
+            )
+    return None
 
 
 def _b(value: Value) -> bytes:
@@ -158,4 +193,4 @@ class KeyLayout:
         return f"KeyLayout({self.keyName!r}, gen={self.gen})"
 
 
-__all__ = ["KeyLayout", "PREFIX", "globEscape"]
+__all__ = ["MAX_PK", "RESERVED_WORDS", "KeyLayout", "PREFIX", "globEscape", "keyNameProblem"]

@@ -17,7 +17,7 @@ from .connection import connectionGeneration, getRedisConnection, resolveParams
 from .deprecated import deprecatedMessagesEnabled
 from .exceptions import InvalidFieldError, InvalidModelException
 from .fields.base import IRClassicField, IRField
-from .keys import KeyLayout
+from .keys import KeyLayout, keyNameProblem
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -113,6 +113,9 @@ class ModelSchema:
 
         if not keyName or not isinstance(keyName, str):
             self._fail(f"KEY_NAME must be a non-empty str naming the model in Redis (like a table name); got {keyName!r}")
+        problem = keyNameProblem(keyName)
+        if problem:
+            self._fail(problem)
         if not fields or not isinstance(fields, (list, tuple)):
             self._fail("FIELDS must be a non-empty list of IRField objects (or field-name strings)")
         if not isinstance(indexed, (list, tuple)):
