@@ -37,7 +37,9 @@ the forms above, so ``Coll`` never takes a key of ``Coll:sub`` for its own.
 
 from __future__ import annotations
 
-from typing import Optional, Union
+import decimal
+import math
+from typing import Any, Optional, Union
 
 PREFIX = b"_ir_|"
 
@@ -52,6 +54,44 @@ RESERVED_WORDS = frozenset(("data", "idx", "keys", "next", "gen", "gennext", "ve
 # Python refuses int <-> str conversions longer than this (sys.get_int_max_str_digits); a pk
 # handed out by INCR is a signed 64-bit integer, so no real pk comes near either limit.
 MAX_PK = 2**63 - 1
+
+
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
+def pkOf(value: Any) -> Optional[int]:
+    """The primary key ``value`` stands for (an int from 0 to MAX_PK), or None when it stands for none.
+
+    Accepted: an int (not a bool) or an object with ``__index__``; a float or Decimal without a
+    fraction; a str or bytes of ASCII digits, with ASCII spaces around them. Anything else (a
+    negative or too large number, nan/inf, other text such as ``'1_000'``, ``'٣'`` or
+    ``'\x1c6'``, a list...) gives None: the caller raises the error that names the model.
+    """
+    if value.__class__ is int:
+        return value if 0 <= value <= MAX_PK else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (str, bytes)):
+        text = value.strip(_ASCII_SPACE if isinstance(value, str) else _ASCII_SPACE.encode())
+        if not text or not text.isdigit() or not text.isascii() or len(text.lstrip("0" if isinstance(text, str) else b"0")) > 19:
+            return None
+        pk = int(text)
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        pk = int(value)
+    elif isinstance(value, decimal.Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            return None
+        pk = int(value)
+    else:
+        try:
+            pk = value.__index__()
+        except Exception:
+            return None
+        if not isinstance(pk, int):
+            return None
+    return pk if 0 <= pk <= MAX_PK else None
 
 
 def keyNameProblem(keyName: str) -> Optional[str]:
@@ -193,4 +233,4 @@ class KeyLayout:
         return f"KeyLayout({self.keyName!r}, gen={self.gen})"
 
 
-__all__ = ["MAX_PK", "RESERVED_WORDS", "KeyLayout", "PREFIX", "globEscape", "keyNameProblem"]
+__all__ = ["MAX_PK", "RESERVED_WORDS", "KeyLayout", "PREFIX", "globEscape", "keyNameProblem", "pkOf"]

@@ -15,6 +15,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
 
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
+from .fields.base import _short
 from .fields.null import irNull
 from .schema import ModelSchema, asFieldList, getSchema
 
@@ -405,9 +406,7 @@ class IndexedRedisModel:
         parts = [f"_id={self.getPk()!r}"]
         for field in schema.fields:
             value = self.__dict__.get(field.name, irNull)
-            text = cast(Any, field).reprValue(self) if getattr(field, "isForeignLink", False) else repr(value)
-            if len(text) > 80:
-                text = text[:77] + "..."
+            text = cast(Any, field).reprValue(self) if getattr(field, "isForeignLink", False) else _short(value, 80)
             parts.append(f"{field.name}={text}")
         return f"<{type(self).__name__} {' '.join(parts)}>"
 
@@ -626,13 +625,15 @@ def applyFetched(schema: ModelSchema, obj: Any, fresh: Any, cascadeObjects: bool
 
 
 def _checkPk(modelName: str, pk: Any) -> int:
-    """``pk`` as a primary key (a positive int), or InvalidValueError saying so."""
-    try:
-        value = int(pk)
-    except (TypeError, ValueError):
-        value = 0
-    if isinstance(pk, bool) or (isinstance(pk, float) and not pk.is_integer()) or value <= 0:
-        raise InvalidValueError(f"Model {modelName}: _id is the primary key, a positive int (as getPk() returns); got {pk!r}")
+    """``pk`` as a primary key (a positive int, see keys.pkOf), or InvalidValueError saying so."""
+    from .keys import pkOf
+
+    value = pkOf(pk)
+    if not value:
+        raise InvalidValueError(
+            f"Model {modelName}: _id is the primary key, a positive int up to 2**63-1 (as getPk() returns); "
+            f"got {type(pk).__name__} {_short(pk)}"
+        )
     return value
 
 

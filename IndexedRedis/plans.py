@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional
 from . import scripts
 from .codec import DecoderTable, decoderTable, encoderTable
 from .exceptions import ConcurrentWriteError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
+from .fields.base import _short
+from .keys import MAX_PK, pkOf
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
@@ -111,7 +113,7 @@ def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[st
         try:
             indexValue = field.toIndex(value)
         except InvalidValueError as exc:
-            raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r}: {exc}") from exc
+            raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={_short(value)}: {exc}") from exc
         out.append((name, op, indexValue))
     return out
 
@@ -145,23 +147,18 @@ def rowsCall(layout: "KeyLayout", counter: bytes, mode: str, fields: Sequence[by
 
 # ---------------------------------------------------------------------------- primary keys
 def primaryKey(schema: "ModelSchema", value: Any) -> int:
-    """``value`` as a primary key to look up: an int (or its digits as str/bytes) >= 0.
+    """``value`` as a primary key to look up: an int (or its digits as str/bytes) >= 0 (see keys.pkOf).
 
-    Anything else (a bool, a float with a fraction, a negative number, other text) raises
-    InvalidValueError naming the model, instead of quietly looking up some other pk.
+    Anything else (a bool, a float with a fraction, nan, a negative or too large number, other
+    text) raises InvalidValueError naming the model, instead of quietly looking up some other pk.
     """
-    if value.__class__ is int and value >= 0:
+    if value.__class__ is int and 0 <= value <= MAX_PK:
         return value
-    pk = -1  # refused unless one of the forms below gives a pk
-    if isinstance(value, int) and not isinstance(value, bool):
-        pk = int(value)
-    elif isinstance(value, float) and value.is_integer():
-        pk = int(value)
-    elif isinstance(value, (str, bytes)) and value.strip().isdigit() and value.strip().isascii():
-        pk = int(value)
-    if pk < 0:
+    pk = pkOf(value)
+    if pk is None:
         raise InvalidValueError(
-            f"Model {schema.modelName}: primary keys are positive ints (as obj.getPk() / obj._id return); got {value!r:.60}"
+            f"Model {schema.modelName}: primary keys are positive ints up to 2**63-1 (as obj.getPk() / obj._id "
+            f"return); got {type(value).__name__} {_short(value)}"
         )
     return pk
 
@@ -169,7 +166,7 @@ def primaryKey(schema: "ModelSchema", value: Any) -> int:
 def primaryKeys(schema: "ModelSchema", values: Any) -> List[int]:
     """A list of primary keys (see primaryKey); a lone str, bytes or int is refused, not iterated."""
     if isinstance(values, (str, bytes, int)) or not isinstance(values, Iterable):
-        raise InvalidValueError(f"Model {schema.modelName}: expected a list of primary keys; got {values!r:.60}")
+        raise InvalidValueError(f"Model {schema.modelName}: expected a list of primary keys; got {_short(values)}")
     return [primaryKey(schema, v) for v in values]
 
 

@@ -21,6 +21,7 @@ import copy as _copy
 import datetime
 import hashlib
 import json
+import sys
 from typing import Any, Optional, SupportsIndex
 
 from ..compat_str import getDefaultIREncoding
@@ -344,11 +345,11 @@ class IRField(str):
             if isinstance(value, bool):
                 return int(value)
             if isinstance(value, int):
-                return int(value)
+                return checkIntDigits(self.name, int(value))
             if isinstance(value, float):
                 if not value.is_integer():
                     raise InvalidValueError(f"field {self.name!r} holds int; {value!r} has a fraction")
-                return int(value)
+                return checkIntDigits(self.name, int(value))
             if isinstance(value, (str, bytes)):
                 return int(value)
             raise InvalidValueError(f"field {self.name!r} holds int; got {_typeName(value)} {_short(value)}")
@@ -495,7 +496,7 @@ def _toBool(name: str, value: Any) -> bool:
     if isinstance(value, (int, float)):
         if value in (0, 1):
             return bool(value)
-        raise InvalidValueError(f"field {name!r} holds bool; {value!r} is neither 0 nor 1")
+        raise InvalidValueError(f"field {name!r} holds bool; {_short(value)} is neither 0 nor 1")
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     if isinstance(value, str):
@@ -507,6 +508,21 @@ def _toBool(name: str, value: Any) -> bool:
     raise InvalidValueError(
         f"field {name!r} holds bool; cannot read {_typeName(value)} {_short(value)} as True/False (use 1/0 or 'true'/'false')"
     )
+
+
+def checkIntDigits(name: str, value: int) -> int:
+    """``value``, or InvalidValueError when it has more digits than Python writes out as text
+    (``sys.get_int_max_str_digits()``, 4300 by default), so that it could never be stored."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if limit and value.bit_length() > 3 * limit:  # about 0.9 * limit digits: only then is it worth a look
+        try:
+            str(value)
+        except ValueError:
+            raise InvalidValueError(
+                f"field {name!r} holds int; got {_short(value)}, more than the {limit} digits Python converts to "
+                "text (sys.set_int_max_str_digits raises that limit)"
+            ) from None
+    return value
 
 
 def _parseDate(name: str, value: Any) -> datetime.date:
@@ -530,7 +546,15 @@ def asBytes(field: IRField, value: Any, encoding: Optional[str] = None) -> bytes
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    """``repr(value)`` cut to ``limit`` characters, for error messages. Never raises: an int too
+    long for Python to write out (more than sys.get_int_max_str_digits() digits, also inside a
+    list) or an object whose repr fails is described instead."""
+    try:
+        text = repr(value)
+    except Exception:
+        if isinstance(value, int):
+            return f"<an int of about {int(abs(value).bit_length() * 0.30103) + 1} digits>"
+        return f"<{_typeName(value)} object>"
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text

@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from ..exceptions import InvalidValueError
-from .base import IRField
+from ..keys import pkOf
+from .base import IRField, _short
 from .null import IRNullType, irNull
 
 
@@ -110,19 +111,12 @@ def _isModelObject(value: Any) -> bool:
 
 
 def _toPk(name: str, value: Any) -> int:
-    if isinstance(value, bool):
-        raise InvalidValueError(f"field {name!r} links to objects; got bool {value!r}")
-    if isinstance(value, bytes):
-        value = value.decode("ascii")
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
+    pk = pkOf(value)
+    if not pk:
         raise InvalidValueError(
-            f"field {name!r} links to objects; give a model object, its pk (int) or irNull, "
-            f"not {type(value).__name__} {value!r:.60}"
-        ) from None
-    if pk <= 0:
-        raise InvalidValueError(f"field {name!r}: primary keys are positive integers; got {pk}")
+            f"field {name!r} links to objects; give a model object, its pk (a positive int up to 2**63-1) or irNull, "
+            f"not {type(value).__name__} {_short(value)}"
+        )
     return pk
 
 
