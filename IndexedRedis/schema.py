@@ -140,6 +140,12 @@ class ModelSchema:
             if name in seen:
                 self._fail(f"field {name!r} appears twice in FIELDS")
             seen.add(name)
+            if "__" in name:
+                self._fail(
+                    f"field name {name!r} contains '__', which filters use to separate a field from an operator "
+                    f"(filter({name}=...) would read as field {name.rpartition('__')[0]!r}, operator "
+                    f"{name.rpartition('__')[2]!r}); rename the field, e.g. to {_singleUnderscores(name)!r}"
+                )
             if name in reserved or name.startswith("_ir_") or name == "_id":
                 self._fail(f"field name {name!r} clashes with an attribute of IndexedRedisModel; rename the field")
             for cls in between:
@@ -219,6 +225,12 @@ class ModelSchema:
                 ) from exc
             self._clientGeneration = gen
         return self._client
+
+
+def _singleUnderscores(name: str) -> str:
+    while "__" in name:
+        name = name.replace("__", "_")
+    return name
 
 
 def _isFieldAccessor(obj: Any) -> bool:
