@@ -87,7 +87,12 @@ def script(s: Any, keys: Sequence[Any], args: Sequence[Any]) -> Call:
 
 # ---------------------------------------------------------------------------- filters
 def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[str, str, bytes]]:
-    """Turn ``filter(**kwargs)`` into ``[(field, 'eq'|'ne', index value)]``, checking each field."""
+    """Turn ``filter(**kwargs)`` into ``[(field, 'eq'|'ne', index value)]``, checking each field.
+
+    A filter the server cannot run raises InvalidQueryError saying what would work instead (see
+    ``filterHint``): a client-side filter only where it would run, a lookup on the linked model
+    for ``link__otherfield=...``.
+    """
     out = []
     for key, value in kwargs.items():
         name, op = key, "eq"
@@ -96,19 +101,16 @@ def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[st
             if op not in ("eq", "ne"):
                 raise InvalidQueryError(
                     f"Model {schema.modelName}: filter {key!r} uses operator {op!r}; the server supports equals "
-                    f"(field=value) and not-equals (field__ne=value). Filter further on the client: "
-                    f".all().filter({key}=...)"
+                    f"(field=value) and not-equals (field__ne=value) on indexed fields. {_capitalized(filterHint(schema, key))}"
                 )
         field = schema.fieldsByName.get(name)
         if field is None:
-            raise InvalidQueryError(
-                f"Model {schema.modelName} has no field {name!r} to filter on; indexed fields are {schema.indexedNameList}"
-            )
+            raise InvalidQueryError(f"Model {schema.modelName}: filter {key!r}: {filterHint(schema, key)}")
         if name not in schema.indexedNames:
             raise InvalidQueryError(
                 f"Model {schema.modelName}: field {name!r} is not indexed, so it cannot be filtered on the server. "
                 f"Indexed fields are {schema.indexedNameList}; add {name!r} to INDEXED_FIELDS (then run reindex()), "
-                f"or filter on the client: .all().filter({key}=...)"
+                f"or {filterHint(schema, key)}"
             )
         try:
             indexValue = field.toIndex(value)
@@ -116,6 +118,74 @@ def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[st
             raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={_short(value)}: {exc}") from exc
         out.append((name, op, indexValue))
     return out
+
+
+def splitFilterKey(key: str) -> Tuple[str, str]:
+    """``'year__gt'`` -> ``('year', 'gt')``, ``'year'`` -> ``('year', 'eq')``: the field (or attribute)
+    and the operator, split at the last ``__`` as QueryableList splits them."""
+    name, sep, op = key.rpartition("__")
+    return (name, op) if sep and name and op else (key, "eq")
+
+
+def filterHint(schema: "ModelSchema", key: str) -> str:
+    """What to do instead of the filter ``key`` (a sentence, or a few), for error messages.
+
+    Suggests a client-side filter (``.all().filter(...)``) only when IRQueryableList would run it:
+    an operator QueryableList knows, on a field of the model; through a link it suggests looking
+    the linked objects up first and filtering on their pks.
+    """
+    from .results import CLIENT_OPERATORS
+
+    name, op = splitFilterKey(key)
+    head, _, rest = key.partition("__")
+    link = schema.fieldsByName.get(head)
+    if link is not None and getattr(link, "isForeignLink", False) and rest and rest.partition("__")[0] not in CLIENT_OPERATORS:
+        return _linkHint(schema, link, rest)
+    field = schema.fieldsByName.get(name)
+    if field is None:
+        return f"the model has no field {name!r}; its fields are {schema.fieldNames}"
+    if op not in CLIENT_OPERATORS:
+        return f"{op!r} is not an operator; client-side filters support {', '.join(sorted(CLIENT_OPERATORS))}"
+    if getattr(field, "isForeignLink", False):
+        return (
+            f"filter on the client by the linked pk(s) ({name!r} is a link; on the client its value is the linked "
+            f"object, obj.{name}__id its pk): .all().filter({name}__id__{op}=...)"
+        )
+    return f"filter on the client: .all().filter({key}=...) (after fetching the objects that match the other filters)"
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _linkHint(schema: "ModelSchema", link: Any, rest: str) -> str:
+    """The hint for ``link__other...=``: filters do not follow links; look the linked objects up first."""
+    from .exceptions import IndexedRedisError
+    from .schema import getSchema
+
+    target = link.foreignModelFor(schema.model)
+    targetName = getattr(target, "__name__", repr(target))
+    otherName, otherOp = splitFilterKey(rest)
+    try:
+        other = getSchema(target)
+    except IndexedRedisError:
+        other = None
+    from .fields.foreign import IRForeignMultiLinkField
+
+    multi = isinstance(link, IRForeignMultiLinkField)
+    if other is not None and otherName not in other.fieldsByName:
+        return f"Filters cannot follow the link {link.name!r} to {targetName}, which has no field {otherName!r} either"
+    if other is not None and otherName in other.indexedNames and otherOp in ("eq", "ne"):
+        lookup = f"{targetName}.objects.filter({rest}=...).getPrimaryKeys()"
+    else:
+        lookup = f"[o.getPk() for o in {targetName}.objects.all().filter({rest}=...)]"
+    use = f".all().filter({link.name}__id__{'containsAny' if multi else 'in'}=pks)"
+    if not multi and link.name in schema.indexedNames:
+        use = f"filter({link.name}=pk) for each pk (one pk: one server-side filter), or {use}"
+    return (
+        f"Filters cannot follow the link {link.name!r} to the fields of {targetName}. Look the {targetName} objects up "
+        f"first, then filter on their pks: pks = {lookup}; then {use}"
+    )
 
 
 def filterKeys(layout: "KeyLayout", filters: Sequence[Tuple[str, str, bytes]]) -> Tuple[List[bytes], int]:
@@ -577,8 +647,10 @@ __all__ = [
     "objectFromFields",
     "objectFromHash",
     "parseFilters",
+    "filterHint",
     "primaryKey",
     "primaryKeys",
+    "splitFilterKey",
     "rowsToObjects",
     "saveCall",
     "newEntry",
