@@ -154,6 +154,9 @@ class IndexedRedisModel:
     * ``SAVE_RETURNS_PK``: ``obj.save()`` returns the pk itself (by default a list ``[pk]``).
     * ``CONVERT_ON_ASSIGN``: fields that keep a value as assigned (IRCompressedField, IRRawField,
       ``IRField(valueType=None)``) convert it at once to the type a fetch gives (bytes).
+    * ``NULL_MARKER_ESCAPE``: a value whose stored form is the null marker text ``IRNullType()``
+      (a str or bytes value) is stored escaped and reads back as itself, not as irNull (see
+      fields/null.py; IndexedRedis 6.0.3 reads such values with the escape prefix).
     """
 
     FIELDS: Any = []
@@ -163,6 +166,7 @@ class IndexedRedisModel:
     STRICT_CONSTRUCTOR: bool = False
     SAVE_RETURNS_PK: bool = False
     CONVERT_ON_ASSIGN: bool = False
+    NULL_MARKER_ESCAPE: bool = False
 
     _ir_schema: Any = None  # the ModelSchema, built on first use
 

@@ -96,6 +96,11 @@ class ModelSchema:
         self.strictConstructor = bool(getattr(model, "STRICT_CONSTRUCTOR", False))
         self.saveReturnsPk = bool(getattr(model, "SAVE_RETURNS_PK", False))
         self.convertOnAssign = bool(getattr(model, "CONVERT_ON_ASSIGN", False))
+        self.escapeNullMarker = bool(getattr(model, "NULL_MARKER_ESCAPE", False))
+        for f in self.fields:
+            # A field object serves one setting: models that share one must agree (checked in _validate).
+            f.__dict__["_ir_escapeNull"] = self.escapeNullMarker
+            f.__dict__["_ir_escapeNullBy"] = keyName
         # Fields that keep a value as assigned (raw, valueType=None, compressed): what the object
         # held when saved is remembered for getUpdatedFields and _origData.
         self.keepsAssignedNames: List[str] = [f.name for f in self.fields if getattr(f, "KEEPS_ASSIGNED", False)]
@@ -155,6 +160,13 @@ class ModelSchema:
                     self._fail(f"field name {name!r} clashes with attribute {name!r} defined on {where}; rename one of them")
                 if own is not None:
                     break
+            escape = bool(getattr(self.model, "NULL_MARKER_ESCAPE", False))
+            owner = f.__dict__.get("_ir_escapeNullBy")
+            if owner is not None and owner != keyName and f.__dict__.get("_ir_escapeNull") != escape:
+                self._fail(
+                    f"field {name!r} is the same field object as in the model with KEY_NAME {owner!r}, whose "
+                    f"NULL_MARKER_ESCAPE differs; give each model its own field (FIELDS = [..., field.copy(), ...])"
+                )
             problem = f._definitionProblem()
             if problem:
                 self._fail(f"field {name!r}: {problem}")

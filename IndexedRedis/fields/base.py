@@ -26,7 +26,7 @@ from typing import Any, Optional, SupportsIndex
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .null import IR_NULL_BYTES, IRNullType, irNull
+from .null import IR_NULL_BYTES, NULL_MARKER_ESCAPE_PREFIX, IRNullType, irNull
 
 
 def _typeName(value: Any) -> str:
@@ -60,6 +60,8 @@ class IRField(str):
     KEEPS_ASSIGNED = False
     _codecIndexable = True
     _codecReason = ""
+    # Set by the model's schema when the model has NULL_MARKER_ESCAPE (see fields/null.py).
+    _ir_escapeNull = False
 
     def __new__(cls, name: str = "", *args: Any, **kwargs: Any) -> "IRField":
         if not isinstance(name, str):
@@ -110,8 +112,11 @@ class IRField(str):
         return (_rebuildField, (type(self), self.name, dict(self.__dict__)))
 
     def _stateForCopy(self) -> dict:
-        """The attributes a copy of this field starts with."""
-        return dict(self.__dict__)
+        """The attributes a copy of this field starts with (not what a model's schema set on it)."""
+        state = dict(self.__dict__)
+        state.pop("_ir_escapeNull", None)
+        state.pop("_ir_escapeNullBy", None)
+        return state
 
     def __copy__(self) -> "IRField":
         return _rebuildField(type(self), self.name, self._stateForCopy())
@@ -180,9 +185,11 @@ class IRField(str):
             raise InvalidValueError(
                 f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}"
             ) from exc
-        if out.__class__ is bytes:
-            return out
-        return self._storedBytes(out)
+        if out.__class__ is not bytes:
+            out = self._storedBytes(out)
+        if self._ir_escapeNull and (out == IR_NULL_BYTES or out.startswith(NULL_MARKER_ESCAPE_PREFIX)):
+            return NULL_MARKER_ESCAPE_PREFIX + out  # a value, not the null marker
+        return out
 
     def _storedBytes(self, out: Any) -> bytes:
         """Bytes for what a field type's ``_toStorage`` returned when it is not bytes (custom fields
@@ -206,6 +213,8 @@ class IRField(str):
             return irNull
         if raw.__class__ is str:
             raw = raw.encode(getDefaultIREncoding())
+        if self._ir_escapeNull and raw.startswith(NULL_MARKER_ESCAPE_PREFIX):
+            raw = raw[len(NULL_MARKER_ESCAPE_PREFIX) :]
         if not raw and getattr(self, "_kind", None) in _EMPTY_IS_NULL:
             return irNull  # an empty stored value holds no number, date or JSON: read it as unset
         try:

@@ -146,7 +146,7 @@ class IRForeignLinkField(IRField):
         self.ownerModel: Any = None  # set when the owning model's schema is built
 
     def _stateForCopy(self) -> dict:
-        state = dict(self.__dict__)
+        state = super()._stateForCopy()
         state["ownerModel"] = None  # a copy belongs to the model whose FIELDS it is put in
         return state
 
