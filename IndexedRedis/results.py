@@ -63,12 +63,28 @@ def _comparison(op: str, ref: Any, key: str) -> Callable[[Any], bool]:
     return test
 
 
+def _containsAny(refs: Any, wanted: bool) -> Callable[[Any], bool]:
+    """``containsAny`` (``wanted``) / ``notcontainsAny``: a null value, or one without ``in``, contains nothing."""
+
+    def test(v: Any) -> bool:
+        found = False
+        if _notNull(v):
+            try:
+                found = any(ref in v for ref in refs)
+            except TypeError:
+                found = False
+        return found if wanted else not found
+
+    return test
+
+
 def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]) -> Dict[str, Any]:
     """Rewrite the filters that QueryableList gets wrong for unset fields (irNull) into ``customMatch``.
 
     ``field__isnull=True/False`` also counts irNull as null (QueryableList only knows None), and
     ``lt``/``lte``/``gt``/``gte`` never match a null value, as in SQL (QueryableList would raise
-    TypeError, or keep the null in ``filter`` and drop it in ``filterOr``). ``combine`` joins
+    TypeError, or keep the null in ``filter`` and drop it in ``filterOr``); ``containsAny`` /
+    ``notcontainsAny`` read a null value as containing nothing (QueryableList would raise TypeError). ``combine`` joins
     several tests of one field: ``all`` for filter, ``any`` for filterOr.
     """
     out: Dict[str, Any] = {}
@@ -79,6 +95,8 @@ def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]
             tests.setdefault(fieldName, []).append(_isNull if value else _notNull)
         elif fieldName and op in _COMPARE:
             tests.setdefault(fieldName, []).append(_comparison(op, value, key))
+        elif fieldName and op in ("containsAny", "notcontainsAny") and isinstance(value, (list, tuple, set, frozenset)):
+            tests.setdefault(fieldName, []).append(_containsAny(value, op == "containsAny"))
         elif fieldName and op == "customMatch" and callable(value):
             tests.setdefault(fieldName, []).append(_guarded(value))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from IndexedRedis import IndexedRedisModel, InvalidQueryError, IRField
+from IndexedRedis import IndexedRedisModel, InvalidQueryError, IRField, IRQueryableList, irNull
 from IndexedRedis.fields import IRForeignLinkField, IRForeignMultiLinkField
 
 
@@ -115,3 +115,14 @@ def test_client_side_filters_raise_our_errors(shop):
 
     with pytest.raises(KeyError, match="the caller's own error"):
         everything.filter(year__customMatch=broken)
+
+
+def test_containsAny_on_a_null_value_matches_nothing():
+    class Holder:
+        def __init__(self, x):
+            self.x = x
+
+    items = IRQueryableList([Holder(irNull), Holder(["a", "b"]), Holder(5)])
+    assert [h.x for h in items.filter(x__containsAny=["a"])] == [["a", "b"]]
+    assert [h.x for h in items.filter(x__notcontainsAny=["a"])] == [irNull, 5]
+    assert [h.x for h in items.filterOr(x__containsAny=["z"], x__isnull=True)] == [irNull]
