@@ -49,7 +49,7 @@ def _decoder(field: IRField, encoding: str) -> Decoder:
     if not _isPlain(field):
         return slow
     kind = getattr(field, "_kind", None)
-    if kind == "str":
+    if kind == "str" and not field._ir_escapeNull:
 
         def text(raw: bytes) -> Any:
             try:
@@ -138,6 +138,8 @@ def _encoder(field: IRField, encoding: str) -> Encoder:
     if not _isPlain(field):
         return slow
     kind = getattr(field, "_kind", None)
+    if field._ir_escapeNull and kind in ("str", "bytes"):
+        return slow  # the field's own toStorage escapes a value equal to the null marker
     if kind == "str":
 
         def text(value: Any) -> bytes:

@@ -53,11 +53,20 @@ data written by other clients can be read. Without one, a key is generated::
     NAME:CHILD                  ``childKey(NAME, CHILD)``: a collection belonging to the one at NAME
     NAME:unfinished             a queue's count of items put and not yet marked done (``task_done``)
     NAME:fence                  a lock's fencing counter (INCR on every acquire)
+
+Because the words above follow ``KEY:``, a model named ``Coll:gen5`` or ``Coll:idx`` would
+have keys that read as keys of the model ``Coll`` (its generation 5, or its index of a field
+``data``), and maintenance of ``Coll`` would delete or misjudge them. ``keyNameProblem``
+refuses such names: no ``:``-separated part of a ``KEY_NAME`` after the first may be one of
+``RESERVED_WORDS`` or ``gen<digits>``. Every other name is safe: ``ownGen`` accepts only
+the forms above, so ``Coll`` never takes a key of ``Coll:sub`` for its own.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Union
+import decimal
+import math
+from typing import Any, Optional, Union
 
 PREFIX = b"_ir_|"
 
@@ -65,6 +74,73 @@ Value = Union[bytes, str]
 
 
 _SHARED = (b"next", b"gen", b"gennext", b"lock")
+
+# Every word the layout puts after ``KEY:`` (or after ``KEY:genN:``); see keyNameProblem.
+RESERVED_WORDS = frozenset(("data", "idx", "keys", "next", "gen", "gennext", "ver", "building", "op", "lock", "sort", "coll"))
+
+# Python refuses int <-> str conversions longer than this (sys.get_int_max_str_digits); a pk
+# handed out by INCR is a signed 64-bit integer, so no real pk comes near either limit.
+MAX_PK = 2**63 - 1
+
+
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
+def pkOf(value: Any) -> Optional[int]:
+    """The primary key ``value`` stands for (an int from 0 to MAX_PK), or None when it stands for none.
+
+    Accepted: an int (not a bool) or an object with ``__index__``; a float or Decimal without a
+    fraction; a str or bytes of ASCII digits, with ASCII spaces around them. Anything else (a
+    negative or too large number, nan/inf, other text such as ``'1_000'``, ``'٣'`` or
+    ``'\x1c6'``, a list...) gives None: the caller raises the error that names the model.
+    """
+    if value.__class__ is int:
+        return value if 0 <= value <= MAX_PK else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (str, bytes)):
+        text = value if isinstance(value, str) else value.decode("latin-1")
+        text = text.strip(_ASCII_SPACE)
+        if not text or not text.isdigit() or not text.isascii() or len(text.lstrip("0")) > 19:
+            return None
+        pk = int(text)
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        pk = int(value)
+    elif isinstance(value, decimal.Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            return None
+        pk = int(value)
+    else:
+        try:
+            pk = value.__index__()
+        except Exception:
+            return None
+        if not isinstance(pk, int):
+            return None
+    return pk if 0 <= pk <= MAX_PK else None
+
+
+def keyNameProblem(keyName: str) -> Optional[str]:
+    """Why ``keyName`` could share keys with another model's layout, or None when it is safe.
+
+    ``Coll:gen5:data:1`` is the data of ``Coll:gen5`` and of generation 5 of ``Coll``; so a part
+    after the first ``:`` may not be a word of the layout (RESERVED_WORDS) or ``gen<digits>``.
+    The first part may: nothing is stored under ``_ir_|`` alone.
+    """
+    parts = keyName.split(":")
+    for i in range(1, len(parts)):
+        part = parts[i]
+        if part in RESERVED_WORDS or (part.startswith("gen") and part[3:].isdigit() and part[3:].isascii()):
+            renamed = ":".join(parts[:i] + [part + "_"] + parts[i + 1 :])
+            return (
+                f"KEY_NAME {keyName!r} contains {':' + part!r}, a word of the key layout: its keys would look like keys "
+                f"of a model named {':'.join(parts[:i])!r}, and that model's repair(), reset() or destroyModel() would "
+                f"delete them. Rename that part (for example KEY_NAME = {renamed!r}); the words reserved after ':' are "
+                f"{', '.join(sorted(RESERVED_WORDS))} and gen<digits>"
+            )
+    return None
 
 
 def _b(value: Value) -> bytes:
@@ -256,3 +332,4 @@ __all__ = [
     "lockFenceKey",
     "queueUnfinishedKey",
 ]
+__all__ = ["MAX_PK", "RESERVED_WORDS", "KeyLayout", "PREFIX", "globEscape", "keyNameProblem", "pkOf"]

@@ -17,6 +17,7 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
 
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
+from .fields.base import _short
 from .fields.null import irNull
 from .schema import ModelSchema, asFieldList, getSchema
 
@@ -206,6 +207,10 @@ class IndexedRedisModel:
     * ``CONVERT_ON_ASSIGN``: fields that keep a value as assigned (IRCompressedField, IRRawField,
       ``IRField(valueType=None)``) convert it at once to the type a fetch gives (bytes).
 
+    * ``NULL_MARKER_ESCAPE``: a value whose stored form is the null marker text ``IRNullType()``
+      (a str or bytes value) is stored escaped and reads back as itself, not as irNull (see
+      fields/null.py; IndexedRedis 6.0.3 reads such values with the escape prefix).
+
     ``ALLOW_DANGLING_LINKS = True`` lets a save write a link to a pk that the linked model does
     not hold (by default such a save raises InvalidValueError and writes nothing).
     """
@@ -218,6 +223,7 @@ class IndexedRedisModel:
     SAVE_RETURNS_PK: bool = False
     CONVERT_ON_ASSIGN: bool = False
     ALLOW_DANGLING_LINKS: bool = False
+    NULL_MARKER_ESCAPE: bool = False
 
     _ir_schema: Any = None  # the ModelSchema, built on first use
 
@@ -232,7 +238,7 @@ class IndexedRedisModel:
         cls._ir_schema = None  # built on first use
 
     # ------------------------------------------------------------------ construction
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, /, *args: Any, **kwargs: Any) -> None:
         schema = getSchema(type(self))
         if args:
             raise InvalidValueError(
@@ -479,9 +485,7 @@ class IndexedRedisModel:
         parts = [f"_id={self.getPk()!r}"]
         for field in schema.fields:
             value = self.__dict__.get(field.name, irNull)
-            text = cast(Any, field).reprValue(self) if getattr(field, "isForeignLink", False) else repr(value)
-            if len(text) > 80:
-                text = text[:77] + "..."
+            text = cast(Any, field).reprValue(self) if getattr(field, "isForeignLink", False) else _short(value, 80)
             parts.append(f"{field.name}={text}")
         return f"<{type(self).__name__} {' '.join(parts)}>"
 
@@ -702,13 +706,15 @@ def applyFetched(
 
 
 def _checkPk(modelName: str, pk: Any) -> int:
-    """``pk`` as a primary key (a positive int), or InvalidValueError saying so."""
-    try:
-        value = int(pk)
-    except (TypeError, ValueError):
-        value = 0
-    if isinstance(pk, bool) or (isinstance(pk, float) and not pk.is_integer()) or value <= 0:
-        raise InvalidValueError(f"Model {modelName}: _id is the primary key, a positive int (as getPk() returns); got {pk!r}")
+    """``pk`` as a primary key (a positive int, see keys.pkOf), or InvalidValueError saying so."""
+    from .keys import pkOf
+
+    value = pkOf(pk)
+    if not value:
+        raise InvalidValueError(
+            f"Model {modelName}: _id is the primary key, a positive int up to 2**63-1 (as getPk() returns); "
+            f"got {type(pk).__name__} {_short(pk)}"
+        )
     return value
 
 

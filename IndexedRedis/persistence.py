@@ -14,6 +14,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 from . import bigops, scripts
 from .exceptions import InvalidValueError
 from .executor import runSync
+from .fields.base import _short
 from .keys import KeyLayout
 from .plans import (
     Call,
@@ -44,7 +45,7 @@ def _checkObjects(schema: ModelSchema, objs: Sequence[Any], what: str) -> None:
     for obj in objs:
         if not isinstance(obj, IndexedRedisModel):
             raise InvalidValueError(
-                f"Model {schema.modelName}: {what} takes {schema.modelName} objects; got {type(obj).__name__} {obj!r:.60}"
+                f"Model {schema.modelName}: {what} takes {schema.modelName} objects; got {type(obj).__name__} {_short(obj)}"
             )
         other = getSchema(type(obj))
         if other.keyName != schema.keyName:

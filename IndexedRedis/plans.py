@@ -19,6 +19,8 @@ from .exceptions import (
     ObjectNotFoundError,
     WriteOutcomeUnknownError,
 )
+from .fields.base import _short
+from .keys import MAX_PK, pkOf
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
@@ -136,13 +138,11 @@ def parseFilters(schema: "ModelSchema", kwargs: Dict[str, Any]) -> List[Tuple[st
                 raise InvalidQueryError(
                     f"Model {schema.modelName}: filter {key!r} uses operator {op!r}; the server supports equals, "
                     "__ne and __in on indexed fields, and __gt, __gte, __lt, __lte, __range (and __startswith for text) "
-                    f"on fields in SORTED_FIELDS. Filter further on the client: .all().filter({key}=...)"
+                    f"on fields in SORTED_FIELDS. {_capitalized(filterHint(schema, key))}"
                 )
         field = schema.fieldsByName.get(name)
         if field is None:
-            raise InvalidQueryError(
-                f"Model {schema.modelName} has no field {name!r} to filter on; indexed fields are {schema.indexedNameList}"
-            )
+            raise InvalidQueryError(f"Model {schema.modelName}: filter {key!r}: {filterHint(schema, key)}")
         if op in ("eq", "ne", "in"):
             out.append(_setFilter(schema, field, name, op, key, value))
         else:
@@ -155,7 +155,7 @@ def _setFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str, 
         raise InvalidQueryError(
             f"Model {schema.modelName}: field {name!r} is not indexed, so it cannot be filtered on the server. "
             f"Indexed fields are {schema.indexedNameList}; add {name!r} to INDEXED_FIELDS (then run reindex()), "
-            f"or filter on the client: .all().filter({key}=...)"
+            f"or {filterHint(schema, key)}"
         )
     try:
         if op == "in":
@@ -164,7 +164,7 @@ def _setFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str, 
             return (name, op, tuple(dict.fromkeys(field.toIndex(v) for v in value)))
         return (name, op, field.toIndex(value))
     except InvalidValueError as exc:
-        raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r:.60}: {exc}") from exc
+        raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={_short(value)}: {exc}") from exc
 
 
 def _rangeFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str, value: Any) -> Tuple[str, str, Any]:
@@ -174,7 +174,7 @@ def _rangeFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str
     if kind is None:
         raise InvalidQueryError(
             f"Model {schema.modelName}: filter {key!r} needs a sorted index on {name!r}; add {name!r} to SORTED_FIELDS "
-            f"(then run reindex()), or filter on the client: .all().filter({key}=...)"
+            f"(then run reindex()), or {filterHint(schema, key)}"
         )
     try:
         if op == "range":
@@ -206,7 +206,75 @@ def _rangeFilter(schema: "ModelSchema", field: Any, name: str, op: str, key: str
                 lo = b
         return (name, "zl" if kind == "l" else "zs", (lo, hi))
     except InvalidValueError as exc:
-        raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={value!r:.60}: {exc}") from exc
+        raise InvalidQueryError(f"Model {schema.modelName}: cannot filter {key}={_short(value)}: {exc}") from exc
+
+
+def splitFilterKey(key: str) -> Tuple[str, str]:
+    """``'year__gt'`` -> ``('year', 'gt')``, ``'year'`` -> ``('year', 'eq')``: the field (or attribute)
+    and the operator, split at the last ``__`` as QueryableList splits them."""
+    name, sep, op = key.rpartition("__")
+    return (name, op) if sep and name and op else (key, "eq")
+
+
+def filterHint(schema: "ModelSchema", key: str) -> str:
+    """What to do instead of the filter ``key`` (a sentence, or a few), for error messages.
+
+    Suggests a client-side filter (``.all().filter(...)``) only when IRQueryableList would run it:
+    an operator QueryableList knows, on a field of the model; through a link it suggests looking
+    the linked objects up first and filtering on their pks.
+    """
+    from .results import CLIENT_OPERATORS
+
+    name, op = splitFilterKey(key)
+    head, _, rest = key.partition("__")
+    link = schema.fieldsByName.get(head)
+    if link is not None and getattr(link, "isForeignLink", False) and rest and rest.partition("__")[0] not in CLIENT_OPERATORS:
+        return _linkHint(schema, link, rest)
+    field = schema.fieldsByName.get(name)
+    if field is None:
+        return f"the model has no field {name!r}; its fields are {schema.fieldNames}"
+    if op not in CLIENT_OPERATORS:
+        return f"{op!r} is not an operator; client-side filters support {', '.join(sorted(CLIENT_OPERATORS))}"
+    if getattr(field, "isForeignLink", False):
+        return (
+            f"filter on the client by the linked pk(s) ({name!r} is a link; on the client its value is the linked "
+            f"object, obj.{name}__id its pk): .all().filter({name}__id__{op}=...)"
+        )
+    return f"filter on the client: .all().filter({key}=...) (after fetching the objects that match the other filters)"
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _linkHint(schema: "ModelSchema", link: Any, rest: str) -> str:
+    """The hint for ``link__other...=``: filters do not follow links; look the linked objects up first."""
+    from .exceptions import IndexedRedisError
+    from .schema import getSchema
+
+    target = link.foreignModelFor(schema.model)
+    targetName = getattr(target, "__name__", repr(target))
+    otherName, otherOp = splitFilterKey(rest)
+    try:
+        other = getSchema(target)
+    except IndexedRedisError:
+        other = None
+    from .fields.foreign import IRForeignMultiLinkField
+
+    multi = isinstance(link, IRForeignMultiLinkField)
+    if other is not None and otherName not in other.fieldsByName:
+        return f"Filters cannot follow the link {link.name!r} to {targetName}, which has no field {otherName!r} either"
+    if other is not None and otherName in other.indexedNames and otherOp in ("eq", "ne"):
+        lookup = f"{targetName}.objects.filter({rest}=...).getPrimaryKeys()"
+    else:
+        lookup = f"[o.getPk() for o in {targetName}.objects.all().filter({rest}=...)]"
+    use = f".all().filter({link.name}__id__{'containsAny' if multi else 'in'}=pks)"
+    if not multi and link.name in schema.indexedNames:
+        use = f"filter({link.name}=pk) for each pk (one pk: one server-side filter), or {use}"
+    return (
+        f"Filters cannot follow the link {link.name!r} to the fields of {targetName}. Look the {targetName} objects up "
+        f"first, then filter on their pks: pks = {lookup}; then {use}"
+    )
 
 
 def isSimple(filters: Sequence[Tuple[str, str, Any]]) -> bool:
@@ -277,23 +345,18 @@ def rowsCall(layout: "KeyLayout", counter: bytes, mode: str, fields: Sequence[by
 
 # ---------------------------------------------------------------------------- primary keys
 def primaryKey(schema: "ModelSchema", value: Any) -> int:
-    """``value`` as a primary key to look up: an int (or its digits as str/bytes) >= 0.
+    """``value`` as a primary key to look up: an int (or its digits as str/bytes) >= 0 (see keys.pkOf).
 
-    Anything else (a bool, a float with a fraction, a negative number, other text) raises
-    InvalidValueError naming the model, instead of quietly looking up some other pk.
+    Anything else (a bool, a float with a fraction, nan, a negative or too large number, other
+    text) raises InvalidValueError naming the model, instead of quietly looking up some other pk.
     """
-    if value.__class__ is int and value >= 0:
+    if value.__class__ is int and 0 <= value <= MAX_PK:
         return value
-    pk = -1  # refused unless one of the forms below gives a pk
-    if isinstance(value, int) and not isinstance(value, bool):
-        pk = int(value)
-    elif isinstance(value, float) and value.is_integer():
-        pk = int(value)
-    elif isinstance(value, (str, bytes)) and value.strip().isdigit() and value.strip().isascii():
-        pk = int(value)
-    if pk < 0:
+    pk = pkOf(value)
+    if pk is None:
         raise InvalidValueError(
-            f"Model {schema.modelName}: primary keys are positive ints (as obj.getPk() / obj._id return); got {value!r:.60}"
+            f"Model {schema.modelName}: primary keys are positive ints up to 2**63-1 (as obj.getPk() / obj._id "
+            f"return); got {type(value).__name__} {_short(value)}"
         )
     return pk
 
@@ -301,7 +364,7 @@ def primaryKey(schema: "ModelSchema", value: Any) -> int:
 def primaryKeys(schema: "ModelSchema", values: Any) -> List[int]:
     """A list of primary keys (see primaryKey); a lone str, bytes or int is refused, not iterated."""
     if isinstance(values, (str, bytes, int)) or not isinstance(values, Iterable):
-        raise InvalidValueError(f"Model {schema.modelName}: expected a list of primary keys; got {values!r:.60}")
+        raise InvalidValueError(f"Model {schema.modelName}: expected a list of primary keys; got {_short(values)}")
     return [primaryKey(schema, v) for v in values]
 
 
@@ -810,8 +873,10 @@ __all__ = [
     "objectFromFields",
     "objectFromHash",
     "parseFilters",
+    "filterHint",
     "primaryKey",
     "primaryKeys",
+    "splitFilterKey",
     "rowsToObjects",
     "saveCall",
     "newEntry",

@@ -127,7 +127,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return key.decode(getDefaultIREncoding(), "surrogateescape")
 
     # ------------------------------------------------------------------ filters
-    def filter(self, **kwargs: Any) -> "IRQueryBuilder":
+    def filter(self, /, **kwargs: Any) -> "IRQueryBuilder":
         """A new query with these filters added: ``field=value`` (equals) or ``field__ne=value``.
 
         Only indexed fields can be filtered on the server; the fields are checked here.
@@ -135,7 +135,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         added = tuple(parseFilters(self._schema, kwargs))
         return IRQueryBuilder(self.model, self._filters + added)
 
-    def filterInline(self, **kwargs: Any) -> "IRQueryBuilder":
+    def filterInline(self, /, **kwargs: Any) -> "IRQueryBuilder":
         """Add filters to this query itself; returns it."""
         self._filters = self._filters + tuple(parseFilters(self._schema, kwargs))
         return self
@@ -239,7 +239,7 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return deleteByFilters(self.model, self._filters)
 
-    def update(self, **values: Any) -> int:
+    def update(self, /, **values: Any) -> int:
         """Set ``field=value`` on every matching object, on the server, without fetching them:
         readers see all of them changed or none (in steps holding the model's lock for big sets),
         every index and sorted set follows. Returns how many objects changed."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-from QueryableList import QueryableListObjs
+from QueryableList import FILTER_TYPES, QueryableListObjs
 
-from .exceptions import ObjectNotFoundError
+from .exceptions import IndexedRedisError, InvalidQueryError, ObjectNotFoundError
+from .fields.base import _short
 from .fields.null import irNull
+
+CLIENT_OPERATORS = frozenset(FILTER_TYPES)  # what IRQueryableList.filter() knows after ``field__``
 
 
 def _isNull(value: Any) -> bool:
@@ -26,9 +29,53 @@ _COMPARE = {
 }
 
 
-def _comparison(op: str, ref: Any) -> Callable[[Any], bool]:
+class _UserFunctionError(Exception):
+    """Carries an exception raised by a caller's customMatch function through QueryableList."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+
+
+def _guarded(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def call(value: Any) -> Any:
+        try:
+            return func(value)
+        except Exception as exc:
+            raise _UserFunctionError(exc) from exc
+
+    return call
+
+
+def _comparison(op: str, ref: Any, key: str) -> Callable[[Any], bool]:
     compare = _COMPARE[op]
-    return lambda v: _notNull(v) and compare(v, ref)
+
+    def test(v: Any) -> bool:
+        if not _notNull(v):
+            return False
+        try:
+            return bool(compare(v, ref))
+        except TypeError as exc:
+            raise InvalidQueryError(
+                f"client-side filter {key}={_short(ref)} cannot compare {type(ref).__name__} with the "
+                f"{type(v).__name__} value {_short(v)}: {exc}. Give a value of the field's type"
+            ) from None
+
+    return test
+
+
+def _containsAny(refs: Any, wanted: bool) -> Callable[[Any], bool]:
+    """``containsAny`` (``wanted``) / ``notcontainsAny``: a null value, or one without ``in``, contains nothing."""
+
+    def test(v: Any) -> bool:
+        found = False
+        if _notNull(v):
+            try:
+                found = any(ref in v for ref in refs)
+            except TypeError:
+                found = False
+        return found if wanted else not found
+
+    return test
 
 
 def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]) -> Dict[str, Any]:
@@ -36,7 +83,8 @@ def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]
 
     ``field__isnull=True/False`` also counts irNull as null (QueryableList only knows None), and
     ``lt``/``lte``/``gt``/``gte`` never match a null value, as in SQL (QueryableList would raise
-    TypeError, or keep the null in ``filter`` and drop it in ``filterOr``). ``combine`` joins
+    TypeError, or keep the null in ``filter`` and drop it in ``filterOr``); ``containsAny`` /
+    ``notcontainsAny`` read a null value as containing nothing (QueryableList would raise TypeError). ``combine`` joins
     several tests of one field: ``all`` for filter, ``any`` for filterOr.
     """
     out: Dict[str, Any] = {}
@@ -46,9 +94,11 @@ def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]
         if fieldName and op == "isnull" and isinstance(value, bool):
             tests.setdefault(fieldName, []).append(_isNull if value else _notNull)
         elif fieldName and op in _COMPARE:
-            tests.setdefault(fieldName, []).append(_comparison(op, value))
+            tests.setdefault(fieldName, []).append(_comparison(op, value, key))
+        elif fieldName and op in ("containsAny", "notcontainsAny") and isinstance(value, (list, tuple, set, frozenset)):
+            tests.setdefault(fieldName, []).append(_containsAny(value, op == "containsAny"))
         elif fieldName and op == "customMatch" and callable(value):
-            tests.setdefault(fieldName, []).append(value)
+            tests.setdefault(fieldName, []).append(_guarded(value))
         else:
             out[key] = value
     for fieldName, fieldTests in tests.items():
@@ -89,13 +139,49 @@ class IRQueryableList(QueryableListObjs):
         return result
 
     # QueryableList builds derived lists with ``self.__class__()``, which knows no model.
-    def filterAnd(self, **kwargs: Any) -> "IRQueryableList":
-        return self._derived(super().filterAnd(**_nullAware(kwargs, all)))
+    def filterAnd(self, /, **kwargs: Any) -> "IRQueryableList":
+        return self._clientFilter("filter", QueryableListObjs.filterAnd, kwargs, all)
 
     filter = filterAnd
 
-    def filterOr(self, **kwargs: Any) -> "IRQueryableList":
-        return self._derived(super().filterOr(**_nullAware(kwargs, any)))
+    def filterOr(self, /, **kwargs: Any) -> "IRQueryableList":
+        return self._clientFilter("filterOr", QueryableListObjs.filterOr, kwargs, any)
+
+    def _clientFilter(self, what: str, method: Any, kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]) -> Any:
+        """Run a QueryableList filter; a filter it cannot run raises InvalidQueryError (naming the
+        model and what to do), an exception of a customMatch function passes through unchanged."""
+        for key in kwargs:
+            name, sep, op = key.rpartition("__")
+            if sep and name and op not in CLIENT_OPERATORS:
+                raise InvalidQueryError(self._problem(what, key, None))
+        try:
+            return self._derived(method(self, **_nullAware(kwargs, combine)))
+        except _UserFunctionError as wrapped:
+            raise wrapped.original from None
+        except InvalidQueryError as exc:
+            raise InvalidQueryError(self._problem(what, None, str(exc))) from None
+        except IndexedRedisError:
+            raise
+        except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:
+            # QueryableList's own checks (isnull needs a bool, split* a pair), operators that do
+            # not apply to a value (ieq on an int, contains on None...), and comparisons the values
+            # themselves refuse (a Decimal signalling NaN).
+            raise InvalidQueryError(self._problem(what, None, f"{type(exc).__name__}: {exc}", kwargs)) from exc
+
+    def _problem(self, what: str, key: Optional[str], detail: Optional[str], kwargs: Optional[Dict[str, Any]] = None) -> str:
+        model = self.getModel()
+        owner = f"Model {model.__name__}: " if model is not None else ""
+        if key is not None:
+            if model is not None:
+                from .plans import filterHint
+                from .schema import getSchema
+
+                hint = filterHint(getSchema(model), key)
+            else:
+                hint = f"client-side filters support {', '.join(sorted(CLIENT_OPERATORS))}"
+            return f"{owner}client-side {what}({key}=...): {hint}"
+        shown = ", ".join(f"{k}={_short(v, 40)}" for k, v in (kwargs or {}).items())
+        return f"{owner}client-side {what}({shown}) failed: {detail}" if shown else f"{owner}{detail}"
 
     def customFilter(self, filterFunc: Any) -> "IRQueryableList":
         return self._derived(super().customFilter(filterFunc))

@@ -17,7 +17,7 @@ from .connection import connectionGeneration, getRedisConnection, resolveParams
 from .deprecated import deprecatedMessagesEnabled
 from .exceptions import InvalidFieldError, InvalidModelException
 from .fields.base import IRClassicField, IRField
-from .keys import KeyLayout
+from .keys import KeyLayout, keyNameProblem
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -106,6 +106,11 @@ class ModelSchema:
         self.saveReturnsPk = bool(getattr(model, "SAVE_RETURNS_PK", False))
         self.convertOnAssign = bool(getattr(model, "CONVERT_ON_ASSIGN", False))
         self.allowDanglingLinks = bool(getattr(model, "ALLOW_DANGLING_LINKS", False))
+        self.escapeNullMarker = bool(getattr(model, "NULL_MARKER_ESCAPE", False))
+        for f in self.fields:
+            # A field object serves one setting: models that share one must agree (checked in _validate).
+            f.__dict__["_ir_escapeNull"] = self.escapeNullMarker
+            f.__dict__["_ir_escapeNullBy"] = keyName
         # Fields that keep a value as assigned (raw, valueType=None, compressed): what the object
         # held when saved is remembered for getUpdatedFields and _origData.
         self.keepsAssignedNames: List[str] = [f.name for f in self.fields if getattr(f, "KEEPS_ASSIGNED", False)]
@@ -131,6 +136,9 @@ class ModelSchema:
 
         if not keyName or not isinstance(keyName, str):
             self._fail(f"KEY_NAME must be a non-empty str naming the model in Redis (like a table name); got {keyName!r}")
+        problem = keyNameProblem(keyName)
+        if problem:
+            self._fail(problem)
         if not fields or not isinstance(fields, (list, tuple)):
             self._fail("FIELDS must be a non-empty list of IRField objects (or field-name strings)")
         if not isinstance(indexed, (list, tuple)):
@@ -155,6 +163,12 @@ class ModelSchema:
             if name in seen:
                 self._fail(f"field {name!r} appears twice in FIELDS")
             seen.add(name)
+            if "__" in name:
+                self._fail(
+                    f"field name {name!r} contains '__', which filters use to separate a field from an operator "
+                    f"(filter({name}=...) would read as field {name.rpartition('__')[0]!r}, operator "
+                    f"{name.rpartition('__')[2]!r}); rename the field, e.g. to {_singleUnderscores(name)!r}"
+                )
             if name in reserved or name.startswith("_ir_") or name == "_id":
                 self._fail(f"field name {name!r} clashes with an attribute of IndexedRedisModel; rename the field")
             for cls in between:
@@ -164,6 +178,13 @@ class ModelSchema:
                     self._fail(f"field name {name!r} clashes with attribute {name!r} defined on {where}; rename one of them")
                 if own is not None:
                     break
+            escape = bool(getattr(self.model, "NULL_MARKER_ESCAPE", False))
+            owner = f.__dict__.get("_ir_escapeNullBy")
+            if owner is not None and owner != keyName and f.__dict__.get("_ir_escapeNull") != escape:
+                self._fail(
+                    f"field {name!r} is the same field object as in the model with KEY_NAME {owner!r}, whose "
+                    f"NULL_MARKER_ESCAPE differs; give each model its own field (FIELDS = [..., field.copy(), ...])"
+                )
             problem = f._definitionProblem()
             if problem:
                 self._fail(f"field {name!r}: {problem}")
@@ -262,6 +283,12 @@ def ownedCollections(model: type) -> List[Any]:
             elif name in found:
                 del found[name]  # overridden by something else further down
     return list(found.values())
+
+
+def _singleUnderscores(name: str) -> str:
+    while "__" in name:
+        name = name.replace("__", "_")
+    return name
 
 
 def _isFieldAccessor(obj: Any) -> bool:

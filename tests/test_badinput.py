@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from IndexedRedis import IndexedRedisModel, InvalidValueError, IRBytesField, IRField
+from IndexedRedis import IndexedRedisModel, InvalidModelException, InvalidValueError, IRBytesField, IRField
 from tests.models import Song
 
 AWKWARD = ["a:b", "with space", "new\nline", "tab\there", "ünïcødé ✓ 中文", "", "*?[glob]", "x" * 10_000, "IRNull?"]
@@ -68,3 +68,30 @@ def test_wrong_types_raise_named_errors():
 def test_saving_an_object_of_another_model_through_a_saver_is_refused(ir_db):
     with pytest.raises(InvalidValueError, match="Blob"):
         Song.saver.save([Blob(key="x")])
+
+
+@pytest.mark.parametrize("name", ["a__ne", "a__b", "__x", "x__", "cat__id"])
+@pytest.mark.parametrize("indexed", [True, False], ids=["indexed", "not indexed"])
+def test_field_names_with_double_underscores_are_refused(name, indexed):
+    model = type(
+        "Dunder",
+        (IndexedRedisModel,),
+        {"FIELDS": [IRField("a"), IRField(name)], "INDEXED_FIELDS": [name] if indexed else [], "KEY_NAME": "irtest:Dunder"},
+    )
+    with pytest.raises(InvalidModelException) as info:
+        model.validateModel()
+    message = str(info.value)
+    assert message.startswith(f"Model Dunder: field name {name!r} contains '__'") and "rename the field" in message
+
+
+class Under(IndexedRedisModel):
+    FIELDS = [IRField("a_"), IRField("_b"), IRField("c", valueType=int)]
+    INDEXED_FIELDS = ["a_", "_b"]
+    KEY_NAME = "irtest:Under"
+
+
+def test_single_underscores_at_either_end_filter_with_operators(ir_db):
+    Under.saver.save([Under(a_="x", _b="y", c=1), Under(a_="z", _b="y", c=2)])
+    assert [o.c for o in Under.objects.filter(a___ne="x").all()] == [2]
+    assert [o.c for o in Under.objects.filter(_b="y", a_="x").all()] == [1]
+    assert [o.c for o in Under.objects.all().filter(a___ne="x", _b__eq="y", c__gt=1)] == [2]

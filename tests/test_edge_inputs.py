@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 
 import pytest
 
 from IndexedRedis import (
     IndexedRedisModel,
     InvalidModelException,
+    InvalidQueryError,
     InvalidValueError,
     IRField,
     IRFixedPointField,
+    IRRawField,
     RedisOperationError,
     irNull,
 )
+from IndexedRedis.fields import IRForeignLinkField
 from tests.models import Song, songs
 
 
@@ -116,3 +120,106 @@ def test_field_names_given_as_an_iterator_survive_a_retry(ir_db):
 def test_non_ascii_digits_are_not_primary_keys(ir_db):
     with pytest.raises(InvalidValueError, match="Model Song"):
         Song.objects.get("²")
+
+
+HUGE = 10**5000  # more digits than Python writes out as text (sys.get_int_max_str_digits)
+
+REFUSED_PKS = [
+    HUGE,
+    -HUGE,
+    2**63,  # above what INCR hands out
+    "9" * 5000,
+    "\x1c6",  # int() reads \x1c-\x1f as neither digits nor space
+    "\x1d6",
+    "\x1e6",
+    "\x1f6",
+    " 6\x1f",
+    "٣",  # a digit, but not an ASCII one
+    "1_000",
+    "+6",
+    "6.0",
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    1e300,
+    6.5,
+    decimal.Decimal("6.5"),
+    decimal.Decimal("inf"),
+    decimal.Decimal("nan"),
+    decimal.Decimal("-6"),
+    False,
+    b"\xff6",
+    b"\x1c6",
+    1j,
+    [6],
+    object(),
+]
+
+
+@pytest.mark.parametrize("bad", REFUSED_PKS, ids=range(len(REFUSED_PKS)))
+def test_odd_primary_keys_raise_a_named_error_everywhere(ir_db, bad):
+    Song.saver.save(songs())
+    for call in (
+        lambda: Song.objects.get(bad),
+        lambda: Song.objects.exists(bad),
+        lambda: Song.objects.getMultiple([1, bad]),
+        lambda: Song.objects.getOnlyFields(bad, ["title"]),
+        lambda: Song.deleter.deleteByPk(bad),
+        lambda: Song.deleter.deleteMultipleByPks([bad]),
+        lambda: Song(_id=bad),
+    ):
+        with pytest.raises(InvalidValueError, match="Model Song"):
+            call()
+    assert Song.objects.count() == 6
+
+
+ACCEPTED_PKS = [
+    (6, 6),
+    (b"6", 6),
+    (" 6 ", 6),
+    ("\t6\n", 6),
+    ("0006", 6),
+    (6.0, 6),
+    (decimal.Decimal("6"), 6),
+    (2**63 - 1, 2**63 - 1),
+]
+
+
+@pytest.mark.parametrize("value,pk", ACCEPTED_PKS, ids=range(len(ACCEPTED_PKS)))
+def test_primary_keys_in_other_forms_are_read_as_that_pk(ir_db, value, pk):
+    Song.saver.save(songs())
+    found = Song.objects.get(value)
+    assert (found.getPk(), found.title) == (6, "Idioteque") if pk == 6 else found is None
+    assert Song.objects.exists(value) == (pk == 6)
+    assert Song(_id=value).getPk() == pk
+
+
+def test_ints_too_long_to_write_out_raise_a_named_error(ir_db):
+    class Huge(IndexedRedisModel):
+        FIELDS = [
+            IRField("i", valueType=int),
+            IRField("s"),
+            IRField("f", valueType=float),
+            IRFixedPointField("fp", decimalPlaces=2),
+            IRRawField("raw"),
+            IRForeignLinkField("link", Song),
+        ]
+        INDEXED_FIELDS = ["i", "s", "fp", "link"]
+        KEY_NAME = "irtest:Huge"
+
+    for name in ("i", "s", "f", "fp", "link"):
+        with pytest.raises(InvalidValueError, match=f"Model Huge: field '{name}'"):
+            Huge(**{name: HUGE})
+        with pytest.raises(InvalidValueError, match=f"Model Huge: field '{name}'"):
+            Huge().__setattr__(name, HUGE)
+    for name in ("i", "s", "fp", "link"):
+        with pytest.raises(InvalidQueryError, match=f"Model Huge.*field '{name}'"):
+            Huge.objects.filter(**{name: HUGE})
+    with pytest.raises(InvalidQueryError, match="Model Huge: cannot filter i__ne=<an int of about 5001 digits>: field 'i'"):
+        Huge.objects.filter(i__ne=-HUGE)
+    raw = Huge(raw=HUGE)  # IRRawField keeps what is assigned; storing it fails with a named error
+    assert "digits" in repr(raw)
+    with pytest.raises(InvalidValueError, match="field 'raw'"):
+        raw.save()
+    assert Huge(i=10**4000).i == 10**4000  # below the limit, nothing changes
+    assert not list(ir_db.scan_iter(match=b"_ir_|irtest:Huge:*"))

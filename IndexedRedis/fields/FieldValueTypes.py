@@ -15,12 +15,13 @@ import json
 from typing import Any, Union
 
 from ..exceptions import InvalidValueError
+from .base import _short
 
 
 def formatDatetime(value: datetime.datetime) -> bytes:
     """The stored form of a datetime (microseconds when not zero; offset when aware)."""
     if not isinstance(value, datetime.datetime):
-        raise InvalidValueError(f"expected a datetime, got {type(value).__name__} {value!r}")
+        raise InvalidValueError(f"expected a datetime, got {type(value).__name__} {_short(value)}")
     return datetime.datetime.isoformat(value, sep=" ").encode("ascii")
 
 
@@ -40,7 +41,7 @@ def parseDatetime(value: Union[str, bytes]) -> datetime.datetime:
             return datetime.datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise InvalidValueError(f"{value!r} is not a datetime in ISO format (YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])")
+    raise InvalidValueError(f"{_short(value)} is not a datetime in ISO format (YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])")
 
 
 class IRDatetimeValue(datetime.datetime):

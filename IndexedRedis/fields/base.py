@@ -21,11 +21,12 @@ import copy as _copy
 import datetime
 import hashlib
 import json
+import sys
 from typing import Any, Optional, SupportsIndex
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .null import IR_NULL_BYTES, IRNullType, irNull
+from .null import IR_NULL_BYTES, NULL_MARKER_ESCAPE_PREFIX, IRNullType, irNull
 
 
 def _typeName(value: Any) -> str:
@@ -59,6 +60,8 @@ class IRField(str):
     KEEPS_ASSIGNED = False
     _codecIndexable = True
     _codecReason = ""
+    # Set by the model's schema when the model has NULL_MARKER_ESCAPE (see fields/null.py).
+    _ir_escapeNull = False
 
     def __new__(cls, name: str = "", *args: Any, **kwargs: Any) -> "IRField":
         if not isinstance(name, str):
@@ -109,8 +112,11 @@ class IRField(str):
         return (_rebuildField, (type(self), self.name, dict(self.__dict__)))
 
     def _stateForCopy(self) -> dict:
-        """The attributes a copy of this field starts with."""
-        return dict(self.__dict__)
+        """The attributes a copy of this field starts with (not what a model's schema set on it)."""
+        state = dict(self.__dict__)
+        state.pop("_ir_escapeNull", None)
+        state.pop("_ir_escapeNullBy", None)
+        return state
 
     def __copy__(self) -> "IRField":
         return _rebuildField(type(self), self.name, self._stateForCopy())
@@ -179,9 +185,11 @@ class IRField(str):
             raise InvalidValueError(
                 f"field {self.name!r} ({self._typeLabel()}) cannot store {_typeName(value)} value {_short(value)}: {exc}"
             ) from exc
-        if out.__class__ is bytes:
-            return out
-        return self._storedBytes(out)
+        if out.__class__ is not bytes:
+            out = self._storedBytes(out)
+        if self._ir_escapeNull and (out == IR_NULL_BYTES or out.startswith(NULL_MARKER_ESCAPE_PREFIX)):
+            return NULL_MARKER_ESCAPE_PREFIX + out  # a value, not the null marker
+        return out
 
     def _storedBytes(self, out: Any) -> bytes:
         """Bytes for what a field type's ``_toStorage`` returned when it is not bytes (custom fields
@@ -205,6 +213,8 @@ class IRField(str):
             return irNull
         if raw.__class__ is str:
             raw = raw.encode(getDefaultIREncoding())
+        if self._ir_escapeNull and raw.startswith(NULL_MARKER_ESCAPE_PREFIX):
+            raw = raw[len(NULL_MARKER_ESCAPE_PREFIX) :]
         if not raw and getattr(self, "_kind", None) in _EMPTY_IS_NULL:
             return irNull  # an empty stored value holds no number, date or JSON: read it as unset
         try:
@@ -344,11 +354,11 @@ class IRField(str):
             if isinstance(value, bool):
                 return int(value)
             if isinstance(value, int):
-                return int(value)
+                return checkIntDigits(self.name, int(value))
             if isinstance(value, float):
                 if not value.is_integer():
                     raise InvalidValueError(f"field {self.name!r} holds int; {value!r} has a fraction")
-                return int(value)
+                return checkIntDigits(self.name, int(value))
             if isinstance(value, (str, bytes)):
                 return int(value)
             raise InvalidValueError(f"field {self.name!r} holds int; got {_typeName(value)} {_short(value)}")
@@ -495,7 +505,7 @@ def _toBool(name: str, value: Any) -> bool:
     if isinstance(value, (int, float)):
         if value in (0, 1):
             return bool(value)
-        raise InvalidValueError(f"field {name!r} holds bool; {value!r} is neither 0 nor 1")
+        raise InvalidValueError(f"field {name!r} holds bool; {_short(value)} is neither 0 nor 1")
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     if isinstance(value, str):
@@ -507,6 +517,21 @@ def _toBool(name: str, value: Any) -> bool:
     raise InvalidValueError(
         f"field {name!r} holds bool; cannot read {_typeName(value)} {_short(value)} as True/False (use 1/0 or 'true'/'false')"
     )
+
+
+def checkIntDigits(name: str, value: int) -> int:
+    """``value``, or InvalidValueError when it has more digits than Python writes out as text
+    (``sys.get_int_max_str_digits()``, 4300 by default), so that it could never be stored."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if limit and value.bit_length() > 3 * limit:  # about 0.9 * limit digits: only then is it worth a look
+        try:
+            str(value)
+        except ValueError:
+            raise InvalidValueError(
+                f"field {name!r} holds int; got {_short(value)}, more than the {limit} digits Python converts to "
+                "text (sys.set_int_max_str_digits raises that limit)"
+            ) from None
+    return value
 
 
 def _parseDate(name: str, value: Any) -> datetime.date:
@@ -530,7 +555,15 @@ def asBytes(field: IRField, value: Any, encoding: Optional[str] = None) -> bytes
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    """``repr(value)`` cut to ``limit`` characters, for error messages. Never raises: an int too
+    long for Python to write out (more than sys.get_int_max_str_digits() digits, also inside a
+    list) or an object whose repr fails is described instead."""
+    try:
+        text = repr(value)
+    except Exception:
+        if isinstance(value, int):
+            return f"<an int of about {int(abs(value).bit_length() * 0.30103) + 1} digits>"
+        return f"<{_typeName(value)} object>"
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text

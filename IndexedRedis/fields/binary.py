@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .base import IRField, asBytes
+from .base import IRField, _short, asBytes
 from .null import irNull
 from .text import EncodedField
 
@@ -42,7 +42,12 @@ class IRRawField(IRField):
             return value
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
-        return str(value).encode(getDefaultIREncoding())
+        try:
+            return str(value).encode(getDefaultIREncoding())
+        except (ValueError, TypeError, UnicodeError) as exc:  # an int too long to write out, a failing __str__
+            raise InvalidValueError(
+                f"field {self.name!r} (IRRawField) cannot store {type(value).__name__} value {_short(value)}: {exc}"
+            ) from exc
 
     def fromStorage(self, raw: Any) -> Any:
         if raw is None:

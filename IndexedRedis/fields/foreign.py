@@ -24,7 +24,8 @@ from __future__ import annotations
 from typing import Any, Callable, List, Optional
 
 from ..exceptions import InvalidValueError
-from .base import IRField
+from ..keys import pkOf
+from .base import IRField, _short
 from .null import IRNullType, irNull
 
 
@@ -353,19 +354,12 @@ def publicValue(value: Any) -> Any:
 
 
 def _toPk(name: str, value: Any) -> int:
-    if isinstance(value, bool):
-        raise InvalidValueError(f"field {name!r} links to objects; got bool {value!r}")
-    if isinstance(value, bytes):
-        value = value.decode("ascii")
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
+    pk = pkOf(value)
+    if not pk:
         raise InvalidValueError(
-            f"field {name!r} links to objects; give a model object, its pk (int) or irNull, "
-            f"not {type(value).__name__} {value!r:.60}"
-        ) from None
-    if pk <= 0:
-        raise InvalidValueError(f"field {name!r}: primary keys are positive integers; got {pk}")
+            f"field {name!r} links to objects; give a model object, its pk (a positive int up to 2**63-1) or irNull, "
+            f"not {type(value).__name__} {_short(value)}"
+        )
     return pk
 
 
@@ -399,7 +393,7 @@ class IRForeignLinkField(IRField):
         self.ownerModel: Any = None  # set when the owning model's schema is built
 
     def _stateForCopy(self) -> dict:
-        state = dict(self.__dict__)
+        state = super()._stateForCopy()
         state["ownerModel"] = None  # a copy belongs to the model whose FIELDS it is put in
         return state
 

@@ -3,6 +3,11 @@
 It equals only itself (not ``''``, not ``0``, not ``None``; a link holder of no link equals it
 too), is falsy, has ``len`` 0, and is stored as
 ``IRNullType()`` so that ``filter(field=irNull)`` finds unset values.
+
+So a text or bytes value that *is* that text reads back as irNull, as in IndexedRedis 6.0.3. A
+model with ``NULL_MARKER_ESCAPE = True`` stores such a value as ``NULL_MARKER_ESCAPE_PREFIX``
+followed by it (and a value that starts with the prefix gets one more), and reads it back as
+written; 6.0.3 reads those few values with the prefix.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ IR_NULL_STR = "IRNullType()"
 IR_NULL_BYTES = b"IRNullType()"
 IR_NULL_UNICODE = IR_NULL_STR
 IR_NULL_STRINGS = (IR_NULL_STR, IR_NULL_BYTES)  # the stored null marker, as text and as bytes
+NULL_MARKER_ESCAPE_PREFIX = b"\x00IRlit\x00"  # models with NULL_MARKER_ESCAPE: "the value that follows is literal"
 
 
 class IRNullType:
@@ -59,4 +65,12 @@ class IRNullType:
 
 irNull = IRNullType()
 
-__all__ = ["IRNullType", "IR_NULL_BYTES", "IR_NULL_STR", "IR_NULL_STRINGS", "IR_NULL_UNICODE", "irNull"]
+__all__ = [
+    "NULL_MARKER_ESCAPE_PREFIX",
+    "IRNullType",
+    "IR_NULL_BYTES",
+    "IR_NULL_STR",
+    "IR_NULL_STRINGS",
+    "IR_NULL_UNICODE",
+    "irNull",
+]

@@ -7,7 +7,7 @@ import math
 from typing import Any, Optional
 
 from ..exceptions import InvalidValueError
-from .base import IRField
+from .base import IRField, _short
 from .null import irNull
 
 
@@ -49,12 +49,12 @@ class IRFixedPointField(IRField):
 
     def _decimal(self, value: Any) -> decimal.Decimal:
         if isinstance(value, bool):
-            raise InvalidValueError(f"field {self.name!r} holds a number; got bool {value!r}")
+            raise InvalidValueError(f"field {self.name!r} holds a number; got bool {_short(value)}")
         if isinstance(value, bytes):
             value = value.decode("ascii")
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise InvalidValueError(f"field {self.name!r} holds a finite number; got {value!r}")
+                raise InvalidValueError(f"field {self.name!r} holds a finite number; got {_short(value)}")
             exact = decimal.Decimal(repr(value))
             if exact.as_tuple().exponent < -self.decimalPlaces:  # type: ignore[operator]
                 # More digits than kept: round the float's exact value, as round() and '%.Nf' do.
@@ -65,16 +65,16 @@ class IRFixedPointField(IRField):
             try:
                 exact = decimal.Decimal(value.strip())
             except decimal.InvalidOperation:
-                raise InvalidValueError(f"field {self.name!r} holds a number; {value!r} is not one") from None
+                raise InvalidValueError(f"field {self.name!r} holds a number; {_short(value)} is not one") from None
         else:
-            raise InvalidValueError(f"field {self.name!r} holds a number; got {type(value).__name__} {value!r:.60}")
+            raise InvalidValueError(f"field {self.name!r} holds a number; got {type(value).__name__} {_short(value)}")
         if not exact.is_finite():
-            raise InvalidValueError(f"field {self.name!r} holds a finite number; got {value!r}")
+            raise InvalidValueError(f"field {self.name!r} holds a finite number; got {_short(value)}")
         try:
             rounded = exact.quantize(self._quantum, rounding=decimal.ROUND_HALF_EVEN, context=_CONTEXT)
         except decimal.InvalidOperation:
             raise InvalidValueError(
-                f"field {self.name!r}: {value!r} has too many digits for {self.decimalPlaces} decimal places"
+                f"field {self.name!r}: {_short(value)} has too many digits for {self.decimalPlaces} decimal places"
             ) from None
         # -0.004 rounds to -0.00: store (and index) it as 0.00, like every other zero.
         return rounded.copy_abs() if rounded.is_zero() else rounded

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
-from .base import IRField, asBytes
+from .base import IRField, _short, asBytes
 from .null import irNull
 
 
@@ -59,7 +59,7 @@ class IRUnicodeField(EncodedField):
             return bytes(value).decode(self.encoding or getDefaultIREncoding())
         if isinstance(value, (int, float)):
             return str(value)
-        raise InvalidValueError(f"field {self.name!r} holds text; got {type(value).__name__} {value!r:.60}")
+        raise InvalidValueError(f"field {self.name!r} holds text; got {type(value).__name__} {_short(value)}")
 
     def _toStorage(self, value: Any) -> bytes:
         return self._fromInput(value).encode(self.encoding or getDefaultIREncoding())

@@ -9,13 +9,13 @@ from IndexedRedis.collections import IRCounterField, IRDictField, IRListField, I
 class Track(IndexedRedisModel):
     FIELDS = [IRField("title"), IRField("year", valueType=int)]
     INDEXED_FIELDS = ["title"]
-    KEY_NAME = "irtest:coll:Track"
+    KEY_NAME = "irtest:colls:Track"
 
 
 class Playlist(IndexedRedisModel):
     FIELDS = [IRField("name")]
     INDEXED_FIELDS = ["name"]
-    KEY_NAME = "irtest:coll:Playlist"
+    KEY_NAME = "irtest:colls:Playlist"
 
     tracks = IRListField(of=Track)
     plays = IRCounterField()

@@ -49,10 +49,10 @@ def test_delete_removes_collections_in_the_same_call(tracks, real_db, roundtrips
     with roundtrips() as rt:
         ps[1].delete()
     assert rt.count == 1
-    assert not real_db.exists(b"_ir_|irtest:coll:Playlist:coll:tracks:1", b"_ir_|irtest:coll:Playlist:coll:tags:2")
-    assert real_db.exists(b"_ir_|irtest:coll:Playlist:coll:tracks:3")
+    assert not real_db.exists(b"_ir_|irtest:colls:Playlist:coll:tracks:1", b"_ir_|irtest:colls:Playlist:coll:tags:2")
+    assert real_db.exists(b"_ir_|irtest:colls:Playlist:coll:tracks:3")
     Playlist.objects.filter(name="p2").delete()
-    assert not list(real_db.scan_iter(match=b"_ir_|irtest:coll:Playlist:coll:*"))
+    assert not list(real_db.scan_iter(match=b"_ir_|irtest:colls:Playlist:coll:*"))
 
 
 def test_destroy_model_removes_collections(tracks, real_db):
@@ -60,7 +60,7 @@ def test_destroy_model_removes_collections(tracks, real_db):
     p.save()
     p.tracks.append(tracks[0])
     Playlist.deleter.destroyModel()
-    assert not list(real_db.scan_iter(match=b"_ir_|irtest:coll:Playlist:*"))
+    assert not list(real_db.scan_iter(match=b"_ir_|irtest:colls:Playlist:*"))
 
 
 def test_reset_swaps_collections_with_the_generation(tracks, real_db):
@@ -71,10 +71,10 @@ def test_reset_swaps_collections_with_the_generation(tracks, real_db):
     new[0].tracks = [tracks[1]]
     new[1].plays.update(["z"])
     Playlist.reset(new)
-    keys = sorted(k for k in real_db.scan_iter(match=b"_ir_|irtest:coll:Playlist:*coll:*"))
+    keys = sorted(k for k in real_db.scan_iter(match=b"_ir_|irtest:colls:Playlist:*coll:*"))
     assert keys == [
-        b"_ir_|irtest:coll:Playlist:gen1:coll:plays:%d" % new[1].getPk(),
-        b"_ir_|irtest:coll:Playlist:gen1:coll:tracks:%d" % new[0].getPk(),
+        b"_ir_|irtest:colls:Playlist:gen1:coll:plays:%d" % new[1].getPk(),
+        b"_ir_|irtest:colls:Playlist:gen1:coll:tracks:%d" % new[0].getPk(),
     ]
     got = Playlist.objects.filter(name="new1").first()
     assert [t.title for t in got.tracks] == ["t1"]
@@ -107,7 +107,7 @@ def test_slice_of_links_is_two_round_trips(tracks, roundtrips):
 def test_bad_definitions_and_values(real_db, tracks):
     class Bad(IndexedRedisModel):
         FIELDS = [IRField("a")]
-        KEY_NAME = "irtest:coll:Bad"
+        KEY_NAME = "irtest:colls:Bad"
         items = IRListField(valueField="not a field")
 
     with pytest.raises(InvalidModelException, match="Bad.*collection field 'items'"):
@@ -115,7 +115,7 @@ def test_bad_definitions_and_values(real_db, tracks):
 
     class Clash(IndexedRedisModel):
         FIELDS = [IRField("items")]
-        KEY_NAME = "irtest:coll:Clash"
+        KEY_NAME = "irtest:colls:Clash"
         items = IRListField()
 
     with pytest.raises(InvalidModelException, match="clashes"):

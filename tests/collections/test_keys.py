@@ -40,7 +40,7 @@ def test_keys_written(real_db):
     p.plays.update(["x"])
     p.save()
     # (left out: Track's keys, and the kept replies of inserts, _ir_|KEY:op:TOKEN, which expire)
-    found = [k for k in real_db.scan_iter() if not k.startswith(b"_ir_|irtest:coll:Track") and b":op:" not in k]
+    found = [k for k in real_db.scan_iter() if not k.startswith(b"_ir_|irtest:colls:Track") and b":op:" not in k]
     assert sorted(found) == sorted(
         [
             b"plain",
@@ -49,16 +49,16 @@ def test_keys_written(real_db):
             b"L",
             b"L:fence",
             auto.key,
-            b"_ir_|irtest:coll:Playlist:data:1",
-            b"_ir_|irtest:coll:Playlist:idx:name:p",
-            b"_ir_|irtest:coll:Playlist:keys",
-            b"_ir_|irtest:coll:Playlist:next",
-            b"_ir_|irtest:coll:Playlist:ver",
-            b"_ir_|irtest:coll:Playlist:coll:tracks:1",
-            b"_ir_|irtest:coll:Playlist:coll:plays:1",
+            b"_ir_|irtest:colls:Playlist:data:1",
+            b"_ir_|irtest:colls:Playlist:idx:name:p",
+            b"_ir_|irtest:colls:Playlist:keys",
+            b"_ir_|irtest:colls:Playlist:next",
+            b"_ir_|irtest:colls:Playlist:ver",
+            b"_ir_|irtest:colls:Playlist:coll:tracks:1",
+            b"_ir_|irtest:colls:Playlist:coll:plays:1",
         ]
     )
     assert real_db.lrange(b"plain", 0, -1) == [b"a", b"b"]
-    assert real_db.lrange(b"_ir_|irtest:coll:Playlist:coll:tracks:1", 0, -1) == [b"1"]
-    assert real_db.zrange(b"_ir_|irtest:coll:Playlist:coll:plays:1", 0, -1, withscores=True) == [(b"x", 1.0)]
-    assert real_db.hgetall(b"_ir_|irtest:coll:Playlist:data:1") == {b"name": b"p"}  # nothing of the collections
+    assert real_db.lrange(b"_ir_|irtest:colls:Playlist:coll:tracks:1", 0, -1) == [b"1"]
+    assert real_db.zrange(b"_ir_|irtest:colls:Playlist:coll:plays:1", 0, -1, withscores=True) == [(b"x", 1.0)]
+    assert real_db.hgetall(b"_ir_|irtest:colls:Playlist:data:1") == {b"name": b"p"}  # nothing of the collections
