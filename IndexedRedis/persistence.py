@@ -14,7 +14,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 from . import scripts
 from .exceptions import InvalidValueError
 from .executor import runSync
-from .keys import KeyLayout
+from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import (
     Call,
     DeleteEntry,
@@ -29,6 +29,7 @@ from .plans import (
     script,
     transaction,
 )
+from .registry import buildRegistryOp, dropGenerationOp, isComplete
 from .reset import resetModel
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
@@ -142,12 +143,28 @@ def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, bytes]]) -> i
 
 
 def destroyModel(model: type) -> int:
-    """Delete every key of the model (all generations, indexes, counters), found with SCAN. Returns keys deleted."""
+    """Delete every key of the model (all generations, indexes, counters). Returns keys deleted.
+
+    The generations listed in ``_ir_|KEY:gens`` and the current one are dropped through their
+    key registries (registry.dropGenerationOp); when one has no complete registry (data of the
+    6.0.3 layout), the model's keys are found with one SCAN instead.
+    """
     schema = getSchema(model)
+    base = schema.layout
 
     def op(layout: KeyLayout) -> Op:
-        keys = [k for k in (yield from scanOp(layout.allPattern(), anyGen=True)) if layout.ownGen(k) is not None]
+        current, listed = yield Call(pipeline=[("GET", base.genKey), ("SMEMBERS", base.gensKey)], transaction=True, anyGen=True)
+        gens = sorted({int(current or 0)} | {int(g) for g in listed})
+        complete = yield Call(
+            pipeline=[("SISMEMBER", base.forGen(g).registryKey, REGISTRY_COMPLETE) for g in gens], transaction=True, anyGen=True
+        )
         n = 0
+        if all(complete):
+            for g in gens:
+                n += yield from dropGenerationOp(base, g)
+            shared = (base.nextKey, base.genKey, base.genNextKey, base.gensKey)
+            return n + int((yield Call(command=("UNLINK", *shared), anyGen=True)))
+        keys = [k for k in (yield from scanOp(base.allPattern(), anyGen=True)) if base.ownGen(k) is not None]
         for i in range(0, len(keys), 1000):
             n += int((yield Call(command=("UNLINK", *keys[i : i + 1000]), anyGen=True)))
         return n
@@ -171,14 +188,18 @@ def _indexMembers(schema: ModelSchema, layout: KeyLayout, reply: Sequence[Any]) 
 
 
 def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
-    drop = yield from scanOp(layout.idxPattern())
-    drop = [k for k in drop if layout.ownGen(k) == layout.gen]
+    """Replace every index set of the generation: the ones its registry lists (built with one SCAN
+    for data that has no registry yet) are dropped, the ones the data needs are filled."""
+    if not (yield from isComplete(layout)):
+        yield from buildRegistryOp(schema.layout, layout.gen)
+    drop = yield command("SMEMBERS", layout.registryKey)
+    drop = [k for k in drop if k.startswith(layout.idxPrefix) and layout.ownGen(k) == layout.gen]
     if schema.indexedFields:
         reply = yield fetchCall(layout, (), "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
     else:
         reply = []
     members = _indexMembers(schema, layout, reply)
-    keys: List[Any] = [layout.verKey] + list(drop) + list(members)
+    keys: List[Any] = [layout.verKey] + list(drop) + list(members) + [layout.registryKey]
     args: List[Any] = [len(drop)]
     for pks in members.values():
         args.append(len(pks))
@@ -221,7 +242,9 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
                         # Remove both forms, add the one the field uses now.
                         cmds.append(("SREM", layout.idx(field.name, raw), pk))
                         cmds.append(("SREM", layout.idx(field.name, hashlib.md5(raw).hexdigest().encode("ascii")), pk))
-                        cmds.append(("SADD", layout.idx(field.name, field.storageToIndex(raw)), pk))
+                        newKey = layout.idx(field.name, field.storageToIndex(raw))
+                        cmds.append(("SADD", newKey, pk))
+                        cmds.append(("SADD", layout.registryKey, newKey))  # the registry may list emptied keys, never miss one
                     touched += 1
                 if cmds:
                     cmds.append(("INCR", layout.verKey))  # chunked readers must start over

@@ -383,6 +383,7 @@ def saveCall(layout: "KeyLayout", entries: Sequence[SaveEntry], anyGen: bool = F
                     body.append(b"v" + expected)
                     keys.append(idxKey(name, field.storageToIndex(expected)))
             keys.append(newKey)
+    keys.append(layout.registryKey)
     args: List[Any] = [layout.dataPrefix, len(entries), len(names), *names]
     args.extend(body)
     return Call(script=scripts.SAVE, keys=keys, args=args, anyGen=anyGen)
@@ -528,6 +529,7 @@ def deleteCall(layout: "KeyLayout", entries: Sequence[DeleteEntry]) -> Call:
             else:
                 args.append(b"v" + expected)
                 keys.append(layout.idx(field.name, field.storageToIndex(expected)))
+    keys.append(layout.registryKey)
     return script(scripts.DELETE, keys, args)
 
 

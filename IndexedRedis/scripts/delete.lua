@@ -3,6 +3,7 @@
 -- KEYS[1]  set of all pks of the model (_ir_|KEY:keys)
 -- KEYS[2]  write counter of the generation (_ir_|KEY:ver), bumped when anything is deleted
 -- then per entry: the data key, then one index key per indexed field (the key its expected value names)
+-- KEYS[#KEYS-1]  the generation's index key registry (_ir_|KEY:idxkeys): emptied index keys leave it
 --
 -- ARGV[1]  number of entries
 -- then per entry: pk, nIdx, then nIdx pairs: field, expected
@@ -50,6 +51,7 @@ if #conflicts > 1 then
 end
 
 local n = 0
+local touched = {}
 for i = 1, nEntries do
   local e = entries[i]
   if e.exists then
@@ -57,7 +59,8 @@ for i = 1, nEntries do
     redis.call('SREM', KEYS[1], e.pk)
     for j = 0, e.nIdx - 1 do
       if ARGV[e.arg + 2 * j + 1] ~= 'x' then
-        redis.call('SREM', KEYS[e.idxKey + j], e.pk)
+        local idxKey = KEYS[e.idxKey + j]
+        if redis.call('SREM', idxKey, e.pk) == 1 then touched[idxKey] = true end
       end
     end
     n = n + 1
@@ -66,4 +69,5 @@ end
 if n > 0 then
   bumpWriteCounter(KEYS[2])
 end
+updateRegistry(KEYS[#KEYS - 1], touched)
 return {'ok', n}

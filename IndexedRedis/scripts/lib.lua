@@ -40,3 +40,27 @@ local function addConflict(conflicts, i, dataKey, fields, expected)
     conflicts[#conflicts + 1] = redis.call('HGET', dataKey, fields[j])
   end
 end
+
+-- The index key registry of a generation (_ir_|KEY:idxkeys, see keys.py), kept by every script
+-- that creates or empties index sets. `touched` maps index keys to true: keys a member was added
+-- to (they may be new) and keys a member was removed from (they may be empty now). Only a
+-- registry that exists is kept (data of the 6.0.3 layout has none until a pass builds it).
+local function updateRegistry(registry, touched)
+  if next(touched) == nil or redis.call('EXISTS', registry) == 0 then
+    return
+  end
+  local add, rem = {}, {}
+  for key in pairs(touched) do
+    if redis.call('EXISTS', key) == 1 then
+      add[#add + 1] = key
+    else
+      rem[#rem + 1] = key
+    end
+  end
+  for i = 1, #add, 1000 do
+    redis.call('SADD', registry, unpack(add, i, math.min(i + 999, #add)))
+  end
+  for i = 1, #rem, 1000 do
+    redis.call('SREM', registry, unpack(rem, i, math.min(i + 999, #rem)))
+  end
+end

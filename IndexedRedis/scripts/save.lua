@@ -18,6 +18,7 @@
 --   per index change: field position (the new value is the one written above), and for mode U
 --     the expected stored value: 'v' .. value (must match what Redis holds), 'x' (field must be
 --     absent), '?' (unknown: always report the current values)
+-- KEYS[#KEYS-1]  the generation's index key registry (_ir_|KEY:idxkeys), kept when it exists
 --
 -- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk.
 -- Nothing is written unless every entry passes its checks. Replies:
@@ -101,6 +102,7 @@ end
 -- Phase 2: writes.
 local reply = {'ok'}
 local hset = {}
+local touched = {}  -- index keys whose membership changed: the registry is brought in line at the end
 for i = 1, nEntries do
   local e = entries[i]
   local pk = e.pk
@@ -132,11 +134,12 @@ for i = 1, nEntries do
       local oldKey = KEYS[e.idxKey + 2 * j]
       local newKey = KEYS[e.idxKey + 2 * j + 1]
       if expected ~= 'x' and oldKey ~= newKey then
-        redis.call('SREM', oldKey, pk)
+        if redis.call('SREM', oldKey, pk) == 1 then touched[oldKey] = true end
       end
-      redis.call('SADD', newKey, pk)
+      if redis.call('SADD', newKey, pk) == 1 then touched[newKey] = true end
     else
-      redis.call('SADD', KEYS[e.idxKey + j], pk)
+      local newKey = KEYS[e.idxKey + j]
+      if redis.call('SADD', newKey, pk) == 1 then touched[newKey] = true end
     end
   end
   if e.mode ~= 'U' then
@@ -147,4 +150,5 @@ end
 if nEntries > 0 then
   bumpWriteCounter(KEYS[3])
 end
+updateRegistry(KEYS[#KEYS - 1], touched)
 return reply
