@@ -60,7 +60,7 @@ for i = 1, nEntries do
     for j = 0, e.nIdx - 1 do
       if ARGV[e.arg + 2 * j + 1] ~= 'x' then
         local idxKey = KEYS[e.idxKey + j]
-        if redis.call('SREM', idxKey, e.pk) == 1 then touched[idxKey] = true end
+        if redis.call('SREM', idxKey, e.pk) == 1 and redis.call('EXISTS', idxKey) == 0 then touched[idxKey] = true end
       end
     end
     n = n + 1

@@ -42,9 +42,9 @@ local function addConflict(conflicts, i, dataKey, fields, expected)
 end
 
 -- The index key registry of a generation (_ir_|KEY:idxkeys, see keys.py), kept by every script
--- that creates or empties index sets. `touched` maps index keys to true: keys a member was added
--- to (they may be new) and keys a member was removed from (they may be empty now). Only a
--- registry that exists is kept (data of the 6.0.3 layout has none until a pass builds it).
+-- that creates or empties index sets. `touched` maps index keys to true: keys the script created
+-- or emptied (a key both created and emptied by one call ends as it is now). Only a registry that
+-- exists is kept (data of the 6.0.3 layout has none until a pass builds it).
 local function updateRegistry(registry, touched)
   if next(touched) == nil or redis.call('EXISTS', registry) == 0 then
     return

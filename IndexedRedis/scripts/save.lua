@@ -102,7 +102,7 @@ end
 -- Phase 2: writes.
 local reply = {'ok'}
 local hset = {}
-local touched = {}  -- index keys whose membership changed: the registry is brought in line at the end
+local touched = {}  -- index keys created or emptied here: the registry is brought in line at the end
 for i = 1, nEntries do
   local e = entries[i]
   local pk = e.pk
@@ -134,12 +134,12 @@ for i = 1, nEntries do
       local oldKey = KEYS[e.idxKey + 2 * j]
       local newKey = KEYS[e.idxKey + 2 * j + 1]
       if expected ~= 'x' and oldKey ~= newKey then
-        if redis.call('SREM', oldKey, pk) == 1 then touched[oldKey] = true end
+        if redis.call('SREM', oldKey, pk) == 1 and redis.call('EXISTS', oldKey) == 0 then touched[oldKey] = true end
       end
-      if redis.call('SADD', newKey, pk) == 1 then touched[newKey] = true end
+      if redis.call('SADD', newKey, pk) == 1 and redis.call('SCARD', newKey) == 1 then touched[newKey] = true end
     else
       local newKey = KEYS[e.idxKey + j]
-      if redis.call('SADD', newKey, pk) == 1 then touched[newKey] = true end
+      if redis.call('SADD', newKey, pk) == 1 and redis.call('SCARD', newKey) == 1 then touched[newKey] = true end
     end
   end
   if e.mode ~= 'U' then
