@@ -15,12 +15,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     demo.add_argument("--songs", type=int, default=3000, help="how many songs to generate (default 3000)")
     for name, text in (
-        ("verify", "report index entries that disagree with stored data, and leftover keys"),
+        ("verify", "report index entries that disagree with stored data, dangling links and leftover generations"),
         ("repair", "fix what verify reports (safe on a live server)"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("model", help="the model class as package.module:ClassName")
         p.add_argument("--url", help="Redis URL (default: REDIS_URL, else the model's connection params)")
+        p.add_argument(
+            "--deep",
+            action="store_true",
+            help="also SCAN the whole keyspace for keys of the model that nothing lists (costs what the database holds)",
+        )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run
@@ -30,7 +35,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         model = _loadModel(parser, args.model)
         if args.url:
             model = model.connectAlt({"url": args.url})
-        report = model.objects.verify() if args.command == "verify" else model.objects.repair()
+        if args.command == "verify":
+            report = model.objects.verify(deep=args.deep)
+        else:
+            report = model.objects.repair(deep=args.deep)
         print(report)
         return 0 if report.ok else 1
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover

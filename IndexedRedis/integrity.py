@@ -1,19 +1,26 @@
 """``Model.objects.verify()`` and ``repair()``: find and fix index entries that disagree with data.
 
-Both walk the model incrementally (SSCAN over the pk set, SCAN over the index keys, in
-batches), so they are safe on a live server: no command blocks Redis for long. ``repair``
-fixes each problem with fix_index.lua, which re-checks the stored value first, so an object
-changed meanwhile by a writer (which keeps its own index entries exact) is left alone.
+Both walk what the model holds, incrementally: SSCAN over the pk set and over the generation's
+index key registry (registry.py), in batches, so they are safe on a live server and cost what
+the model holds, not what the database holds. Data without a complete registry (the 6.0.3
+layout) gets one on the first pass, with one SCAN; ``deep=True`` does that SCAN again, to find
+keys that nothing lists (orphan data, index keys written by other clients or by hand).
+
+Every suspect is checked again at the end of the pass in one transaction, an instant at which
+no write script is half done, and reported only if it still holds: a healthy model under live
+writes is reported healthy. ``repair`` fixes each problem with fix_index.lua, which re-checks
+the stored value first, so an object changed meanwhile by a writer is left alone.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import scripts
-from .keys import KeyLayout
+from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import Op, command, script, transaction
-from .schema import ModelSchema
+from .registry import abandonedGenerationsOp, buildRegistryOp, dropGenerationOp
+from .schema import ModelSchema, getSchema
 
 BATCH = 500
 
@@ -31,21 +38,37 @@ class VerifyReport:
         self.staleEntries: List[Tuple[bytes, int, Optional[str], Optional[bytes]]] = []
         self.danglingPks: List[int] = []  # in the pk set, but no data
         self.orphanData: List[int] = []  # data hash whose pk is not in the pk set
-        self.leftoverKeys: List[bytes] = []  # keys of the model that IndexedRedis does not use
+        # (generation, about how many keys): a generation that is not current and that no client works on
+        self.leftoverGenerations: List[Tuple[int, int]] = []
+        self.unregisteredKeys: List[bytes] = []  # index keys in use that the registry does not list
+        # (pk, field, linked model name, linked pk): a link to an object that does not exist
+        self.danglingLinks: List[Tuple[int, str, str, int]] = []
+        self.registryBuilt = False  # this pass built the registry with a SCAN of the keyspace
+        self._links: Dict[str, Dict[int, List[int]]] = {}  # field -> linked pk -> pks linking to it
+
+    def _lists(self) -> List[list]:
+        return [
+            self.missingEntries,
+            self.staleEntries,
+            self.danglingPks,
+            self.orphanData,
+            self.leftoverGenerations,
+            self.unregisteredKeys,
+            self.danglingLinks,
+        ]
+
+    @property
+    def leftoverKeyCount(self) -> int:
+        """About how many keys the leftover generations hold."""
+        return sum(n for _, n in self.leftoverGenerations)
 
     @property
     def ok(self) -> bool:
-        return not (self.missingEntries or self.staleEntries or self.danglingPks or self.orphanData or self.leftoverKeys)
+        return not any(self._lists())
 
     @property
     def problemCount(self) -> int:
-        return (
-            len(self.missingEntries)
-            + len(self.staleEntries)
-            + len(self.danglingPks)
-            + len(self.orphanData)
-            + len(self.leftoverKeys)
-        )
+        return sum(len(x) for x in self._lists())
 
     def __bool__(self) -> bool:
         return self.ok
@@ -66,8 +89,15 @@ class VerifyReport:
             out.append(f"  pk {pk} is in the pk set but has no data")
         for pk in self.orphanData:
             out.append(f"  data of pk {pk} exists but the pk is not in the pk set")
-        for key in self.leftoverKeys:
-            out.append(f"  leftover key {key!r}")
+        for gen, n in self.leftoverGenerations:
+            out.append(f"  leftover generation {gen} (about {n} keys): a reset that did not finish; repair() deletes it")
+        for key in self.unregisteredKeys:
+            out.append(f"  index key {key!r} is not in the key registry (written by another client?)")
+        for pk, field, other, linked in self.danglingLinks:
+            out.append(
+                f"  dangling link: pk {pk}, field {field!r} links to {other} pk {linked}, which does not exist "
+                "(repair() leaves links alone: save the object with another link, or delete it)"
+            )
         return out
 
     def __str__(self) -> str:
@@ -77,13 +107,24 @@ class VerifyReport:
         return f"<VerifyReport {self.modelName}: {self.problemCount} problem(s)>"
 
 
-def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
-    """Walk data and indexes of one model and return a VerifyReport (several round trips, batched)."""
+def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
+    """Walk data and indexes of one model and return a VerifyReport (several round trips, batched).
+
+    Dangling links are looked up afterwards by ``checkLinks`` (the linked models may live elsewhere).
+    """
     report = VerifyReport(schema.modelName)
     indexed = schema.indexedFields
-    names = [f.name.encode("utf-8") for f in indexed]
+    links = [f for f in schema.foreignFields]
+    names = [f.name.encode("utf-8") for f in indexed] + [f.name.encode("utf-8") for f in links]
+    base = schema.layout
 
-    # 1. Every object: its data exists, and it is in the index set of each indexed value it stores.
+    # 0. The registry: built with one SCAN when it is not complete yet, or when asked (deep).
+    if deep or not (yield command("SISMEMBER", layout.registryKey, REGISTRY_COMPLETE)):
+        yield from buildRegistryOp(base, layout.gen, report)
+        report.registryBuilt = True
+
+    # 1. Every object: its data exists, and it is in the index set of each indexed value it stores,
+    #    and that index set is in the registry.
     cursor = 0
     while True:
         cursor, pks = yield command("SSCAN", layout.keysKey, cursor, "COUNT", BATCH)
@@ -104,72 +145,48 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
                     report.danglingPks.append(pkInt)
                     continue
                 if names:
-                    for field, raw in zip(indexed, replies[i * step + 1]):
+                    values = replies[i * step + 1]
+                    for field, raw in zip(indexed, values):
                         if raw is None:
                             continue
                         checks.append((layout.idx(field.name, field.storageToIndex(raw)), pkInt, field.name, raw))
+                    for field, raw in zip(links, values[len(indexed) :]):
+                        for linked in _linkedPks(raw):
+                            report._links.setdefault(field.name, {}).setdefault(linked, []).append(pkInt)
             if checks:
-                flags = yield transaction([("SISMEMBER", key, pk) for key, pk, _, _ in checks])
+                usedKeys = list(dict.fromkeys(key for key, _, _, _ in checks))
+                flags = yield transaction(
+                    [("SISMEMBER", key, pk) for key, pk, _, _ in checks]
+                    + [("SISMEMBER", layout.registryKey, k) for k in usedKeys]
+                )
                 for flag, check in zip(flags, checks):
                     if not flag:
                         report.missingEntries.append(check)
+                report.unregisteredKeys.extend(k for k, flag in zip(usedKeys, flags[len(checks) :]) if not flag)
         if cursor == 0:
             break
 
-    # 2. Every key of the model: index entries must match the data; data must be in the pk set.
-    #    Batched per SCAN page: one transaction checks the page's data keys, one sizes its index
-    #    keys, one reads the members of the small ones and one reads the values they point at.
+    # 2. Every index key the registry lists: its members must be objects that store its value.
+    #    Batched per SSCAN page: one transaction sizes the page's index keys, one reads the members
+    #    of the small ones and one reads the values they point at.
     prefixLen = len(layout.idxPrefix)
     cursor = 0
     while True:
-        cursor, keys = yield command("SCAN", cursor, "MATCH", layout.allPattern(), "COUNT", BATCH)
+        cursor, keys = yield command("SSCAN", layout.registryKey, cursor, "COUNT", BATCH)
         cursor = int(cursor)
-        dataPks: List[bytes] = []
         idxKeys: List[Tuple[bytes, Any]] = []
         for key in keys:
-            if key in (layout.keysKey, layout.nextKey, layout.genKey, layout.genNextKey, layout.verKey):
-                continue
-            if key.startswith(layout.opPrefix):
-                continue  # the kept reply of a recent write (expires by itself)
-            if (
-                key.startswith(layout.sortPrefix)
-                and key[len(layout.sortPrefix) :].decode("utf-8", "replace") in schema.sortedKinds
-            ):
-                continue  # a sorted index of the model (SORTED_FIELDS)
-            keyGen = layout.ownGen(key)
-            if keyGen is None:
-                continue  # another model whose KEY_NAME starts with this one's
-            if keyGen != layout.gen:
-                # Another generation: a reset in progress (its building marker lives) or leftovers.
-                if keyGen == 0 or not (yield command("EXISTS", layout.forGen(keyGen).buildingKey)):
-                    report.leftoverKeys.append(key)
-                continue
-            if key == layout.buildingKey:
-                continue
-            if key.startswith(layout.dataPrefix):
-                pk = key[len(layout.dataPrefix) :]
-                if not pk.isdigit():
-                    report.leftoverKeys.append(key)
-                else:
-                    dataPks.append(pk)
-                continue
-            if key.startswith(layout.collPrefix):
-                continue  # a collection owned by an object (deleted with it by delete.lua)
-            if not key.startswith(layout.idxPrefix):
-                report.leftoverKeys.append(key)
-                continue
-            report.indexKeysChecked += 1
+            if not key.startswith(layout.idxPrefix) or base.ownGen(key) != layout.gen:
+                continue  # the registry's marker members
             fieldName = key[prefixLen:].split(b":", 1)[0].decode("utf-8", "replace")
             idxField: Optional[Any] = schema.fieldsByName.get(fieldName)
             if fieldName not in schema.indexedNames:
                 idxField = None  # every member is stale
             idxKeys.append((key, idxField))
-        if dataPks:
-            flags = yield transaction([("SISMEMBER", layout.keysKey, pk) for pk in dataPks])
-            report.orphanData.extend(int(pk) for pk, flag in zip(dataPks, flags) if not flag)
         if idxKeys:
             sizes = yield transaction([("SCARD", key) for key, _ in idxKeys])
-            small = [(key, field) for (key, field), n in zip(idxKeys, sizes) if int(n) <= BATCH]
+            report.indexKeysChecked += sum(1 for n in sizes if int(n))
+            small = [(key, field) for (key, field), n in zip(idxKeys, sizes) if 0 < int(n) <= BATCH]
             big = [(key, field) for (key, field), n in zip(idxKeys, sizes) if int(n) > BATCH]
             if small:
                 memberLists = yield transaction([("SMEMBERS", key) for key, _ in small])
@@ -184,7 +201,77 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout) -> Op:
                         break
         if cursor == 0:
             break
+
+    # 3. Other generations: leftovers unless a client works on them (their marker lives).
+    leftovers = yield from abandonedGenerationsOp(base)
+    report.leftoverGenerations = sorted(leftovers.items())
+
+    # 4. Check every suspect again, at one instant.
+    yield from _recheck(schema, layout, report)
     return report
+
+
+def _linkedPks(raw: Optional[bytes]) -> List[int]:
+    """The pks a stored link value names (``7`` or ``7,8``; none for null or unreadable values)."""
+    if not raw or raw == b"IRNullType()":
+        return []
+    out = []
+    for part in raw.split(b","):
+        if part.isdigit():
+            out.append(int(part))
+    return out
+
+
+def _recheck(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
+    """Keep only the suspects that still hold at one instant (one transaction per batch).
+
+    Write scripts are atomic, so at one instant the data and the indexes of a healthy model agree:
+    a suspect seen because an object changed between two reads of the pass is dropped here.
+    """
+    tests: List[Tuple[str, Any, int]] = []  # (kind, suspect, number of replies)
+    cmds: List[Tuple[Any, ...]] = []
+    for key, pk, field, raw in report.missingEntries:
+        tests.append(("missing", (key, pk, field, raw), 2))
+        cmds += [("HGET", layout.data(pk), field), ("SISMEMBER", key, pk)]
+    for key, pk, staleField, raw in report.staleEntries:
+        tests.append(("stale", (key, pk, staleField, raw), 2))
+        cmds += [("SISMEMBER", key, pk), ("HGET", layout.data(pk), staleField) if staleField else ("EXISTS", layout.data(pk))]
+    for pk in report.danglingPks:
+        tests.append(("dangling", pk, 2))
+        cmds += [("SISMEMBER", layout.keysKey, pk), ("EXISTS", layout.data(pk))]
+    for pk in report.orphanData:
+        tests.append(("orphan", pk, 2))
+        cmds += [("EXISTS", layout.data(pk)), ("SISMEMBER", layout.keysKey, pk)]
+    for key in report.unregisteredKeys:
+        tests.append(("unregistered", key, 2))
+        cmds += [("EXISTS", key), ("SISMEMBER", layout.registryKey, key)]
+    if not tests:
+        return
+    replies: List[Any] = []
+    for i in range(0, len(cmds), 2 * BATCH):
+        replies.extend((yield transaction(cmds[i : i + 2 * BATCH])))
+    kept: Dict[str, list] = {"missing": [], "stale": [], "dangling": [], "orphan": [], "unregistered": []}
+    pos = 0
+    for kind, suspect, n in tests:
+        a, b = replies[pos], replies[pos + 1]
+        pos += n
+        if kind == "missing":
+            holds = a == suspect[3] and not b  # still stores that value, still not in the set
+        elif kind == "stale":
+            key, _, field, _ = suspect
+            if field is None:
+                holds = bool(a)
+            else:
+                holds = bool(a) and (b is None or layout.idx(field, schema.fieldsByName[field].storageToIndex(b)) != key)
+        else:
+            holds = bool(a) and not b
+        if holds:
+            kept[kind].append(suspect)
+    report.missingEntries = kept["missing"]
+    report.staleEntries = kept["stale"]
+    report.danglingPks = kept["dangling"]
+    report.orphanData = kept["orphan"]
+    report.unregisteredKeys = kept["unregistered"]
 
 
 def _checkIndexMembers(layout: KeyLayout, report: VerifyReport, groups: List[Tuple[bytes, Any, Any]]) -> Op:
@@ -210,14 +297,19 @@ def _fixPks(layout: KeyLayout, action: str, pks: List[int]) -> Any:
 
 
 def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
-    """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server)."""
+    """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server).
+
+    Dangling links are left alone: which object a link should name is the application's call.
+    """
     fixed = 0
+    for key in report.unregisteredKeys:
+        fixed += int((yield command("SADD", layout.registryKey, key)))
     for key, pk, field, raw in report.missingEntries:
         fixed += int(
             (
                 yield script(
                     scripts.FIX_INDEX,
-                    [key, layout.data(pk), layout.verKey],
+                    [key, layout.data(pk), layout.verKey, layout.registryKey],
                     ["add", pk, field, b"v" + raw if raw is not None else b"x"],
                 )
             )
@@ -230,7 +322,7 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
                 (
                     yield script(
                         scripts.FIX_INDEX,
-                        [key, layout.data(pk), layout.verKey],
+                        [key, layout.data(pk), layout.verKey, layout.registryKey],
                         ["rem", pk, staleField, b"v" + raw if raw is not None else b"x"],
                     )
                 )
@@ -239,9 +331,59 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
         fixed += int((yield _fixPks(layout, "rem", report.danglingPks)))
     if report.orphanData:
         fixed += int((yield _fixPks(layout, "add", report.orphanData)))
-    for key in report.leftoverKeys:
-        fixed += int((yield command("UNLINK", key)))
+    for gen, _ in report.leftoverGenerations:
+        if gen != layout.gen:
+            yield from dropGenerationOp(schema.layout, gen)
+            fixed += 1
     return fixed
 
 
-__all__ = ["VerifyReport", "repairOp", "verifyOp"]
+def checkLinks(schema: ModelSchema, report: VerifyReport, run: Any) -> None:
+    """Fill ``report.danglingLinks`` from the links the pass collected: each linked pk is looked up in
+    its model's current generation (``EXISTS`` of its data, batched), and a link found dangling is
+    read again (the object's field, then the linked object) before it is reported.
+
+    ``run(schema, opFactory)`` runs an operation for a model (the executor's runSync).
+    """
+    found: List[Tuple[int, str, str, int]] = []
+    for field in schema.foreignFields:
+        refs = report._links.get(field.name)
+        if not refs:
+            continue
+        other = getSchema(field.foreignModelFor(schema.model))
+        missing = _missingPks(other, sorted(refs), run)
+        candidates = [(pk, linked) for linked in missing for pk in refs[linked]]
+        if not candidates:
+            continue
+        # Read again: the object may have been re-linked, or the linked object saved, meanwhile.
+        pks = [pk for pk, _ in candidates]
+        values = run(schema, lambda layout, pks=pks, name=field.name: _hgetOp(layout, pks, name))
+        still = {pk: set(_linkedPks(raw)) for pk, raw in zip(pks, values)}
+        candidates = [(pk, linked) for pk, linked in candidates if linked in still[pk]]
+        gone = set(_missingPks(other, sorted({linked for _, linked in candidates}), run))
+        found.extend((pk, field.name, other.modelName, linked) for pk, linked in candidates if linked in gone)
+    report.danglingLinks = sorted(found)
+    report._links = {}
+
+
+def _missingPks(schema: ModelSchema, pks: List[int], run: Any) -> List[int]:
+    out: List[int] = []
+    for i in range(0, len(pks), BATCH):
+        batch = pks[i : i + BATCH]
+        flags = run(schema, lambda layout, batch=batch: _existsOp(layout, batch))
+        out.extend(pk for pk, flag in zip(batch, flags) if not flag)
+    return out
+
+
+def _existsOp(layout: KeyLayout, pks: List[int]) -> Op:
+    return (yield transaction([("EXISTS", layout.data(pk)) for pk in pks]))
+
+
+def _hgetOp(layout: KeyLayout, pks: List[int], name: str) -> Op:
+    out: List[Any] = []
+    for i in range(0, len(pks), BATCH):
+        out.extend((yield transaction([("HGET", layout.data(pk), name) for pk in pks[i : i + BATCH]])))
+    return out
+
+
+__all__ = ["VerifyReport", "checkLinks", "repairOp", "verifyOp"]

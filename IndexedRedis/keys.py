@@ -18,7 +18,23 @@ and two more keys say which generation is current and hand out generation number
 
     _ir_|KEY:gen                the current generation (absent: 0, the 6.0.3 layout)
     _ir_|KEY:gennext            integer: the last generation handed out (INCR)
-    _ir_|KEY:genN:building      present (with a TTL) while a reset builds generation N
+    _ir_|KEY:genN:building      present while a client works on generation N (a reset building it,
+                                or dropping it once replaced): a heartbeat, a short TTL the client
+                                refreshes every second, so a client that is gone is seen in seconds
+    _ir_|KEY:gens               set of the generation numbers that may hold keys (reset adds N before
+                                building it, the switch adds the generation it replaces, a drop
+                                removes it last)
+
+Each generation also has a registry of its index keys, so that reset, verify, repair, reindex
+and destroyModel walk the model's own keys instead of SCANning the whole keyspace::
+
+    _ir_|KEY:idxkeys  /  _ir_|KEY:genN:idxkeys   set: every index key of that generation
+
+Its two marker members say what it holds: ``REGISTRY_OPEN`` (b"\\x00": the write scripts add each
+index key they create and remove each they empty) and ``REGISTRY_COMPLETE`` (b"\\x01": every index
+key of the generation is listed). A generation built by reset starts with both. Data of the 6.0.3
+layout has no registry: the first pass that needs one opens it, finds the existing index keys
+with one SCAN, then marks it complete (see registry.py).
 
 Every write script also bumps a write counter of the generation it writes, so that a read split
 into several calls can check that nothing changed between them (see readplans.py)::
@@ -73,10 +89,12 @@ PREFIX = b"_ir_|"
 Value = Union[bytes, str]
 
 
-_SHARED = (b"next", b"gen", b"gennext", b"lock")
+_SHARED = (b"next", b"gen", b"gennext", b"gens", b"lock")
 
 # Every word the layout puts after ``KEY:`` (or after ``KEY:genN:``); see keyNameProblem.
-RESERVED_WORDS = frozenset(("data", "idx", "keys", "next", "gen", "gennext", "ver", "building", "op", "lock", "sort", "coll"))
+RESERVED_WORDS = frozenset(
+    ("data", "idx", "keys", "next", "gen", "gennext", "ver", "building", "op", "lock", "sort", "coll", "gens", "idxkeys")
+)
 
 # Python refuses int <-> str conversions longer than this (sys.get_int_max_str_digits); a pk
 # handed out by INCR is a signed 64-bit integer, so no real pk comes near either limit.
@@ -143,6 +161,12 @@ def keyNameProblem(keyName: str) -> Optional[str]:
     return None
 
 
+_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building")  # the keys every generation may have besides data and index keys
+
+REGISTRY_OPEN = b"\x00"  # registry member: the write scripts keep this registry up to date
+REGISTRY_COMPLETE = b"\x01"  # registry member: every index key of the generation is listed
+
+
 def _b(value: Value) -> bytes:
     return value if isinstance(value, bytes) else value.encode("utf-8")
 
@@ -173,6 +197,8 @@ class KeyLayout:
         "genNextKey",
         "buildingKey",
         "verKey",
+        "registryKey",
+        "gensKey",
         "genArg",
         "opPrefix",
         "lockKey",
@@ -193,6 +219,8 @@ class KeyLayout:
         self.genNextKey = self.root + b"gennext"
         self.buildingKey = self.base + b"building"
         self.verKey = self.base + b"ver"
+        self.registryKey = self.base + b"idxkeys"
+        self.gensKey = self.root + b"gens"
         self.genArg = b"%d" % self.gen  # the generation as scripts compare it
         self.opPrefix = self.root + b"op:"
         self.lockKey = self.root + b"lock"
@@ -248,9 +276,10 @@ class KeyLayout:
         SCAN patterns match by prefix, so ``_ir_|App:User:*`` also matches the keys of a model
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
-        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``keys``, ``ver``, the shared
-        ``next``, ``gen``, ``gennext``, ``lock``, ``op:TOKEN``, ``sort:FIELD``, or ``genN:`` followed by
-        ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``keys``, ``ver`` or ``building``.
+        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``keys``, ``ver``,
+        ``idxkeys``, the shared ``next``, ``gen``, ``gennext``, ``gens``, ``lock``, ``op:TOKEN``, or
+        ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``,
+        ``keys``, ``ver``, ``idxkeys`` or ``building``.
         """
         if not key.startswith(self.root):
             return None
@@ -264,9 +293,7 @@ class KeyLayout:
             digits, sep, tail = rest[3:].partition(b":")
             if sep and digits.isdigit() and digits[:1] != b"0":
                 gen, rest = int(digits), tail
-                if rest == b"building":
-                    return gen
-        if rest in (b"keys", b"ver"):
+        if rest in _GEN_OWN:
             return gen
         if rest.startswith(b"data:"):
             return gen if rest[5:].isdigit() else None
@@ -323,13 +350,18 @@ def lockFenceKey(key: Value) -> bytes:
 
 __all__ = [
     "COLLECTION_PREFIX",
-    "KeyLayout",
+    "MAX_PK",
     "PREFIX",
+    "REGISTRY_COMPLETE",
+    "REGISTRY_OPEN",
+    "RESERVED_WORDS",
+    "KeyLayout",
     "autoCollectionKey",
     "childKey",
     "collectionKey",
     "globEscape",
+    "keyNameProblem",
     "lockFenceKey",
+    "pkOf",
     "queueUnfinishedKey",
 ]
-__all__ = ["MAX_PK", "RESERVED_WORDS", "KeyLayout", "PREFIX", "globEscape", "keyNameProblem", "pkOf"]

@@ -15,7 +15,7 @@ from . import bigops, scripts
 from .exceptions import InvalidValueError
 from .executor import runSync
 from .fields.base import _short
-from .keys import KeyLayout
+from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import (
     Call,
     DeleteEntry,
@@ -32,6 +32,7 @@ from .plans import (
     script,
     transaction,
 )
+from .registry import buildRegistryOp, dropGenerationOp, isComplete, openMembers
 from .reset import resetModel
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
@@ -186,12 +187,32 @@ def _countOp(layout: KeyLayout) -> Op:
 
 
 def destroyModel(model: type) -> int:
-    """Delete every key of the model (all generations, indexes, counters), found with SCAN. Returns keys deleted."""
+    """Delete every key of the model (all generations, indexes, counters). Returns keys deleted.
+
+    The replies that recent inserts and deletes keep for a retry (``_ir_|KEY:op:TOKEN``) are left
+    to expire by themselves (30 s): finding them would take a SCAN of the whole database.
+
+    The generations listed in ``_ir_|KEY:gens`` and the current one are dropped through their
+    key registries (registry.dropGenerationOp); when one has no complete registry (data of the
+    6.0.3 layout), the model's keys are found with one SCAN instead.
+    """
     schema = getSchema(model)
+    base = schema.layout
 
     def op(layout: KeyLayout) -> Op:
-        keys = [k for k in (yield from scanOp(layout.allPattern(), anyGen=True)) if layout.ownGen(k) is not None]
+        current, listed = yield Call(pipeline=[("GET", base.genKey), ("SMEMBERS", base.gensKey)], transaction=True, anyGen=True)
+        gens = sorted({int((current or b"0").split(b"L")[0])} | {int(g) for g in listed})  # "<gen>L<token>": locked
+        complete = yield Call(
+            pipeline=[("SISMEMBER", base.forGen(g).registryKey, REGISTRY_COMPLETE) for g in gens], transaction=True, anyGen=True
+        )
         n = 0
+        if all(complete):
+            sortedNames = [f.name for f, _ in schema.sortedFields]
+            for g in gens:
+                n += yield from dropGenerationOp(base, g, owned=schema.collectionNames, sortedNames=sortedNames)
+            shared = (base.nextKey, base.genKey, base.genNextKey, base.gensKey, base.lockKey)
+            return n + int((yield Call(command=("UNLINK", *shared), anyGen=True)))
+        keys = [k for k in (yield from scanOp(base.allPattern(), anyGen=True)) if base.ownGen(k) is not None]
         for i in range(0, len(keys), 1000):
             n += int((yield Call(command=("UNLINK", *keys[i : i + 1000]), anyGen=True)))
         return n
@@ -215,14 +236,18 @@ def _indexMembers(schema: ModelSchema, layout: KeyLayout, reply: Sequence[Any]) 
 
 
 def reindexOp(schema: ModelSchema, layout: KeyLayout) -> Op:
-    drop = yield from scanOp(layout.idxPattern())
-    drop = [k for k in drop if layout.ownGen(k) == layout.gen]
+    """Replace every index set of the generation: the ones its registry lists (built with one SCAN
+    for data that has no registry yet) are dropped, the ones the data needs are filled."""
+    if not (yield from isComplete(layout)):
+        yield from buildRegistryOp(schema.layout, layout.gen)
+    drop = yield command("SMEMBERS", layout.registryKey)
+    drop = [k for k in drop if k.startswith(layout.idxPrefix) and layout.ownGen(k) == layout.gen]
     if schema.indexedFields:
         reply = yield fetchCall(layout, (), "fields", [f.name.encode("utf-8") for f in schema.indexedFields])
     else:
         reply = []
     members = _indexMembers(schema, layout, reply)
-    keys: List[Any] = [layout.verKey] + list(drop) + list(members)
+    keys: List[Any] = [layout.verKey] + list(drop) + list(members) + [layout.registryKey]
     args: List[Any] = [len(drop)]
     for pks in members.values():
         args.append(len(pks))
@@ -248,20 +273,32 @@ def _sortedAdds(schema: ModelSchema, layout: KeyLayout, rows: Sequence[Any], nId
 
 def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
     """Reindex in bounded steps (run holding the model's lock, see bigops.py): UNLINK the index
-    keys in batches, then rebuild them page by page (fetch.lua 'scan' of the pk set)."""
-    drop = yield from scanOp(layout.idxPattern())
-    drop = [k for k in drop if layout.ownGen(k) == layout.gen]
-    drop += [layout.sort(f.name) for f, _ in schema.sortedFields]
-    for i in range(0, len(drop), SCAN_COUNT):
-        yield Call(command=("UNLINK", *drop[i : i + SCAN_COUNT]))
+    keys the registry lists in batches (SSCAN), start the registry afresh, then rebuild the index
+    sets, the registry and the sorted sets page by page (fetch.lua 'scan' of the pk set)."""
+    if not (yield from isComplete(layout)):
+        yield from buildRegistryOp(schema.layout, layout.gen)
+    cursor: Any = 0
+    while True:
+        cursor, listed = yield command("SSCAN", layout.registryKey, cursor, "COUNT", SCAN_COUNT)
+        doomed = [k for k in listed if k.startswith(layout.idxPrefix) and layout.ownGen(k) == layout.gen]
+        if doomed:
+            yield command("UNLINK", *doomed)
+        if int(cursor) == 0:
+            break
+    fresh: List[Tuple[Any, ...]] = [("DEL", layout.registryKey), ("SADD", layout.registryKey, *openMembers())]
+    if schema.sortedFields:
+        fresh.append(("UNLINK", *[layout.sort(f.name) for f, _ in schema.sortedFields]))
+    yield transaction(fresh)
     built: set = set()
     nIdx = len(schema.indexedFields)
     fields = [f.name.encode("utf-8") for f in schema.indexedFields] + [f.name.encode("utf-8") for f, _ in schema.sortedFields]
-    cursor: Any = 0
+    cursor = 0
     while fields:
         cursor, rows = yield fetchCall(layout, (), "scan", [cursor, bigops.STEP, *fields])
         members = _indexMembers(schema, layout, rows)
         cmds: List[Tuple[Any, ...]] = [("SADD", key, *pks) for key, pks in members.items()]
+        if members:
+            cmds.append(("SADD", layout.registryKey, *members))
         cmds += _sortedAdds(schema, layout, rows, nIdx)
         if cmds:
             yield transaction(cmds)
@@ -313,7 +350,9 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
                         # Remove both forms, add the one the field uses now.
                         cmds.append(("SREM", layout.idx(field.name, raw), pk))
                         cmds.append(("SREM", layout.idx(field.name, hashlib.md5(raw).hexdigest().encode("ascii")), pk))
-                        cmds.append(("SADD", layout.idx(field.name, field.storageToIndex(raw)), pk))
+                        newKey = layout.idx(field.name, field.storageToIndex(raw))
+                        cmds.append(("SADD", newKey, pk))
+                        cmds.append(("SADD", layout.registryKey, newKey))  # the registry may list emptied keys, never miss one
                     touched += 1
                 if cmds:
                     cmds.append(("INCR", layout.verKey))  # chunked readers must start over

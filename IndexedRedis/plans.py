@@ -591,6 +591,7 @@ def saveCall(
                     body.append(b"v" + expected)
                     keys.append(idxKey(name, field.storageToIndex(expected)))
             keys.append(newKey)
+    keys.append(layout.registryKey)
     args: List[Any] = [layout.dataPrefix, len(entries), len(names), *names]
     args.extend(body)
     sortedArgs(layout, sortedFields, keys, args)
@@ -819,6 +820,7 @@ def deleteCall(
                 args.append(b"v" + expected)
                 keys.append(layout.idx(field.name, field.storageToIndex(expected)))
         keys.extend(layout.collection(name, e.pk) for name in owned)
+    keys.append(layout.registryKey)
     sortedArgs(layout, sortedFields, keys, args)
     return Call(script=scripts.DELETE, keys=keys, args=args, token=newToken(), pks=[e.pk for e in entries])
 

@@ -275,25 +275,33 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return convertHashedIndexes(self.model, fetchAll=fetchAll)
 
-    def verify(self) -> Any:
-        """Check every index entry against the stored data, and the model's keys; returns a VerifyReport.
+    def verify(self, deep: bool = False) -> Any:
+        """Check every index entry against the stored data, the model's keys and its links; returns a VerifyReport.
 
-        Incremental (SSCAN/SCAN in batches), safe on a live server. Filters are not applied.
+        Incremental (SSCAN in batches over the pk set and the index key registry), safe on a live
+        server; every suspect is checked again at one instant before it is reported. The first
+        verify of data without a key registry (the 6.0.3 layout) builds it with one SCAN of the
+        keyspace; ``deep=True`` does that SCAN again, to find keys that nothing lists (orphan data,
+        index keys written by other clients). Filters are not applied.
         """
-        from .integrity import verifyOp
+        from .executor import runSync
+        from .integrity import checkLinks, verifyOp
 
-        return self._run(lambda layout: verifyOp(self._schema, layout), "verify")
+        report = self._run(lambda layout: verifyOp(self._schema, layout, deep), "verify")
+        checkLinks(self._schema, report, lambda schema, op: runSync(op, schema, "verify"))
+        return report
 
-    def repair(self, passes: int = 3) -> Any:
-        """Fix what ``verify()`` finds (each fix re-checked on the server); returns the last VerifyReport.
+    def repair(self, passes: int = 3, deep: bool = False) -> Any:
+        """Fix what ``verify(deep)`` finds (each fix re-checked on the server); returns the last VerifyReport.
 
-        Runs verify and repair until verify finds nothing, at most ``passes`` times.
+        Runs verify and repair until verify finds nothing, at most ``passes`` times. Leftover
+        generations are deleted in batches; dangling links are reported, not changed.
         """
         from .integrity import repairOp
 
-        report = self.verify()
+        report = self.verify(deep=deep)
         for _ in range(passes):
-            if report.ok:
+            if report.ok or not (report.problemCount - len(report.danglingLinks)):
                 break
             self._run(partial(repairOp, self._schema, report=report), "repair")
             report = self.verify()

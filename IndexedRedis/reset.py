@@ -1,22 +1,26 @@
 """``Model.reset(objs)``: replace a model's whole dataset without stalling Redis.
 
-1. A new generation number N is taken (INCR ``_ir_|KEY:gennext``).
+1. A new generation number N is taken (INCR ``_ir_|KEY:gennext``); one transaction sets N's
+   marker, adds N to ``_ir_|KEY:gens`` and creates N's (complete) index key registry.
 2. The new objects are written into generation N's keys in chunks (one save.lua call per
    chunk, so Redis is never blocked for long); ``objs`` may be any iterable, even a generator
-   reading from SQL. Readers keep reading the current generation meanwhile.
+   reading from SQL. Readers keep reading the current generation meanwhile. A heartbeat thread
+   refreshes N's marker every second (registry.Heartbeat), so a build whose client is gone is
+   recognised within seconds.
 3. One O(1) script points ``_ir_|KEY:gen`` at N: every reader sees the old dataset before that
    instant and the new one after it (see executor.py for how operations follow the pointer).
-4. The old generation's keys are deleted with SCAN + UNLINK in small batches.
+4. The old generation is deleted in batches (its registry and pk set list its keys), under a
+   heartbeat of its own; so is every abandoned generation listed in ``gens`` (a build or a drop
+   whose client died).
 
 If producing or converting an object raises, or Redis fails during step 2, generation N is
 deleted and the old dataset stays current and untouched. If the reply of step 3 is lost (the
 connection failed after the switch ran), reset raises but never deletes generation N once it is
-current; the old generation is then left for ``repair()`` (``verify()`` lists its keys).
+current; the old generation is then left for the next reset or ``repair()`` (``verify()`` lists it).
 """
 
 from __future__ import annotations
 
-import time
 import weakref
 from functools import partial
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -28,11 +32,10 @@ from .exceptions import WriteOutcomeUnknownError
 from .executor import CallStream, redisError, runSync
 from .keys import KeyLayout
 from .plans import Call, Op, finishInserts, newEntry, saveCall
+from .registry import HEARTBEAT_TTL, Heartbeat, abandonedGenerationsOp, dropGenerationOp, openMembers
 from .schema import ModelSchema, getSchema
 
 RESET_CHUNK = 500  # objects per build call: each script call stays around 5-10 ms of Redis time
-BUILDING_TTL = 300  # seconds; refreshed while building so verify() can tell a live build from leftovers
-UNLINK_BATCH = 1000
 
 
 def _chunks(objs: Iterable[Any], size: int) -> Iterator[List[Any]]:
@@ -152,12 +155,20 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
     pks = PkList()
     built = False  # the whole new dataset is written; only the switch is left
     try:
-        run(_anyGen("SET", building.buildingKey, b"1", "EX", BUILDING_TTL))
+        start = [
+            ("SET", building.buildingKey, b"1", "EX", HEARTBEAT_TTL),
+            ("SADD", base.gensKey, newGen),
+            ("SADD", building.registryKey, *openMembers()),
+        ]
+        run(Call(pipeline=start, transaction=True, anyGen=True))
         try:
-            _build(schema, client, building, newObjs, chunkSize, given, pks)
+            with Heartbeat(client, building.buildingKey, create=False):
+                _build(schema, client, building, newObjs, chunkSize, given, pks)
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
-        swap = Call(script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey], args=[newGen], anyGen=True)
+        swap = Call(
+            script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey, base.gensKey], args=[newGen], anyGen=True
+        )
         built = True
         oldGen = int(run(swap))
     except BaseException as exc:
@@ -185,8 +196,11 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
             ) from exc
         raise
     schema.rememberGeneration(client, newGen)
+    listed: List[int] = []
     if oldGen >= 0 and oldGen != newGen:
-        dropGeneration(schema, oldGen)
+        dropGeneration(schema, oldGen, listed=listed)
+    if oldGen < 0 or set(listed) - {newGen}:
+        reclaimAbandoned(schema)  # generations left by resets whose client died
     return pks
 
 
@@ -206,7 +220,6 @@ def _build(
     """
     from .persistence import _checkObjects
 
-    lastTouch = time.monotonic()
     inFlight: Optional[List[Any]] = None
 
     def finish(entries: List[Any]) -> None:
@@ -231,10 +244,6 @@ def _build(
                 given.add(obj)
             if inFlight is not None:
                 finish(inFlight)
-            if time.monotonic() - lastTouch > BUILDING_TTL / 10:
-                stream.conn.send_command("EXPIRE", building.buildingKey, BUILDING_TTL)
-                stream.conn.read_response()
-                lastTouch = time.monotonic()
             stream.send(call)
             inFlight = entries
             del chunk, entries
@@ -246,26 +255,37 @@ def _one(call: Call) -> Op:
     return (yield call)
 
 
-def dropGeneration(schema: ModelSchema, gen: int) -> int:
-    """Delete every key of generation ``gen`` with SCAN + UNLINK in batches; return keys deleted."""
+def dropGeneration(schema: ModelSchema, gen: int, client: Any = None, listed: Optional[List[int]] = None) -> int:
+    """Delete every key of generation ``gen`` in batches of UNLINKs (registry.dropGenerationOp),
+    under a heartbeat so that no one takes it for abandoned meanwhile; return keys deleted.
+    ``listed`` receives the generations still listed in ``gens`` afterwards."""
+    client = client if client is not None else schema.client()
     base = schema.layout
-    target = base.forGen(gen)
-    shared = {base.nextKey, base.genKey, base.genNextKey, base.lockKey}
-    pattern = target.genPattern() if gen else base.allPattern()
 
     def op(layout: KeyLayout) -> Op:
-        cursor = 0
-        n = 0
-        while True:
-            cursor, keys = yield _anyGen("SCAN", cursor, "MATCH", pattern, "COUNT", UNLINK_BATCH)
-            cursor = int(cursor)
-            doomed = [k for k in keys if k not in shared and base.ownGen(k) == gen]
-            if doomed:
-                n += int((yield _anyGen("UNLINK", *doomed)))
-            if cursor == 0:
-                return n
+        return (
+            yield from dropGenerationOp(
+                base, gen, listed, owned=schema.collectionNames, sortedNames=[f.name for f, _ in schema.sortedFields]
+            )
+        )
 
-    return runSync(op, schema, "reset (dropping the old generation)")
+    with Heartbeat(client, base.forGen(gen).buildingKey, create=False):
+        return runSync(op, schema, "reset (dropping the old generation)", client=client)
 
 
-__all__ = ["RESET_CHUNK", "PkList", "dropGeneration", "resetModel"]
+def reclaimAbandoned(schema: ModelSchema, client: Any = None) -> int:
+    """Drop every generation listed in ``gens`` that is not current and whose marker is gone (a
+    reset whose client died while building or dropping); return keys deleted."""
+    client = client if client is not None else schema.client()
+    base = schema.layout
+
+    def find(layout: KeyLayout) -> Op:
+        return (yield from abandonedGenerationsOp(base))
+
+    n = 0
+    for gen in runSync(find, schema, "reset (finding abandoned generations)", client=client):
+        n += dropGeneration(schema, gen, client)
+    return n
+
+
+__all__ = ["RESET_CHUNK", "PkList", "dropGeneration", "reclaimAbandoned", "resetModel"]

@@ -172,3 +172,97 @@ def test_unreachable_server_raises_naming_operation_and_model(aof_server):
     with pytest.raises(RedisOperationError, match="save on model Item"):
         Item(round=1, group="g1").save()
     aof_server.restart()
+
+
+# ---------------------------------------------------------------------------- the client killed mid-reset
+def _resetThenHang(url: str, phase: str, ready) -> None:
+    """A reset that stops for good at ``phase`` (the parent kills this process with SIGKILL there)."""
+    clearRedisPools()
+    setDefaultRedisConnectionParams({"url": url})
+    import IndexedRedis.executor as executor
+    import IndexedRedis.registry as registry
+    import IndexedRedis.reset as reset_module
+    from IndexedRedis import scripts
+
+    registry.HEARTBEAT_TTL = reset_module.HEARTBEAT_TTL = 1  # the marker outlives this process by 1 s
+    registry.HEARTBEAT_EVERY = 0.2
+    registry.UNLINK_BATCH = 20  # many drop steps
+    reset_module.RESET_CHUNK = 50
+
+    def hang() -> None:
+        ready.set()
+        time.sleep(120)
+
+    real = executor.execute
+
+    def stopping(call, client, layout):
+        reply = real(call, client, layout)
+        if phase == "switch" and call.script is scripts.SWAP_GENERATION:
+            hang()  # switched, the old generation not dropped yet
+        if phase == "drop" and call.command is not None and call.command[0] == "UNLINK":
+            hang()  # the first batch of the old generation is gone, the rest is not
+        return reply
+
+    executor.execute = stopping
+
+    def rows():
+        for i in range(400):
+            if phase == "build" and i == 300:
+                hang()  # 250 rows of the new generation written
+            yield Item(round=2, group=f"g{i % 3}", text="new")
+
+    Item.reset(rows())
+    ready.set()
+
+
+def _expectedKeys() -> set:
+    """Every key the model should hold for its current data, and nothing else."""
+    from IndexedRedis.schema import getSchema
+
+    schema = getSchema(Item)
+    client = schema.client()
+    gen = int(client.get(schema.layout.genKey) or 0)
+    layout = schema.layout.forGen(gen)
+    keys = {layout.keysKey, layout.verKey, layout.registryKey}
+    keys |= {schema.layout.nextKey, schema.layout.genKey, schema.layout.genNextKey, schema.layout.gensKey}
+    for obj in Item.objects.all():
+        keys.add(layout.data(obj._id))
+        keys.add(layout.idx("round", str(obj.round)))
+        keys.add(layout.idx("group", obj.group))
+    return keys
+
+
+@pytest.mark.parametrize("cleanup", ["reset", "repair"])
+@pytest.mark.parametrize("phase", ["build", "switch", "drop"])
+def test_client_killed_at_each_phase_of_a_reset_leaves_no_garbage_after_one_reset_or_repair(
+    real_db, redis_server_url, phase, cleanup
+):
+    Item.reset(Item(round=1, group=f"g{i % 3}", text="old") for i in range(300))
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    p = ctx.Process(target=_resetThenHang, args=(redis_server_url, phase, ready))
+    p.start()
+    try:
+        assert ready.wait(30), "the child never reached the phase"
+    finally:
+        p.kill()  # SIGKILL: no cleanup of any kind runs in the child
+        p.join(10)
+    assert p.exitcode == -9
+    clearRedisPools()
+    # The marker of the abandoned generation expires within a few seconds: verify reports it.
+    deadline = time.monotonic() + 10
+    while list(real_db.scan_iter(match=b"_ir_|irtest:Fault:*building")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    report = Item.objects.verify()
+    assert report.leftoverGenerations, str(report)
+    expectedRound = 2 if phase != "build" else 1
+    assert {o.round for o in Item.objects.all()} == {expectedRound}
+    if cleanup == "reset":
+        Item.reset(Item(round=3, group=f"g{i % 3}", text="next") for i in range(30))
+        expectedRound = 3
+    else:
+        assert Item.objects.repair().ok
+    objs = Item.objects.all()
+    assert {o.round for o in objs} == {expectedRound} and len(objs) in (30, 300, 400)
+    assert set(real_db.scan_iter(match=b"_ir_|irtest:Fault:*", count=1000)) == _expectedKeys()
+    assert Item.objects.verify().ok

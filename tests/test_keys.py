@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from IndexedRedis import IndexedRedisModel, IRField, irNull
-from IndexedRedis.keys import KeyLayout, globEscape
+from IndexedRedis.keys import REGISTRY_COMPLETE, REGISTRY_OPEN, KeyLayout, globEscape
 
 
 class Track(IndexedRedisModel):
@@ -35,6 +35,15 @@ def test_key_names():
     assert layout.genKey == b"_ir_|Songs:gen" and layout.genNextKey == b"_ir_|Songs:gennext"
     assert layout.verKey == b"_ir_|Songs:ver" and gen.verKey == b"_ir_|Songs:gen4:ver"
     assert globEscape(b"a*b?[c]") == b"a\\*b\\?\\[c\\]"
+    # index key registries, the list of generations, and the heartbeat marker
+    assert layout.registryKey == b"_ir_|Songs:idxkeys" and gen.registryKey == b"_ir_|Songs:gen4:idxkeys"
+    assert layout.gensKey == gen.gensKey == b"_ir_|Songs:gens"
+    assert gen.buildingKey == b"_ir_|Songs:gen4:building" and layout.buildingKey == b"_ir_|Songs:building"
+    assert REGISTRY_OPEN == b"\x00" and REGISTRY_COMPLETE == b"\x01"
+    for key in (gen.registryKey, gen.buildingKey, gen.keysKey):
+        assert layout.ownGen(key) == 4
+    for key in (layout.registryKey, layout.gensKey, layout.buildingKey):
+        assert layout.ownGen(key) == 0
 
 
 def test_saved_object_layout_is_pinned(ir_db):

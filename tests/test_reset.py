@@ -149,8 +149,12 @@ def test_verify_reports_an_abandoned_build_and_repair_removes_it(ir_db):
     abandoned = schema.layout.forGen(99)
     ir_db.hset(abandoned.data(500), b"batch", b"Z")
     ir_db.sadd(abandoned.keysKey, b"500")
-    report = Row.objects.verify()
-    assert not report.ok and len(report.leftoverKeys) == 2
+    # Written by hand, generation 99 is in no list of the model: only a deep verify (a SCAN of
+    # the keyspace) finds it, and from then on it is listed.
+    assert Row.objects.verify().ok
+    report = Row.objects.verify(deep=True)
+    assert not report.ok and [g for g, _ in report.leftoverGenerations] == [99]
+    assert [g for g, _ in Row.objects.verify().leftoverGenerations] == [99]
     # While its building marker lives, a build in progress is not garbage.
     ir_db.set(abandoned.buildingKey, b"1", ex=60)
     assert Row.objects.verify().ok
@@ -262,8 +266,13 @@ def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, m
     monkeypatch.setattr(executor, "execute", real)
     assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5
     leftovers = Row.objects.verify()
-    # the old generation was not dropped (which one it was is unknown after a lost reply): it is listed...
-    assert leftovers.leftoverKeys and not (leftovers.missingEntries or leftovers.staleEntries or leftovers.danglingPks)
+    if retried:
+        # the retried switch does not say which generation it replaced, but the replaced one is
+        # listed in `gens` with no marker: the reset reclaims it before returning
+        assert leftovers.ok, str(leftovers)
+    else:
+        # the reset raised before its drop phase: the old generation is listed...
+        assert leftovers.leftoverGenerations and not (leftovers.missingEntries or leftovers.staleEntries)
     assert Row.objects.repair().ok  # ...and removed by repair
     assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5
 

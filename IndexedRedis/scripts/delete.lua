@@ -4,6 +4,8 @@
 -- KEYS[2]  write counter of the generation (_ir_|KEY:ver), bumped when anything is deleted
 -- then per entry: the data key, then one index key per indexed field (the key its expected value names),
 --   then the nOwn keys of the collections the object owns (collection fields; deleted with it)
+-- then the generation's index key registry (_ir_|KEY:idxkeys): emptied index keys leave it
+--   (lib.lua: registryKey; it comes before the sorted sets, the token key and the generation pointer)
 --
 -- ARGV[1]  number of entries
 -- ARGV[2]  nOwn: collection keys per entry
@@ -63,6 +65,7 @@ if #conflicts > 1 then
 end
 
 local n = 0
+local touched = {}
 for i = 1, nEntries do
   local e = entries[i]
   for j = 0, nOwn - 1 do
@@ -76,7 +79,8 @@ for i = 1, nEntries do
     redis.call('SREM', KEYS[1], e.pk)
     for j = 0, e.nIdx - 1 do
       if ARGV[e.arg + 2 * j + 1] ~= 'x' then
-        redis.call('SREM', KEYS[e.idxKey + j], e.pk)
+        local idxKey = KEYS[e.idxKey + j]
+        if redis.call('SREM', idxKey, e.pk) == 1 and redis.call('EXISTS', idxKey) == 0 then touched[idxKey] = true end
       end
     end
     n = n + 1
@@ -85,4 +89,5 @@ end
 if n > 0 then
   bumpWriteCounter(KEYS[2])
 end
+updateRegistry(registryKey(), touched)
 return remember({'ok', n})

@@ -3,6 +3,7 @@
 -- KEYS[1]  the index key
 -- KEYS[2]  the object's data key
 -- KEYS[3]  write counter of the generation (_ir_|KEY:ver), bumped when the entry is fixed
+-- KEYS[4]  the generation's index key registry (_ir_|KEY:idxkeys), kept when it exists
 -- ARGV[1]  'add' or 'rem'
 -- ARGV[2]  pk
 -- ARGV[3]  field name
@@ -26,5 +27,6 @@ else
 end
 if n > 0 then
   bumpWriteCounter(KEYS[3])
+  updateRegistry(KEYS[4], {[KEYS[1]] = true})
 end
 return n

@@ -193,3 +193,32 @@ local function unplaceSorted(spec, pk, dataKey)
     end
   end
 end
+
+-- The index key registry of a generation (_ir_|KEY:idxkeys, see keys.py), kept by every script
+-- that creates or empties index sets. `touched` maps index keys to true: keys the script created
+-- or emptied (a key both created and emptied by one call ends as it is now). Only a registry that
+-- exists is kept (data of the 6.0.3 layout has none until a pass builds it).
+local function updateRegistry(registry, touched)
+  if next(touched) == nil or redis.call('EXISTS', registry) == 0 then
+    return
+  end
+  local add, rem = {}, {}
+  for key in pairs(touched) do
+    if redis.call('EXISTS', key) == 1 then
+      add[#add + 1] = key
+    else
+      rem[#rem + 1] = key
+    end
+  end
+  for i = 1, #add, 1000 do
+    redis.call('SADD', registry, unpack(add, i, math.min(i + 999, #add)))
+  end
+  for i = 1, #rem, 1000 do
+    redis.call('SREM', registry, unpack(rem, i, math.min(i + 999, #rem)))
+  end
+end
+
+-- The index key registry of a save or delete: the key before the sorted sets (sortedSpec).
+local function registryKey()
+  return KEYS[#KEYS - 2 - tonumber(ARGV[#ARGV - 2])]
+end

@@ -1,6 +1,7 @@
 -- Rebuild index sets atomically: delete some keys, then fill sets.
 --
 -- KEYS[1]          write counter of the generation (_ir_|KEY:ver), bumped
+-- KEYS[#KEYS-1]    the generation's index key registry (_ir_|KEY:idxkeys), kept when it exists
 -- KEYS[2 .. 1+nDel] keys to delete (index keys found by SCAN)
 -- KEYS[2+nDel .. ]  sets to add members to, one per group in ARGV
 -- ARGV[1]  nDel
@@ -14,12 +15,15 @@ if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
 end
 
 local nDel = tonumber(ARGV[1])
+local touched = {}
 for i = 2, nDel + 1 do
   redis.call('DEL', KEYS[i])
+  touched[KEYS[i]] = true
 end
 bumpWriteCounter(KEYS[1])
 local a = 2
-for k = nDel + 2, #KEYS - 1 do
+for k = nDel + 2, #KEYS - 2 do
+  touched[KEYS[k]] = true
   local n = tonumber(ARGV[a])
   local i = a + 1
   while i <= a + n do
@@ -29,4 +33,5 @@ for k = nDel + 2, #KEYS - 1 do
   end
   a = a + n + 1
 end
-return #KEYS - 2 - nDel
+updateRegistry(KEYS[#KEYS - 1], touched)
+return #KEYS - 3 - nDel

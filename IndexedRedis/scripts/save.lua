@@ -18,6 +18,8 @@
 --   per index change: field position (the new value is the one written above), and for mode U
 --     the expected stored value: 'v' .. value (must match what Redis holds), 'x' (field must be
 --     absent), '?' (unknown: always report the current values)
+-- then the generation's index key registry (_ir_|KEY:idxkeys), kept when it exists (lib.lua:
+--   registryKey; it comes before the sorted sets, the token key and the generation pointer)
 --
 -- Modes: N new object (pk from INCR), U update an existing object, C create under a given pk
 -- (the pk counter is raised to it when it is higher).
@@ -111,6 +113,7 @@ end
 -- Phase 2: writes.
 local reply = {'ok'}
 local hset = {}
+local touched = {}  -- index keys created or emptied here: the registry is brought in line at the end
 for i = 1, nEntries do
   local e = entries[i]
   local pk = e.pk
@@ -162,11 +165,12 @@ for i = 1, nEntries do
       local oldKey = KEYS[e.idxKey + 2 * j]
       local newKey = KEYS[e.idxKey + 2 * j + 1]
       if expected ~= 'x' and oldKey ~= newKey then
-        redis.call('SREM', oldKey, pk)
+        if redis.call('SREM', oldKey, pk) == 1 and redis.call('EXISTS', oldKey) == 0 then touched[oldKey] = true end
       end
-      redis.call('SADD', newKey, pk)
+      if redis.call('SADD', newKey, pk) == 1 and redis.call('SCARD', newKey) == 1 then touched[newKey] = true end
     else
-      redis.call('SADD', KEYS[e.idxKey + j], pk)
+      local newKey = KEYS[e.idxKey + j]
+      if redis.call('SADD', newKey, pk) == 1 and redis.call('SCARD', newKey) == 1 then touched[newKey] = true end
     end
   end
   if e.mode ~= 'U' then
@@ -184,4 +188,5 @@ end
 if nEntries > 0 then
   bumpWriteCounter(KEYS[3])
 end
+updateRegistry(registryKey(), touched)
 return remember(reply)

@@ -2,6 +2,8 @@
 --
 -- KEYS[1]  the generation pointer (_ir_|KEY:gen)
 -- KEYS[2]  the new generation's building marker (_ir_|KEY:genN:building)
+-- KEYS[3]  the set of generations that may hold keys (_ir_|KEY:gens): the replaced one joins it,
+--          so that a client killed before it dropped the old generation leaves it findable
 -- ARGV[1]  the new generation N
 -- Returns the generation that was current before (0 when the pointer was absent); -1 when N
 -- is current already (this switch ran before and its reply was lost: a client retry); or an
@@ -17,4 +19,6 @@ local old = redis.call('GET', KEYS[1]) or '0'
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 -- '<gen>L<token>' while an operation held the model's lock (bigops.py): it fails at its next step
-return tonumber(string.match(old, '^%d+'))
+old = string.match(old, '^%d+')
+redis.call('SADD', KEYS[3], old)
+return tonumber(old)
