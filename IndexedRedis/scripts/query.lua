@@ -176,6 +176,7 @@ local function orderedPks(want, rev)
   local out = {}
   local offset = 0
   local batch = 1000
+  if want >= 0 and want < 250 then batch = math.max(4 * want, 32) end
   while want < 0 or #out < want do
     local page = rangeMembers(orderKey, orderKind, r, rev, offset, batch)
     if #page == 0 then break end
@@ -190,6 +191,30 @@ local function orderedPks(want, rev)
     offset = offset + #page
   end
   return out
+end
+
+local function sliced(pks)
+  if sliceFrom == 0 and sliceCount < 0 then return pks end
+  local out = {}
+  local last = #pks
+  if sliceCount >= 0 then last = math.min(#pks, sliceFrom + sliceCount) end
+  for i = sliceFrom + 1, last do out[#out + 1] = pks[i] end
+  return out
+end
+
+-- The slice of the ordered matches. With no filter but (at most) a range on the order field,
+-- Redis cuts the slice itself (ZRANGE... LIMIT offset count): page n costs what page 1 costs.
+local function orderedSlice(rev)
+  local ri = orderRange()
+  if #eq + #ne + #groups == 0 and (#ranges == 0 or (#ranges == 1 and ri ~= nil)) then
+    local page = rangeMembers(orderKey, orderKind, ri and ranges[ri] or nil, rev, sliceFrom, sliceCount)
+    local pks = {}
+    for i = 1, #page do pks[i] = pkOf(page[i], orderKind) end
+    return pks
+  end
+  local want = -1
+  if sliceCount >= 0 then want = sliceFrom + sliceCount end
+  return sliced(orderedPks(want, rev))
 end
 
 -- The matching pks, unordered.
@@ -211,15 +236,6 @@ local function allPks()
 end
 
 local function byPk(x, y) return tonumber(x) < tonumber(y) end
-
-local function sliced(pks)
-  if sliceFrom == 0 and sliceCount < 0 then return pks end
-  local out = {}
-  local last = #pks
-  if sliceCount >= 0 then last = math.min(#pks, sliceFrom + sliceCount) end
-  for i = sliceFrom + 1, last do out[#out + 1] = pks[i] end
-  return out
-end
 
 local function rowsAll(pks, from, to)
   local out = {}
@@ -299,9 +315,7 @@ if mode == 'first' or mode == 'last' then
     end
     pks = orderedPks(-1, rev)
   elseif ordered then
-    local want = -1
-    if sliceCount >= 0 then want = sliceFrom + sliceCount end
-    pks = sliced(orderedPks(want, desc))
+    pks = orderedSlice(desc)
     if mode == 'last' then pks = reversed(pks) end
   else
     pks = allPks()
@@ -317,9 +331,7 @@ if mode == 'first' or mode == 'last' then
 end
 
 if ordered then
-  local want = -1
-  if sliceCount >= 0 then want = sliceFrom + sliceCount end
-  pks = sliced(orderedPks(want, desc))
+  pks = orderedSlice(desc)
 else
   pks = allPks()
   if sliceFrom > 0 or sliceCount >= 0 then
