@@ -25,6 +25,9 @@ Other entry points:
 
 * ``python -m benchmarks.hotspots``: cProfile of the IndexedRedis side of chosen workloads.
 * ``python -m benchmarks.reset_stall``: how a large ``reset`` affects other clients of Redis.
+* ``python -m benchmarks.sorted_pages [--n 100000 1000000] [--json FILE]``: page 1 and page 50 of
+  ``filter(price__range=...).order_by('-price')`` and the range's ``count()`` (sorted indexes),
+  against raw redis-py (Lua and pipeline), SQLite and PostgreSQL.
 * ``python -m benchmarks.linkless [--against REV]``: ``get``, ``all()`` and attribute reads of a
   model without links (and of one with a link field), against another git revision.
 
