@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import scripts
+from . import scripts, sorting
 from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import Op, command, script, transaction
 from .registry import abandonedGenerationsOp, buildRegistryOp, dropGenerationOp
@@ -43,6 +43,10 @@ class VerifyReport:
         self.unregisteredKeys: List[bytes] = []  # index keys in use that the registry does not list
         # (pk, field, linked model name, linked pk): a link to an object that does not exist
         self.danglingLinks: List[Tuple[int, str, str, int]] = []
+        # (field, pk): an object missing from the sorted set of a field of SORTED_FIELDS, or placed
+        # there by another value; (field, members, objects): a sorted set holding members of no object
+        self.sortedMisplaced: List[Tuple[str, int]] = []
+        self.sortedExtra: List[Tuple[str, int, int]] = []
         self.registryBuilt = False  # this pass built the registry with a SCAN of the keyspace
         self._links: Dict[str, Dict[int, List[int]]] = {}  # field -> linked pk -> pks linking to it
 
@@ -55,6 +59,8 @@ class VerifyReport:
             self.leftoverGenerations,
             self.unregisteredKeys,
             self.danglingLinks,
+            self.sortedMisplaced,
+            self.sortedExtra,
         ]
 
     @property
@@ -98,6 +104,10 @@ class VerifyReport:
                 f"  dangling link: pk {pk}, field {field!r} links to {other} pk {linked}, which does not exist "
                 "(repair() leaves links alone: save the object with another link, or delete it)"
             )
+        for field, pk in self.sortedMisplaced:
+            out.append(f"  sorted set of {field!r}: pk {pk} is missing or placed by another value")
+        for field, members, objects in self.sortedExtra:
+            out.append(f"  sorted set of {field!r} holds {members} members for {objects} objects")
         return out
 
     def __str__(self) -> str:
@@ -115,7 +125,12 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
     report = VerifyReport(schema.modelName)
     indexed = schema.indexedFields
     links = [f for f in schema.foreignFields]
-    names = [f.name.encode("utf-8") for f in indexed] + [f.name.encode("utf-8") for f in links]
+    sortedFields = schema.sortedFields
+    names = (
+        [f.name.encode("utf-8") for f in indexed]
+        + [f.name.encode("utf-8") for f in links]
+        + [f.name.encode("utf-8") for f, _ in sortedFields]
+    )
     base = schema.layout
 
     # 0. The registry: built with one SCAN when it is not complete yet, or when asked (deep).
@@ -138,6 +153,7 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
             replies = yield transaction(cmds)
             step = 2 if names else 1
             checks: List[Tuple[bytes, int, str, Optional[bytes]]] = []
+            placed: List[Tuple[str, str, int, Optional[bytes]]] = []  # (sorted field, kind, pk, stored)
             for i, pk in enumerate(pks):
                 pkInt = int(pk)
                 report.objectsChecked += 1
@@ -153,6 +169,8 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
                     for field, raw in zip(links, values[len(indexed) :]):
                         for linked in _linkedPks(raw):
                             report._links.setdefault(field.name, {}).setdefault(linked, []).append(pkInt)
+                    for (field, kind), raw in zip(sortedFields, values[len(indexed) + len(links) :]):
+                        placed.append((field.name, kind, pkInt, raw))
             if checks:
                 usedKeys = list(dict.fromkeys(key for key, _, _, _ in checks))
                 flags = yield transaction(
@@ -163,6 +181,11 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
                     if not flag:
                         report.missingEntries.append(check)
                 report.unregisteredKeys.extend(k for k, flag in zip(usedKeys, flags[len(checks) :]) if not flag)
+            if placed:
+                scores = yield transaction([("ZSCORE", layout.sort(n), sorting.member(k, pk, raw)) for n, k, pk, raw in placed])
+                for (n, k, pk, raw), got in zip(placed, scores):
+                    if not _placedRight(k, raw, got):
+                        report.sortedMisplaced.append((n, pk))
         if cursor == 0:
             break
 
@@ -207,7 +230,14 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
     report.leftoverGenerations = sorted(leftovers.items())
 
     # 4. Check every suspect again, at one instant.
+    if sortedFields:
+        sizes = yield transaction([("SCARD", layout.keysKey)] + [("ZCARD", layout.sort(f.name)) for f, _ in sortedFields])
+        for (f, _), n in zip(sortedFields, sizes[1:]):
+            if int(n) > int(sizes[0]):
+                report.sortedExtra.append((f.name, int(n), int(sizes[0])))
     yield from _recheck(schema, layout, report)
+    if report.sortedMisplaced:
+        yield from _recheckSorted(schema, layout, report)
     return report
 
 
@@ -220,6 +250,33 @@ def _linkedPks(raw: Optional[bytes]) -> List[int]:
         if part.isdigit():
             out.append(int(part))
     return out
+
+
+def _recheckSorted(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
+    """Keep the misplaced entries that still hold at one instant: the value and its place read in
+    one transaction (an object changed meanwhile by a writer, which keeps its sorted sets, is dropped)."""
+    kinds = schema.sortedKinds
+    firstRead = yield transaction([("HGET", layout.data(pk), n) for n, pk in report.sortedMisplaced])
+    cmds: List[Tuple[Any, ...]] = []
+    for (n, pk), raw in zip(report.sortedMisplaced, firstRead):
+        cmds += [("HGET", layout.data(pk), n), ("ZSCORE", layout.sort(n), sorting.member(kinds[n], pk, raw))]
+    replies = yield transaction(cmds)
+    kept = []
+    for i, ((n, pk), raw) in enumerate(zip(report.sortedMisplaced, firstRead)):
+        now, score = replies[2 * i], replies[2 * i + 1]
+        if now == raw and not _placedRight(kinds[n], now, score):
+            kept.append((n, pk))
+    report.sortedMisplaced = kept
+
+
+def _placedRight(kind: str, stored: Optional[bytes], score: Any) -> bool:
+    """Whether a sorted set places an object as its stored value says (sorting.py)."""
+    if score is None:
+        return False
+    if kind == "l":
+        return True  # the member itself names the value
+    want = sorting.score(kind, stored)
+    return float(score) == (float("-inf") if want == "-inf" else float(want))
 
 
 def _recheck(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op:
@@ -300,6 +357,7 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
     """Fix what ``report`` lists. Returns the number of fixes applied (re-checked on the server).
 
     Dangling links are left alone: which object a link should name is the application's call.
+    Sorted sets that disagree with the data are rebuilt (``reindex``, in steps under the model's lock).
     """
     fixed = 0
     for key in report.unregisteredKeys:

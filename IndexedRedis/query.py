@@ -304,6 +304,8 @@ class IRQueryBuilder(IndexedRedisHelper):
             if report.ok or not (report.problemCount - len(report.danglingLinks)):
                 break
             self._run(partial(repairOp, self._schema, report=report), "repair")
+            if report.sortedMisplaced or report.sortedExtra:
+                self.reindex()  # rebuilds the sorted sets from the data, in steps under the model's lock
             report = self.verify()
         return report
 

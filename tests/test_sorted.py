@@ -292,3 +292,18 @@ def test_ranges_stay_exact_under_concurrent_updates(real_db, redis_server_url):
     assert reads > 5
     final = Item.objects.all()
     assert sorted(o._id for o in Item.objects.filter(n__range=(20, 40)).all()) == sorted(o._id for o in final if 20 <= o.n <= 40)
+
+
+def test_verify_and_repair_sorted_sets(real_db):
+    objs = [Item(n=i, name=f"n{i}") for i in range(20)]
+    Item.saver.save(objs)
+    assert Item.objects.verify().ok
+    real_db.zrem(b"_ir_|irtest:SortedItem:sort:n", b"%020d" % objs[3]._id)  # missing
+    real_db.zadd(b"_ir_|irtest:SortedItem:sort:n", {b"%020d" % objs[4]._id: 999})  # wrong score
+    real_db.zadd(b"_ir_|irtest:SortedItem:sort:name", {b"\x01zz\x00%020d" % 777: 0})  # of no object
+    report = Item.objects.verify()
+    assert sorted(report.sortedMisplaced) == [("n", objs[3]._id), ("n", objs[4]._id)]
+    assert report.sortedExtra == [("name", 21, 20)]
+    assert "sorted set of 'n': pk" in str(report)
+    assert Item.objects.repair().ok
+    assert Item.objects.filter(n__gte=3, n__lte=4).count() == 2 and Item.objects.order_by("-n")[0].n == 19
