@@ -8,21 +8,9 @@ from __future__ import annotations
 
 import os
 
-from redis.commands.core import Script
+from ..scripts import scriptLoader
 
-_HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lua")
-
-
-def _read(name: str) -> bytes:
-    with open(os.path.join(_HERE, name + ".lua"), "rb") as fh:
-        return fh.read()
-
-
-_LIB = _read("lib")
-
-
-def _load(name: str) -> Script:
-    return Script(None, _LIB + b"\n" + _read(name))  # type: ignore[arg-type]  # bytes source: the sha needs no client
+_load = scriptLoader(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lua"))
 
 
 LIST_SLICE = _load("list_slice")

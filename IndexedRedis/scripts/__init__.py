@@ -8,23 +8,28 @@ since one model may live on several servers (``connectAlt``).
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from redis.commands.core import Script
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+
+def scriptLoader(directory: str) -> Callable[[str], Script]:
+    """``load(name)``: a redis-py ``Script`` for ``directory/name.lua`` with that directory's
+    ``lib.lua`` in front; the client is given at each call."""
+
+    def read(name: str) -> bytes:
+        with open(os.path.join(directory, name + ".lua"), "rb") as fh:
+            return fh.read()
+
+    lib = read("lib")
+
+    def load(name: str) -> Script:
+        return Script(None, lib + b"\n" + read(name))  # type: ignore[arg-type]  # bytes source: the sha needs no client
+
+    return load
 
 
-def _read(name: str) -> bytes:
-    with open(os.path.join(_HERE, name + ".lua"), "rb") as fh:
-        return fh.read()
-
-
-_LIB = _read("lib")
-
-
-def _load(name: str) -> Script:
-    """A redis-py ``Script`` for ``name.lua`` with ``lib.lua`` in front; the client is given at each call."""
-    return Script(None, _LIB + b"\n" + _read(name))  # type: ignore[arg-type]  # bytes source: the sha needs no client
+_load = scriptLoader(os.path.dirname(os.path.abspath(__file__)))
 
 
 SAVE = _load("save")

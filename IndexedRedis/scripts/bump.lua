@@ -2,9 +2,9 @@
 --
 -- KEYS[1]  the write counter (_ir_|KEY:ver or _ir_|KEY:genN:ver)
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 bumpWriteCounter(KEYS[1])
 return redis.call('GET', KEYS[1])

@@ -23,9 +23,9 @@
 -- SORTED_FIELDS (lib.lua: sortedSpec, unplaceSorted).
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 -- Sent again after a lost reply (see lib.lua): the write ran already; give its reply.
 local again = replayed()

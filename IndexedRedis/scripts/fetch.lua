@@ -28,9 +28,9 @@
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 
 local prefix = ARGV[1]
@@ -90,15 +90,7 @@ if mode == 'scan' or mode == 'scanall' then
     if #found == 0 then break end
     found = without(found, KEYS[i])
   end
-  local rows = {}
-  for i = 1, #found do
-    local key = prefix .. found[i]
-    if redis.call('EXISTS', key) == 1 then
-      rows[#rows + 1] = found[i]
-      rows[#rows + 1] = redis.call('HMGET', key, unpack(ARGV, 7, nArgs))
-    end
-  end
-  return {page[1], rows}
+  return {page[1], rowsFields(prefix, found, 1, #found, 7, nArgs)}
 end
 
 -- count: from set cardinalities, without building the list of pks. The objects counted are
@@ -158,67 +150,21 @@ else
   end
 end
 
-local function rowsAll(from, to)
-  local out = {}
-  for i = from, to do
-    local h = redis.call('HGETALL', prefix .. pks[i])
-    if #h > 0 then
-      out[#out + 1] = pks[i]
-      out[#out + 1] = h
-    end
-  end
-  return out
-end
-
-local function rowsFields(from, to)
-  local out = {}
-  local nf = nArgs - 4
-  for i = from, to do
-    local key = prefix .. pks[i]
-    local vals = redis.call('HMGET', key, unpack(ARGV, 5, 4 + nf))
-    local any = false
-    for m = 1, nf do
-      if vals[m] then any = true break end
-    end
-    if any or redis.call('EXISTS', key) == 1 then
-      out[#out + 1] = pks[i]
-      out[#out + 1] = vals
-    end
-  end
-  return out
-end
-
 if mode == 'pks' then
   return pks
 elseif mode == 'count' then
   return #pks
 elseif mode == 'all' or mode == 'fields' then
-  local rows = rowsAll
-  if mode == 'fields' then rows = rowsFields end
-  if limit > 0 and #pks > limit then
-    local counter = redis.call('GET', KEYS[#KEYS - 1])
-    if not counter then
-      -- a missing counter (data of the 6.0.3 layout) is created first, so that the counter a
-      -- later destroyModel deletes can never look unchanged to rows.lua
-      bumpWriteCounter(KEYS[#KEYS - 1])
-      counter = redis.call('GET', KEYS[#KEYS - 1])
-    end
-    return {'chunked', counter, pks, rows(1, limit)}
+  local rows = function(from, to) return rowsAll(prefix, pks, from, to) end
+  if mode == 'fields' then
+    rows = function(from, to) return rowsFields(prefix, pks, from, to, 5, nArgs) end
   end
-  return rows(1, #pks)
+  return rowsReply(pks, limit, rows, KEYS[#KEYS - 1])
 else
   -- one row: first, last or random; skip pks whose data is gone
   if #pks == 0 then return {} end
   if mode == 'random' then
-    local n = #pks
-    local start = math.floor(tonumber(ARGV[5]) * n) + 1
-    if start > n then start = n end
-    for step = 0, n - 1 do
-      local pk = pks[((start - 1 + step) % n) + 1]
-      local h = redis.call('HGETALL', prefix .. pk)
-      if #h > 0 then return {pk, h} end
-    end
-    return {}
+    return randomRow(prefix, pks, ARGV[5])
   end
   -- first / last: the lowest / highest pk whose data exists. One linear pass finds the
   -- candidate (no sort of the whole set); a candidate whose data is gone is dropped and the

@@ -12,9 +12,9 @@
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 if not holdsExpected(KEYS[2], ARGV[3], ARGV[4]) then
   return 0

@@ -8,9 +8,9 @@
 -- then the sorted sets of SORTED_FIELDS, the token key and flag, the generation (lib.lua)
 -- Replies: {'ok'}; {'conflict', current value or false}: the field holds something else (the
 -- client computes again from it); {'gone'}: the object does not exist; {'replay'}: sent again.
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 local again = replayed()
 if again then

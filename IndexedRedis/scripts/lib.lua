@@ -1,5 +1,16 @@
 -- Shared by every script (scripts/__init__.py puts it in front of each one).
 
+-- Generation check (see keys.py): the last key is the generation pointer, the last argument the
+-- generation the client planned for ('*': any, used while a reset builds a new generation).
+-- Returns the IRSTALE error reply to give back when they differ, else nil.
+local function staleGeneration()
+  local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
+  if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
+    return redis.error_reply('IRSTALE ' .. genNow)
+  end
+  return nil
+end
+
 -- Bump a generation's write counter (_ir_|KEY:ver). A counter that does not exist yet starts
 -- from the server clock in microseconds rather than from 1, so a counter deleted with its model
 -- (destroyModel) and created again never repeats a value a reader may still hold.
@@ -221,4 +232,66 @@ end
 -- The index key registry of a save or delete: the key before the sorted sets (sortedSpec).
 local function registryKey()
   return KEYS[#KEYS - 2 - tonumber(ARGV[#ARGV - 2])]
+end
+
+-- Rows of the read scripts (fetch.lua, query.lua): objects pks[from..to], skipping those whose
+-- data is gone. rowsAll: {pk, {field, value, ...}, ...} (HGETALL); rowsFields: {pk, {v1, ...}, ...}
+-- (HMGET of ARGV[firstField .. lastField]).
+local function rowsAll(prefix, pks, from, to)
+  local out = {}
+  for i = from, to do
+    local h = redis.call('HGETALL', prefix .. pks[i])
+    if #h > 0 then
+      out[#out + 1] = pks[i]
+      out[#out + 1] = h
+    end
+  end
+  return out
+end
+
+local function rowsFields(prefix, pks, from, to, firstField, lastField)
+  local out = {}
+  for i = from, to do
+    local key = prefix .. pks[i]
+    local vals = redis.call('HMGET', key, unpack(ARGV, firstField, lastField))
+    local any = false
+    for m = 1, #vals do
+      if vals[m] then any = true break end
+    end
+    if any or redis.call('EXISTS', key) == 1 then
+      out[#out + 1] = pks[i]
+      out[#out + 1] = vals
+    end
+  end
+  return out
+end
+
+-- One row for 'random': the match at fraction r of the list, or the next one whose data exists.
+local function randomRow(prefix, pks, r)
+  local n = #pks
+  if n == 0 then return {} end
+  local start = math.floor(tonumber(r) * n) + 1
+  if start > n then start = n end
+  for step = 0, n - 1 do
+    local pk = pks[((start - 1 + step) % n) + 1]
+    local h = redis.call('HGETALL', prefix .. pk)
+    if #h > 0 then return {pk, h} end
+  end
+  return {}
+end
+
+-- The reply of a read of rows: all of them, or above `limit` (> 0) {'chunked', write counter,
+-- every pk, the first `limit` rows}; rows.lua reads the rest while the counter is unchanged.
+-- A missing counter (data of the 6.0.3 layout) is created first, so that the counter a later
+-- destroyModel deletes can never look unchanged to rows.lua.
+local function rowsReply(pks, limit, rows, counterKey)
+  if limit > 0 and #pks > limit then
+    local counter = redis.call('GET', counterKey)
+    if not counter then
+      bumpWriteCounter(counterKey)
+      counter = redis.call('GET', counterKey)
+    end
+    return {'chunked', counter, pks, rows(1, limit)}
+  end
+  return rows(1, #pks)
 end

@@ -19,9 +19,9 @@
 -- the first range's sorted set (cursor 'z<kept so far>': the matches of a page are deleted
 -- before the next) or by SSCAN, and replies {next cursor or '0', {pk1, {v1, ...}, ...}}.
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 
 local prefix, mode, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -237,29 +237,6 @@ end
 
 local function byPk(x, y) return tonumber(x) < tonumber(y) end
 
-local function rowsAll(pks, from, to)
-  local out = {}
-  for i = from, to do
-    local h = redis.call('HGETALL', prefix .. pks[i])
-    if #h > 0 then
-      out[#out + 1] = pks[i]
-      out[#out + 1] = h
-    end
-  end
-  return out
-end
-
-local function rowsFields(pks, from, to, firstField)
-  local out = {}
-  for i = from, to do
-    local key = prefix .. pks[i]
-    if redis.call('EXISTS', key) == 1 then
-      out[#out + 1] = pks[i]
-      out[#out + 1] = redis.call('HMGET', key, unpack(ARGV, firstField, nArgs))
-    end
-  end
-  return out
-end
 
 -- scan: one page of the matches, for a delete in steps
 if mode == 'scan' or mode == 'scanall' then
@@ -280,13 +257,13 @@ if mode == 'scan' or mode == 'scanall' then
       if mode == 'scanall' then skip = #page end
       nextCursor = 'z' .. tostring(kept + skip)
     end
-    return {nextCursor, rowsFields(found, 1, #found, firstField)}
+    return {nextCursor, rowsFields(prefix, found, 1, #found, firstField, nArgs)}
   end
   local iter = KEYS[1]
   if #eq > 0 then iter = eq[1] end
   local sc = redis.call('SSCAN', iter, cursor, 'COUNT', count)
   local found = passing(sc[2], 0)
-  return {sc[1], rowsFields(found, 1, #found, firstField)}
+  return {sc[1], rowsFields(prefix, found, 1, #found, firstField, nArgs)}
 end
 
 -- count: from the sorted set alone when a single range is the whole query
@@ -345,32 +322,15 @@ if mode == 'pks' then
 elseif mode == 'count' then
   return #pks
 elseif mode == 'random' then
-  if #pks == 0 then return {} end
-  local n = #pks
-  local start = math.floor(tonumber(ARGV[a]) * n) + 1
-  if start > n then start = n end
-  for step = 0, n - 1 do
-    local pk = pks[((start - 1 + step) % n) + 1]
-    local h = redis.call('HGETALL', prefix .. pk)
-    if #h > 0 then return {pk, h} end
-  end
-  return {}
+  return randomRow(prefix, pks, ARGV[a])
 end
 
-local rows = function(from, to) return rowsAll(pks, from, to) end
+local rows = function(from, to) return rowsAll(prefix, pks, from, to) end
 if mode == 'fields' or mode == 'fieldsupto' then
-  rows = function(from, to) return rowsFields(pks, from, to, a) end
+  rows = function(from, to) return rowsFields(prefix, pks, from, to, a, nArgs) end
 end
 if mode == 'fieldsupto' then
   if #pks > limit then return {'big'} end
   return rows(1, #pks)
 end
-if limit > 0 and #pks > limit then
-  local counter = redis.call('GET', KEYS[#KEYS - 1])
-  if not counter then
-    bumpWriteCounter(KEYS[#KEYS - 1])
-    counter = redis.call('GET', KEYS[#KEYS - 1])
-  end
-  return {'chunked', counter, pks, rows(1, limit)}
-end
-return rows(1, #pks)
+return rowsReply(pks, limit, rows, KEYS[#KEYS - 1])

@@ -10,9 +10,9 @@
 -- Replies {'changed'} when anything was written to the generation since fetch.lua ran (the
 -- caller starts over), else the rows as fetch.lua gives them: {pk, {...}, pk, {...}, ...}.
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
-local genNow = redis.call('GET', KEYS[#KEYS]) or '0'
-if ARGV[#ARGV] ~= '*' and genNow ~= ARGV[#ARGV] then
-  return redis.error_reply('IRSTALE ' .. genNow)
+local stale = staleGeneration()
+if stale then
+  return stale
 end
 local counter = redis.call('GET', KEYS[1]) or '0'
 if counter ~= ARGV[1] then
