@@ -53,24 +53,6 @@ if mode == 'fieldsupto' then
   mode, limit = 'fields', 0
 end
 
--- The pks that are (keep = 1) or are not (keep = 0) members of setKey.
-local function members(pks, setKey, keep)
-  local out = {}
-  local n = #pks
-  local i = 1
-  while i <= n do
-    local j = math.min(i + 999, n)
-    local flags = redis.call('SMISMEMBER', setKey, unpack(pks, i, j))
-    for m = 1, #flags do
-      if flags[m] == keep then
-        out[#out + 1] = pks[i + m - 1]
-      end
-    end
-    i = j + 1
-  end
-  return out
-end
-
 local function without(pks, setKey)
   return members(pks, setKey, 0)
 end

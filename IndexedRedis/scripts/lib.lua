@@ -295,3 +295,21 @@ local function rowsReply(pks, limit, rows, counterKey)
   end
   return rows(1, #pks)
 end
+
+-- The pks that are (keep = 1) or are not (keep = 0) members of setKey (SMISMEMBER, 1000 at a time).
+local function members(pks, setKey, keep)
+  local out = {}
+  local n = #pks
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    local flags = redis.call('SMISMEMBER', setKey, unpack(pks, i, j))
+    for m = 1, #flags do
+      if flags[m] == keep then
+        out[#out + 1] = pks[i + m - 1]
+      end
+    end
+    i = j + 1
+  end
+  return out
+end

@@ -60,21 +60,6 @@ local function pkOf(m, kind)
   return tostring(tonumber(m))
 end
 
-local function inSet(pks, key, keep)
-  if #pks == 0 then return pks end
-  local out = {}
-  local i = 1
-  while i <= #pks do
-    local j = math.min(i + 999, #pks)
-    local flags = redis.call('SMISMEMBER', key, unpack(pks, i, j))
-    for m = 1, #flags do
-      if flags[m] == keep then out[#out + 1] = pks[i + m - 1] end
-    end
-    i = j + 1
-  end
-  return out
-end
-
 local function scoreBound(b)
   local open = string.sub(b, 1, 1) == '('
   if open then b = string.sub(b, 2) end
@@ -119,8 +104,8 @@ end
 
 -- The pks of `pks` that pass every filter but range number `skip` (answered by the source).
 local function passing(pks, skip)
-  for i = 1, #eq do pks = inSet(pks, eq[i], 1) end
-  for i = 1, #ne do pks = inSet(pks, ne[i], 0) end
+  for i = 1, #eq do pks = members(pks, eq[i], 1) end
+  for i = 1, #ne do pks = members(pks, ne[i], 0) end
   for g = 1, #groups do
     if #pks == 0 then break end
     local hit = {}
