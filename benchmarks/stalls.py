@@ -3,7 +3,7 @@
     python -m benchmarks.stalls [--n 500000] [--batch 50000] [--json FILE]
 
 Loads N rows with ``reset``, then runs one by one: a list save of BATCH new objects, a filtered
-delete of BATCH objects, ``reindex()``, ``compat_convertHashedIndexes()``, ``repair()`` and a delete
+delete, a filtered ``update()`` and ``increment()`` of a tenth of the rows each, ``reindex()``, ``compat_convertHashedIndexes()``, ``repair()`` and a delete
 of every object, each while a separate process pings Redis every millisecond. For each it gives
 the duration, the worst ping round trip (what another client waited), and the longest single
 command Redis ran (``SLOWLOG``, every command over 1 ms is logged). Runs on a private
@@ -62,11 +62,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         Ticket.reset(rows(args.n))
         client.slowlog_reset()
         batch = list(rows(args.batch, start=args.n))
+        tenth = (args.n + args.batch) // 10
         steps: List[Any] = [
             (f"saver.save of {args.batch:,} new objects", lambda: Ticket.saver.save(batch)),
             (
                 f"filter(bucket=0).delete() ({(args.n + args.batch) // 10:,} objects)",
                 lambda: Ticket.objects.filter(bucket=0).delete(),
+            ),
+            (
+                f"filter(bucket=1).update(stock=7) ({(args.n + args.batch) // 10:,} objects)",
+                lambda: Ticket.objects.filter(bucket=1).update(stock=7),
+            ),
+            (
+                f"filter(bucket=2).increment('stock', 1) ({(args.n + args.batch) // 10:,})",
+                lambda: Ticket.objects.filter(bucket=2).increment("stock", 1),
             ),
             (f"reindex() of {args.n:,}", lambda: Ticket.objects.reindex()),
             (f"compat_convertHashedIndexes() of {args.n:,}", lambda: Ticket.objects.compat_convertHashedIndexes()),
