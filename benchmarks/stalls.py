@@ -4,8 +4,8 @@
 
 Loads N rows with ``reset``, then runs one by one: a list save of BATCH new objects, a filtered
 delete, a filtered ``update()`` and ``increment()`` of a tenth of the rows each, ``reindex()``,
-``compat_convertHashedIndexes()``, ``repair()`` and a delete of every object, each while a separate process pings Redis every millisecond. For each it gives
-the duration, the worst ping round trip (what another client waited), and the longest single
+``compat_convertHashedIndexes()``, ``repair()`` and a delete of every object, each while a
+separate process pings Redis every millisecond. For each it gives the duration, the worst ping round trip (what another client waited), and the longest single
 command Redis ran (``SLOWLOG``, every command over 1 ms is logged). Runs on a private
 ``redis-server`` (or ``REDIS_URL``, which must be empty). The same script runs on older versions
 of IndexedRedis (``PYTHONPATH=<checkout>``), for before/after figures.
@@ -70,11 +70,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 lambda: Ticket.objects.filter(bucket=0).delete(),
             ),
             (
-                f"filter(bucket=1).update(stock=7) ({(args.n + args.batch) // 10:,} objects)",
+                f"filter(bucket=1).update(stock=7) ({tenth:,} objects)",
                 lambda: Ticket.objects.filter(bucket=1).update(stock=7),
             ),
             (
-                f"filter(bucket=2).increment('stock', 1) ({(args.n + args.batch) // 10:,})",
+                f"filter(bucket=2).increment('stock', 1) ({tenth:,})",
                 lambda: Ticket.objects.filter(bucket=2).increment("stock", 1),
             ),
             (f"reindex() of {args.n:,}", lambda: Ticket.objects.reindex()),
