@@ -5,10 +5,11 @@
 Loads N rows with ``reset``, then runs one by one: a list save of BATCH new objects, a filtered
 delete, a filtered ``update()`` and ``increment()`` of a tenth of the rows each, ``reindex()``,
 ``compat_convertHashedIndexes()``, ``repair()`` and a delete of every object, each while a
-separate process pings Redis every millisecond. For each it gives the duration, the worst ping round trip (what another client waited), and the longest single
-command Redis ran (``SLOWLOG``, every command over 1 ms is logged). Runs on a private
-``redis-server`` (or ``REDIS_URL``, which must be empty). The same script runs on older versions
-of IndexedRedis (``PYTHONPATH=<checkout>``), for before/after figures.
+separate process pings Redis every millisecond. For each it gives the duration, the worst ping
+round trip (what another client waited), and the longest single command Redis ran
+(``SLOWLOG``, every command over 1 ms is logged). Runs on a private ``redis-server`` (or
+``REDIS_URL``, which must be empty). The same script runs on older versions of IndexedRedis
+(``PYTHONPATH=<checkout>``), for before/after figures.
 """
 
 from __future__ import annotations
