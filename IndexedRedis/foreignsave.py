@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 from .exceptions import InvalidValueError
 from .executor import runSync
 from .linkcheck import checkLinkTargets
-from .plans import ABSENT, Op, SaveEntry, command, saveEntriesOp, saveEntry, storageOf
+from .plans import Op, command, newEntry, saveEntriesOp, saveEntry, storageOf
 from .schema import ModelSchema, getSchema
 
 
@@ -78,8 +78,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
             entries = []
             for obj in group:
                 if obj.__dict__.get("_ir_newReserved", False):
-                    sets = storageOf(s, obj)
-                    entries.append(SaveEntry(obj, "C", obj.getPk(), sets, [[f, ABSENT, sets[f.name]] for f in s.indexedFields]))
+                    entries.append(newEntry(s, obj, obj.getPk()))  # under its reserved pk
                 else:
                     e = saveEntry(s, obj)
                     if e is not None:
