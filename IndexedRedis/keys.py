@@ -53,6 +53,18 @@ objects, a reindex) locks the model while it runs: the generation pointer then h
 
     _ir_|KEY:lock               string, with a TTL: the token of the lock's holder
 
+``Model.migrate()`` (see migrate.py) rebuilds the data into a new generation M after the model's
+definition changed, while writers keep writing the current one N. Meanwhile the pointer holds
+``<N>M<M>`` and every write also adds the pks it touches to M's redo log, atomically with the
+write, so that the migration copies them again before it switches to M::
+
+    _ir_|KEY:genM:redo          set: pks written in the current generation since the migration began
+    _ir_|KEY:schema  /  _ir_|KEY:genN:schema   JSON: the model definition the generation's data
+                                follows (written by reset and migrate; absent for data written
+                                otherwise, for example by 6.0.3)
+
+The pointer's grammar is thus ``<gen>[M<target>][L<token>]``.
+
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
 
@@ -93,7 +105,24 @@ _SHARED = (b"next", b"gen", b"gennext", b"gens", b"lock")
 
 # Every word the layout puts after ``KEY:`` (or after ``KEY:genN:``); see keyNameProblem.
 RESERVED_WORDS = frozenset(
-    ("data", "idx", "keys", "next", "gen", "gennext", "ver", "building", "op", "lock", "sort", "coll", "gens", "idxkeys")
+    (
+        "data",
+        "idx",
+        "keys",
+        "next",
+        "gen",
+        "gennext",
+        "ver",
+        "building",
+        "op",
+        "lock",
+        "sort",
+        "coll",
+        "gens",
+        "idxkeys",
+        "redo",
+        "schema",
+    )
 )
 
 # Python refuses int <-> str conversions longer than this (sys.get_int_max_str_digits); a pk
@@ -161,7 +190,8 @@ def keyNameProblem(keyName: str) -> Optional[str]:
     return None
 
 
-_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building")  # the keys every generation may have besides data and index keys
+# the keys every generation may have besides data and index keys
+_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building", b"redo", b"schema")
 
 REGISTRY_OPEN = b"\x00"  # registry member: the write scripts keep this registry up to date
 REGISTRY_COMPLETE = b"\x01"  # registry member: every index key of the generation is listed
@@ -204,6 +234,9 @@ class KeyLayout:
         "lockKey",
         "collPrefix",
         "sortPrefix",
+        "redoKey",
+        "schemaKey",
+        "logTo",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -226,6 +259,18 @@ class KeyLayout:
         self.lockKey = self.root + b"lock"
         self.collPrefix = self.base + b"coll:"
         self.sortPrefix = self.base + b"sort:"
+        self.redoKey = self.base + b"redo"
+        self.schemaKey = self.base + b"schema"
+        self.logTo: Optional[bytes] = None  # while a migration runs: the redo log every write adds its pks to
+
+    def whileMigrating(self, pointer: bytes, target: int) -> "KeyLayout":
+        """This generation's layout while a migration into generation ``target`` runs: the
+        pointer then holds ``pointer`` (``<gen>M<target>``), which scripts compare, and writes
+        log their pks into the target's redo log (``_ir_|KEY:genM:redo``)."""
+        layout = KeyLayout(self.keyName, self.gen)
+        layout.genArg = pointer
+        layout.logTo = self.forGen(target).redoKey
+        return layout
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
@@ -277,9 +322,9 @@ class KeyLayout:
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
         above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``keys``, ``ver``,
-        ``idxkeys``, the shared ``next``, ``gen``, ``gennext``, ``gens``, ``lock``, ``op:TOKEN``, or
+        ``idxkeys``, ``redo``, ``schema``, the shared ``next``, ``gen``, ``gennext``, ``gens``, ``lock``, ``op:TOKEN``, or
         ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``,
-        ``keys``, ``ver``, ``idxkeys`` or ``building``.
+        ``keys``, ``ver``, ``idxkeys``, ``building``, ``redo`` or ``schema``.
         """
         if not key.startswith(self.root):
             return None

@@ -14,7 +14,7 @@ import copy as _copy
 import itertools
 import pprint as _pprint
 import sys
-from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
+from typing import Any, Callable, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
 
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
 from .fields.base import _short
@@ -615,6 +615,27 @@ class IndexedRedisModel:
         from .persistence import resetModel
 
         return resetModel(cls, newObjs)
+
+    @classmethod
+    def migrate(
+        cls,
+        progress: Optional[Callable[[int, int], Any]] = None,
+        convert: Optional[Dict[str, Callable[[Any], Any]]] = None,
+        previous: Optional[type] = None,
+    ) -> Any:
+        """Rebuild the stored data for the model's definition as it is now (fields, types,
+        INDEXED_FIELDS, SORTED_FIELDS, hashIndex...), while readers and writers keep working, then
+        switch to it in one step; writes made meanwhile are kept (see docs/migrate.rst). Does
+        nothing when the stored definition (kept by reset and migrate) is the current one.
+
+        ``progress(done, total)`` is called as objects are copied. ``convert`` maps a field name
+        to a function from the old value to the new one; ``previous`` is the model class as it
+        was, for a field whose old definition Redis cannot describe. Returns a
+        ``MigrationReport`` (false when there was nothing to do). Raises MigrationError, leaving
+        the data as it was, when a stored value does not fit the new definition."""
+        from .migrate import migrateModel
+
+        return migrateModel(cls, progress=progress, convert=convert, previous=previous)
 
     @classmethod
     def validateModel(cls) -> bool:

@@ -32,6 +32,7 @@ from .exceptions import WriteOutcomeUnknownError
 from .executor import CallStream, redisError, runSync
 from .keys import KeyLayout
 from .plans import Call, Op, finishInserts, newEntry, saveCall
+from .migrate import descriptionBytes
 from .registry import HEARTBEAT_TTL, Heartbeat, abandonedGenerationsOp, dropGenerationOp, openMembers
 from .schema import ModelSchema, getSchema
 
@@ -159,6 +160,7 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
             ("SET", building.buildingKey, b"1", "EX", HEARTBEAT_TTL),
             ("SADD", base.gensKey, newGen),
             ("SADD", building.registryKey, *openMembers()),
+            ("SET", building.schemaKey, descriptionBytes(schema)),  # the definition the new data follows (migrate.py)
         ]
         run(Call(pipeline=start, transaction=True, anyGen=True))
         try:

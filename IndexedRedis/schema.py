@@ -125,7 +125,8 @@ class ModelSchema:
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
-        self._layouts: Dict[int, KeyLayout] = {0: self.layout}
+        self._pointers: Dict[int, bytes] = {}
+        self._layouts: Dict[Any, KeyLayout] = {0: self.layout}
 
     # ------------------------------------------------------------------ validation
     def _fail(self, problem: str) -> None:
@@ -245,18 +246,36 @@ class ModelSchema:
         """The data generation last seen current on this client's server (0 until told otherwise)."""
         return self._generations.get(id(client.connection_pool), 0)
 
-    def layoutFor(self, gen: int) -> KeyLayout:
-        """The key layout of generation ``gen`` (cached: every operation asks for one)."""
+    def knownPointer(self, client: redis.Redis) -> Optional[bytes]:
+        """The generation pointer's value last seen on this client's server, when it said more
+        than the generation (a migration running: ``<gen>M<target>``); else None."""
+        return self._pointers.get(id(client.connection_pool))
+
+    def layoutFor(self, gen: int, pointer: Optional[bytes] = None) -> KeyLayout:
+        """The key layout of generation ``gen`` (cached: every operation asks for one); with
+        ``pointer`` ``<gen>M<target>``, the layout writers use while that migration runs."""
         layouts = self._layouts
-        layout = layouts.get(gen)
+        key: Any = gen if pointer is None else pointer
+        layout = layouts.get(key)
         if layout is None:
             if len(layouts) > 8:
                 layouts.clear()
-            layout = layouts[gen] = self.layout.forGen(gen)
+            if pointer is None:
+                layout = self.layout.forGen(gen)
+            else:
+                layout = self.layout.forGen(gen).whileMigrating(pointer, int(pointer.split(b"M", 1)[1]))
+            layouts[key] = layout
         return layout
 
-    def rememberGeneration(self, client: redis.Redis, gen: int) -> None:
-        self._generations[id(client.connection_pool)] = gen
+    def rememberGeneration(self, client: redis.Redis, gen: int, pointer: Optional[bytes] = None) -> None:
+        """Note the generation seen current on this client's server; ``pointer``: the pointer's
+        value, kept when it names a migration running (``<gen>M<target>``)."""
+        pool = id(client.connection_pool)
+        self._generations[pool] = gen
+        if pointer is not None and b"M" in pointer:
+            self._pointers[pool] = pointer
+        else:
+            self._pointers.pop(pool, None)
 
     def client(self) -> redis.Redis:
         """The redis client of this model (on the shared pool for its params), cached until pools change."""

@@ -47,6 +47,9 @@ LOCK = _load("lock")
 QUERY = _load("query")
 INCR = _load("incr")
 UNLOCK = _load("unlock")
+REDO = _load("redo")
+MIGRATE_POINTER = _load("migrate_pointer")
+MIGRATE_SWITCH = _load("migrate_switch")
 
 __all__ = [
     "BUMP",
@@ -58,7 +61,10 @@ __all__ = [
     "INCR",
     "KEYED",
     "LOCK",
+    "MIGRATE_POINTER",
+    "MIGRATE_SWITCH",
     "QUERY",
+    "REDO",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",
