@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from .exceptions import ConcurrentWriteError, RedisOperationError, WriteOutcomeUnknownError
+from .exceptions import ConcurrentWriteError, DefinitionMismatchError, RedisOperationError, WriteOutcomeUnknownError
 from .keys import KeyLayout
 from .plans import Call, Op
 
@@ -130,6 +130,8 @@ def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     waiting ``BACKOFF``) when that is safe (``call.retrySafe``); a write that may have run but
     could not be confirmed raises OutcomeUnknown.
     """
+    if layout.refuse is not None and not call.anyGen and isWrite(call):
+        raise DefinitionMismatchError(layout.refuse)
     attempt = 0
     while True:
         try:
@@ -250,10 +252,14 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
                 return drive(opFactory(layout), client, layout)
             except StaleGeneration as stale:
                 tries += 1
+                if stale.gen != gen:
+                    schema.checkDefinition(client, stale.gen)
                 gen = stale.gen
                 schema.rememberGeneration(client, gen, stale.pointer)
             except ModelLocked as locked:
                 pointer = waitUnlocked(client, schema.layout, locked.value, what, schema.modelName)
+                if _pointer(pointer) != gen:
+                    schema.checkDefinition(client, _pointer(pointer))
                 gen = _pointer(pointer)
                 schema.rememberGeneration(client, gen, pointer)
     except OutcomeUnknown as unknown:

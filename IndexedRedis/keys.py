@@ -237,6 +237,7 @@ class KeyLayout:
         "redoKey",
         "schemaKey",
         "logTo",
+        "refuse",
     )
 
     def __init__(self, keyName: Value, gen: int = 0) -> None:
@@ -262,6 +263,7 @@ class KeyLayout:
         self.redoKey = self.base + b"redo"
         self.schemaKey = self.base + b"schema"
         self.logTo: Optional[bytes] = None  # while a migration runs: the redo log every write adds its pks to
+        self.refuse: Optional[str] = None  # why writes to this generation are refused (another definition's data)
 
     def whileMigrating(self, pointer: bytes, target: int) -> "KeyLayout":
         """This generation's layout while a migration into generation ``target`` runs: the

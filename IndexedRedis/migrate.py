@@ -321,9 +321,7 @@ def _writeM(schema: ModelSchema, target: KeyLayout, entries: List[Any]) -> Op:
         chunk = entries[i : i + PAGE]
         reply = yield saveCall(target, chunk, anyGen=True, sortedFields=schema.sortedFields)
         if reply[0] not in (b"ok", b"replay"):
-            raise MigrationError(
-                f"Model {schema.modelName}: writing the new generation failed ({reply!r}); nothing was switched"
-            )
+            raise MigrationError(f"Model {schema.modelName}: writing the new generation failed ({reply!r}); nothing was switched")
 
 
 def _copyPks(schema: ModelSchema, plan: _Plan, source: KeyLayout, target: KeyLayout, pks: List[int]) -> Op:
@@ -455,6 +453,10 @@ def _migrate(
     def run(op: Callable[[KeyLayout], Op], what: str = "migrate") -> Any:
         return runSync(op, schema, what, client=client)
 
+    # This process holds the new definition: its own calls to N (reads, the lock, the switch) must
+    # not be refused as writes from another definition (schema.checkDefinition).
+    if schema._mismatch.pop(gen, None) is not None:
+        schema._layouts.clear()
     newGen = int(client.incr(base.genNextKey))
     target = base.forGen(newGen)
     migrating = b"%dM%d" % (gen, newGen)
