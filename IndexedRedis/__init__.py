@@ -16,6 +16,7 @@ from .connection import (
 from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
+    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -70,6 +71,7 @@ def decodeDict(d: dict, encoding: str = "") -> dict:
 
 __all__ = [
     "ConcurrentWriteError",
+    "UniqueConstraintError",
     "INDEXED_REDIS_PREFIX",
     "INDEXED_REDIS_VERSION",
     "INDEXED_REDIS_VERSION_STR",
