@@ -728,7 +728,8 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
             continue
         e = todo[int(reply[1]) - 1]
         if status == b"unique":
-            raise uniqueError(schema, e.obj, int(reply[2]) - 1, reply[3], todo[int(reply[4]) - 1].obj if int(reply[4]) else None)
+            other = todo[int(reply[4]) - 1].obj if int(reply[4]) else None
+            raise uniqueError(schema, e.obj, int(reply[2]) - 1, reply[3], other, e.sets)
         if status == b"gone":
             # Deleted meanwhile (or the dataset was replaced by reset): writing it again could
             # resurrect a row the new dataset no longer has, so the caller decides.
@@ -748,11 +749,23 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
     )
 
 
-def uniqueError(schema: "ModelSchema", obj: Any, u: int, holder: Any, other: Any = None) -> UniqueConstraintError:
-    """The error of a write refused by unique constraint number ``u`` (UNIQUE_FIELDS)."""
+def uniqueError(
+    schema: "ModelSchema", obj: Any, u: int, holder: Any, other: Any = None, sets: Optional[Dict[str, bytes]] = None
+) -> UniqueConstraintError:
+    """The error of a write refused by unique constraint number ``u`` (UNIQUE_FIELDS); ``sets``: the
+    stored values the write gives (for writes without the object's values, such as update())."""
     fields = schema.uniqueConstraints[u]
     names = tuple(f.name for f in fields)
-    value = tuple(obj.__dict__.get(n) for n in names)
+
+    def valueOf(f: Any) -> Any:
+        if sets is not None and f.name in sets:
+            try:
+                return f.fromStorage(sets[f.name])
+            except Exception:  # pragma: no cover - shown as stored
+                return sets[f.name]
+        return obj.__dict__.get(f.name)
+
+    value = tuple(valueOf(f) for f in fields)
     shown = repr(value[0]) if len(value) == 1 else repr(value)
     label = names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
     if holder:

@@ -148,9 +148,16 @@ def _matchesOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Any], n
 
 
 def _writeOp(schema: ModelSchema, layout: KeyLayout, entries: List[SaveEntry]) -> Op:
-    for i in range(0, len(entries), bigops.STEP):
-        yield from saveEntriesOp(schema, layout, entries[i : i + bigops.STEP])
-    return len(entries)
+    def steps() -> Op:
+        for i in range(0, len(entries), bigops.STEP):
+            yield from saveEntriesOp(schema, layout, entries[i : i + bigops.STEP])
+        return len(entries)
+
+    if schema.uniqueConstraints and len(entries) > bigops.STEP:
+        from .uniquecheck import stepsOp
+
+        return (yield from stepsOp(schema, layout, entries, steps))  # a duplicate in any step writes nothing
+    return (yield from steps())
 
 
 def _entry(schema: ModelSchema, pk: int, current: Dict[str, Any], new: Dict[str, bytes]) -> Optional[SaveEntry]:

@@ -234,3 +234,28 @@ def test_racing_processes_exactly_one_wins(real_db, redis_server_url):
     assert Account.objects.count() == 300
     assert sorted(o.email for o in Account.objects.all()) == sorted(f"e{i}" for i in range(300))
     assert Account.objects.verify().ok
+
+
+def test_writes_in_several_steps_check_the_whole_batch_first(real_db, monkeypatch):
+    from IndexedRedis import bigops
+
+    monkeypatch.setattr(bigops, "STEP", 10)
+    Account(email="held", team="h", seat=1).save()
+    objs = [Account(email=f"s{i}", team="s", seat=i) for i in range(35)]
+    objs[30].email = "held"  # in the fourth step
+    with pytest.raises(UniqueConstraintError) as info:
+        Account.saver.save(objs)
+    assert info.value.holder == 1 and Account.objects.count() == 1
+    objs[30].email = "s5"  # a duplicate across steps
+    with pytest.raises(UniqueConstraintError, match="same save"):
+        Account.saver.save(objs)
+    assert Account.objects.count() == 1
+    objs[30].email = "s30"
+    Account.saver.save(objs)
+    assert Account.objects.count() == 36
+    with pytest.raises(UniqueConstraintError) as info:
+        Account.objects.filter(name=irNull).update(email="one")
+    assert info.value.value == ("one",)
+    Account.objects.filter(seat__gte=0).increment("seat", 1)  # 36 objects in 4 steps, each to a free seat
+    assert sorted(o.seat for o in Account.objects.all().filter(team="s")) == list(range(1, 36))
+    assert Account.objects.verify().ok
