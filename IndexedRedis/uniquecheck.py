@@ -22,12 +22,14 @@ BATCH = 500
 def memberOf(values: Sequence[Optional[bytes]]) -> Optional[bytes]:
     """The unique member of stored ``values`` (one per field of a constraint), or None when one is
     absent, null or empty (such values are never unique)."""
+    present: List[bytes] = []
     for v in values:
         if v is None or v == b"" or v == IR_NULL_BYTES:
             return None
-    if len(values) == 1:
-        return values[0]
-    return b"".join(b"%d:" % len(v) + v for v in values)  # type: ignore[operator]
+        present.append(v)
+    if len(present) == 1:
+        return present[0]
+    return b"".join(b"%d:" % len(v) + v for v in present)
 
 
 def stepsOp(schema: ModelSchema, layout: KeyLayout, entries: Sequence[SaveEntry], steps: Any) -> Op:
@@ -87,9 +89,9 @@ def precheckOp(schema: ModelSchema, layout: KeyLayout, entries: Sequence[SaveEnt
             claimed[(u, new)] = i
             wanted.append((i, u, new))
     for j in range(0, len(wanted), BATCH):
-        chunk = wanted[j : j + BATCH]
-        hashes = [layout.uniq([f.name for f in schema.uniqueConstraints[u]]) for _, u, _ in chunk]
-        cmds: List[Tuple[Any, ...]] = [("HGET", key, m) for key, (_, _, m) in zip(hashes, chunk)]
+        part = wanted[j : j + BATCH]
+        hashes = [layout.uniq([f.name for f in schema.uniqueConstraints[u]]) for _, u, _ in part]
+        cmds: List[Tuple[Any, ...]] = [("HGET", key, m) for key, (_, _, m) in zip(hashes, part)]
         if schema.expiry:
             cmds.insert(0, ("TIME",))
         replies = yield transaction(cmds)
@@ -100,7 +102,7 @@ def precheckOp(schema: ModelSchema, layout: KeyLayout, entries: Sequence[SaveEnt
             held = [h for h in holders if h]
             scores = yield transaction([("ZMSCORE", layout.expKey, *held)])
             due = {h: s is not None and float(s) <= now for h, s in zip(held, scores[0])}
-        for (i, u, m), holder in zip(chunk, holders):
+        for (i, u, m), holder in zip(part, holders):
             e = entries[i]
             if not holder or (e.pk is not None and int(holder) == e.pk) or due.get(holder):
                 continue
@@ -110,12 +112,12 @@ def precheckOp(schema: ModelSchema, layout: KeyLayout, entries: Sequence[SaveEnt
     releases: List[Tuple[bytes, bytes, int]] = []
     gives = [((u, m), entries[i].pk) for (u, m), i in leaving.items()]
     for j in range(0, len(gives), BATCH):
-        chunk = gives[j : j + BATCH]
-        keys = [layout.uniq([f.name for f in schema.uniqueConstraints[u]]) for (u, _), _ in chunk]
-        holders = yield transaction([("HGET", key, m) for key, ((_, m), _) in zip(keys, chunk)])
-        for key, ((_, m), pk), holder in zip(keys, chunk, holders):
-            if holder is not None and int(holder) == pk:
-                releases.append((key, m, pk))  # type: ignore[arg-type]
+        group = gives[j : j + BATCH]
+        keys = [layout.uniq([f.name for f in schema.uniqueConstraints[u]]) for (u, _), _ in group]
+        owners = yield transaction([("HGET", key, m) for key, ((_, m), _) in zip(keys, group)])
+        for key, ((_, m), pk), owner in zip(keys, group, owners):
+            if owner is not None and pk is not None and int(owner) == pk:
+                releases.append((key, m, pk))
     return releases
 
 
