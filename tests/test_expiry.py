@@ -260,7 +260,7 @@ def test_no_read_returns_an_object_past_its_deadline(real_db, redis_server_url):
             for d in deadlines:
                 if d is not None:
                     seen += 1
-                    assert d > before, "an object was returned after its deadline"
+                    assert int(d) > before, "an object was returned after its deadline"
     for w in writers:
         w.join(30)
     assert [out.get(timeout=5) for _ in writers]
