@@ -17,6 +17,7 @@ from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
     DefinitionMismatchError,
+    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -109,6 +110,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UniqueConstraintError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",

@@ -119,7 +119,17 @@ def scriptArgs(call: Call, layout: KeyLayout, genArg: Any) -> tuple:
         keys.append(layout.op(call.token))
         args.append(b"1" if call.token else b"0")
     keys.append(layout.genKey)
-    args.append(call.genArg if call.genArg is not None and genArg != "*" else genArg)
+    gen = call.genArg if call.genArg is not None and genArg != "*" else genArg
+    ext = layout.ext
+    if ext is not None:
+        # UNIQUE_FIELDS / EXPIRE: the model's extension block before the generation pointer, and
+        # its size in the planned generation's argument (lib.lua takes it off again).
+        extKeys, extArgs = ext
+        keys[-1:-1] = extKeys
+        args.extend(extArgs)
+        args.extend(call.extArgs)
+        gen = (gen.encode() if isinstance(gen, str) else gen) + b"|%d|%d" % (len(extKeys), len(extArgs) + len(call.extArgs))
+    args.append(gen)
     return ("EVALSHA", call.script.sha, len(keys), *keys, *args)
 
 
@@ -194,6 +204,8 @@ def _sendLogged(call: Call, client: redis.Redis, layout: KeyLayout, evalsha: tup
 
     pks = [pk for pk in call.pks if pk is not None]
     genArg = evalsha[-1]
+    if layout.ext is not None:  # 'GEN|nKeys|nArgs': redo.lua gets no extension block
+        genArg = genArg.rsplit(b"|", 2)[0]
     redo = ("EVALSHA", scripts.REDO.sha, 2, layout.logTo, layout.genKey, *pks, genArg)
     for _attempt in range(2):
         pipe = client.pipeline(transaction=True)

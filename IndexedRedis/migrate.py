@@ -40,7 +40,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 from . import bigops, scripts
 from .exceptions import ConcurrentWriteError, InvalidValueError, MigrationError
-from .executor import ModelLocked, _pointer, runScript, runSync, waitUnlocked
+from redis.exceptions import RedisError
+
+from .executor import ModelLocked, _pointer, drive, redisError, runScript, runSync, waitUnlocked
 from .fields.base import IRField
 from .fields.null import irNull
 from .keys import KeyLayout
@@ -109,7 +111,7 @@ def describeModel(schema: ModelSchema) -> Dict[str, Any]:
         "fields": [describeField(f) for f in schema.fields],
         "indexed": [f.name for f in schema.indexedFields],
         "sorted": [f.name for f, _ in schema.sortedFields],
-        "unique": [str(n) for n in (getattr(model, "UNIQUE_FIELDS", None) or [])],
+        "unique": [n if isinstance(n, str) else [str(x) for x in n] for n in (getattr(model, "UNIQUE_FIELDS", None) or [])],
         "nullEscape": schema.escapeNullMarker,
     }
 
@@ -316,19 +318,40 @@ def _anyGen(op: Op) -> Op:
         return stop.value
 
 
-def _writeM(schema: ModelSchema, target: KeyLayout, entries: List[Any]) -> Op:
+def _runOnM(client: Any, schema: ModelSchema, target: KeyLayout, op: Op) -> Any:
+    """Run ``op`` against generation M, which is not current: its calls name M's keys and M's
+    extension block (UNIQUE_FIELDS), and are not checked against the pointer."""
+    try:
+        return drive(_anyGen(op), client, target)
+    except RedisError as exc:
+        raise redisError(exc, "migrate (writing the new generation)", schema.modelName) from exc
+
+
+def _writeOp(schema: ModelSchema, target: KeyLayout, entries: List[Any]) -> Op:
     for i in range(0, len(entries), PAGE):
         chunk = entries[i : i + PAGE]
         reply = yield saveCall(target, chunk, anyGen=True, sortedFields=schema.sortedFields)
+        if reply[0] == b"unique":
+            e = chunk[int(reply[1]) - 1]
+            raise MigrationError(
+                f"Model {schema.modelName}: object pk={e.pk} holds a value of UNIQUE_FIELDS that another object "
+                f"holds too ({reply!r}); make the values distinct (or migrate with convert=), then migrate again. "
+                "Nothing was switched."
+            )
         if reply[0] not in (b"ok", b"replay"):
             raise MigrationError(f"Model {schema.modelName}: writing the new generation failed ({reply!r}); nothing was switched")
 
 
-def _copyPks(schema: ModelSchema, plan: _Plan, source: KeyLayout, target: KeyLayout, pks: List[int]) -> Op:
+def _writeM(client: Any, schema: ModelSchema, target: KeyLayout, entries: List[Any]) -> None:
+    if entries:
+        _runOnM(client, schema, target, _writeOp(schema, target, entries))
+
+
+def _copyPks(client: Any, schema: ModelSchema, plan: _Plan, source: KeyLayout, target: KeyLayout, pks: List[int]) -> Op:
     """Copy these pks again from N (as they are now) into M: deleted from M, then written."""
     if not pks:
         return 0
-    yield from _anyGen(deleteOp(schema, target, [deleteEntry(schema, pk, None) for pk in pks]))
+    _runOnM(client, schema, target, deleteOp(schema, target, [deleteEntry(schema, pk, None) for pk in pks]))
     cmds: List[Tuple[Any, ...]] = [("SMISMEMBER", source.keysKey, *pks)]
     cmds += [("HMGET", source.data(pk), *plan.readNames) for pk in pks] if plan.readNames else []
     replies = yield Call(pipeline=cmds, transaction=True)  # checked against the pointer: still N, migrating
@@ -337,7 +360,7 @@ def _copyPks(schema: ModelSchema, plan: _Plan, source: KeyLayout, target: KeyLay
     for j, pk in enumerate(pks):
         if present[j]:
             rows += [pk, replies[1 + j] if plan.readNames else []]
-    yield from _writeM(schema, target, plan.entries(rows))
+    _writeM(client, schema, target, plan.entries(rows))
     return len(pks)
 
 
@@ -406,6 +429,11 @@ def migrateModel(
         raise MigrationError(
             f"Model {schema.modelName}: migrate() does not move collection fields "
             f"({', '.join(schema.collectionNames)}) yet; change this model with reset() instead"
+        )
+    if schema.expiry:
+        raise MigrationError(
+            f"Model {schema.modelName}: migrate() does not carry the deadlines of expiring objects (EXPIRE) yet; "
+            "change this model with reset() instead"
         )
     convert = dict(convert or {})
     newDesc = describeModel(schema)
@@ -493,7 +521,7 @@ def _migrate(
                     current(layout)
                     nextCursor, rows = yield fetchCall(layout, (), "scan", [cursor, PAGE, *plan.readNames])
                     entries = plan.entries(rows)
-                    yield from _writeM(schema, target, entries)
+                    _writeM(client, schema, target, entries)
                     return nextCursor, len(entries)
 
                 cursor, n = run(page)
@@ -509,7 +537,7 @@ def _migrate(
                 current(layout)
                 pks = yield from _takeRedo(target, base, lastNext)
                 for i in range(0, len(pks), PAGE):
-                    yield from _copyPks(schema, plan, layout, target, pks[i : i + PAGE])
+                    yield from _copyPks(client, schema, plan, layout, target, pks[i : i + PAGE])
                 return len(pks)
 
             for _ in range(MAX_ROUNDS):

@@ -100,7 +100,12 @@ def buildRegistryOp(base: KeyLayout, currentGen: int, report: Any = None) -> Op:
 
 
 def dropGenerationOp(
-    base: KeyLayout, gen: int, listed: Optional[List[int]] = None, owned: Sequence[str] = (), sortedNames: Sequence[str] = ()
+    base: KeyLayout,
+    gen: int,
+    listed: Optional[List[int]] = None,
+    owned: Sequence[str] = (),
+    sortedNames: Sequence[str] = (),
+    uniqueNames: Sequence[Sequence[str]] = (),
 ) -> Op:
     """Delete every key of generation ``gen`` in batches; return how many keys were deleted.
 
@@ -146,6 +151,7 @@ def dropGenerationOp(
         if k not in (base.nextKey, base.genKey)
     ]
     own += [target.sort(name) for name in sortedNames]
+    own += [target.expKey] + [target.uniq(names) for names in uniqueNames]  # EXPIRE, UNIQUE_FIELDS
     replies = yield _anyTransaction(
         [("UNLINK", *own), ("DEL", target.buildingKey), ("SREM", base.gensKey, gen), ("SMEMBERS", base.gensKey)]
     )

@@ -152,6 +152,47 @@ def test_fixed_point_places_changed(ir_db):
     assert P2.objects.filter(price=2.5).count() == 1 and P2.objects.verify().ok
 
 
+class U1(IndexedRedisModel):
+    FIELDS = [IRField("email"), IRField("name")]
+    INDEXED_FIELDS = ["name"]
+    KEY_NAME = "irtest:MigU"
+
+
+class U2(IndexedRedisModel):
+    FIELDS = [IRField("email"), IRField("name")]
+    INDEXED_FIELDS = ["name"]
+    UNIQUE_FIELDS = ["email"]
+    KEY_NAME = "irtest:MigU"
+
+
+def test_adding_a_unique_field(ir_db):
+    from IndexedRedis import UniqueConstraintError
+
+    U1.reset([U1(email=f"u{i}@x", name="n") for i in range(30)] + [U1(email="u3@x", name="twice")])
+    before = ir_db.get(KeyLayout("irtest:MigU").genKey)
+    with pytest.raises(MigrationError, match=r"Model U2: object pk=\d+ holds a value of UNIQUE_FIELDS"):
+        U2.migrate()
+    assert ir_db.get(KeyLayout("irtest:MigU").genKey) == before
+    U1.deleter.deleteByPk(31)
+    report = U2.migrate()
+    assert report.changes == ["UNIQUE_FIELDS: 'email' added"] and report.objects == 30
+    assert U2.objects.get(email="u7@x").getPk() == 8
+    with pytest.raises(UniqueConstraintError):
+        U2(email="u7@x", name="again").save()
+    assert U2.objects.verify().ok
+
+
+def test_models_migrate_cannot_carry_yet_are_refused(ir_db):
+    class Expiring(IndexedRedisModel):
+        FIELDS = [IRField("a")]
+        INDEXED_FIELDS = ["a"]
+        EXPIRE = 60
+        KEY_NAME = "irtest:MigE"
+
+    with pytest.raises(MigrationError, match=r"Model Expiring: .*EXPIRE.*reset\(\)"):
+        Expiring.migrate()
+
+
 # ---------------------------------------------------------------------------- writers throughout
 def _writer(url: str, owner: str, seed: int, stop, ready, out) -> None:
     """Create, update and delete own objects until told to stop; on DefinitionMismatchError (the

@@ -15,13 +15,15 @@ from redis.commands.core import Script
 
 def scriptLoader(directory: str) -> Callable[[str], Script]:
     """``load(name)``: a redis-py ``Script`` for ``directory/name.lua`` with that directory's
-    ``lib.lua`` in front; the client is given at each call."""
+    ``lib.lua`` (and ``ext.lua``, when there is one) in front; the client is given at each call."""
 
     def read(name: str) -> bytes:
         with open(os.path.join(directory, name + ".lua"), "rb") as fh:
             return fh.read()
 
     lib = read("lib")
+    if os.path.exists(os.path.join(directory, "ext.lua")):
+        lib += b"\n" + read("ext")
 
     def load(name: str) -> Script:
         return Script(None, lib + b"\n" + read(name))  # type: ignore[arg-type]  # bytes source: the sha needs no client
@@ -50,6 +52,10 @@ UNLOCK = _load("unlock")
 REDO = _load("redo")
 MIGRATE_POINTER = _load("migrate_pointer")
 MIGRATE_SWITCH = _load("migrate_switch")
+PURGE = _load("purge")
+TTL = _load("ttl")
+UNIQUE_GET = _load("unique_get")
+UNIQUE_CHECK = _load("unique_check")
 
 __all__ = [
     "BUMP",
@@ -63,11 +69,15 @@ __all__ = [
     "LOCK",
     "MIGRATE_POINTER",
     "MIGRATE_SWITCH",
+    "PURGE",
     "QUERY",
     "REDO",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",
     "SWAP_GENERATION",
+    "TTL",
+    "UNIQUE_CHECK",
+    "UNIQUE_GET",
     "UNLOCK",
 ]
