@@ -18,7 +18,7 @@ redis-py exception chained.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
@@ -198,27 +198,27 @@ def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
 def _sendLogged(call: Call, client: redis.Redis, layout: KeyLayout, evalsha: tuple) -> Any:
     """A write script call made while a migration runs: MULTI, redo.lua adding the call's known
     pks to the redo log (``layout.logTo``), the call, EXEC. redo.lua checks the same pointer and
-    planned generation as the call, so the pks are logged exactly when the write runs. (pks that
-    the call hands out itself, new objects, are found by the migration from the pk counter.)"""
+    planned generation as the call, so the pks are logged exactly when the write runs; it is sent
+    with EVAL, so that it cannot fail with NOSCRIPT while the write beside it runs. (pks that the
+    call hands out itself, new objects, are found by the migration from the pk counter.)"""
     from . import scripts
 
     pks = [pk for pk in call.pks if pk is not None]
     genArg = evalsha[-1]
     if layout.ext is not None:  # 'GEN|nKeys|nArgs': redo.lua gets no extension block
         genArg = genArg.rsplit(b"|", 2)[0]
-    redo = ("EVALSHA", scripts.REDO.sha, 2, layout.logTo, layout.genKey, *pks, genArg)
+    redo = ("EVAL", scripts.REDO_SOURCE, 2, layout.logTo, layout.genKey, *pks, genArg)
     for _attempt in range(2):
         pipe = client.pipeline(transaction=True)
         pipe.execute_command(*redo)
         pipe.execute_command(*evalsha)
         try:
-            _, reply = pipe.execute(raise_on_error=False)
+            logged, reply = pipe.execute(raise_on_error=False)
         except NoScriptError:  # pragma: no cover - redis-py raises the first error of a failed EXEC
             reply = NoScriptError("NOSCRIPT")
         if isinstance(reply, NoScriptError) or (isinstance(reply, ResponseError) and str(reply).startswith("NOSCRIPT")):
-            # First use on this server: both scripts are loaded, then the pair is sent once more
-            # (neither ran: a script that is not loaded fails before running).
-            client.script_load(scripts.REDO.script)
+            # First use of the write script on this server: it did not run (redo.lua may have
+            # logged its pks: harmless, they are copied once more); load it and send the pair again.
             client.script_load(call.script.script)
             continue
         if isinstance(reply, ResponseError):
@@ -226,6 +226,8 @@ def _sendLogged(call: Call, client: redis.Redis, layout: KeyLayout, evalsha: tup
             if stale is None:
                 raise reply
             raise stale
+        if isinstance(logged, ResponseError) and pks:  # pragma: no cover - e.g. OOM on the log alone
+            client.sadd(cast(bytes, layout.logTo), *pks)  # the write ran: its pks must reach the log
         return reply
     raise ResponseError("NOSCRIPT the scripts could not be loaded")  # pragma: no cover
 

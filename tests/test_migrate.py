@@ -193,6 +193,46 @@ def test_models_migrate_cannot_carry_yet_are_refused(ir_db):
         Expiring.migrate()
 
 
+def test_while_a_migration_runs_each_write_logs_its_pks_in_the_same_round_trip(real_db, roundtrips):
+    V1.reset([V1(owner="a", n=str(i), tag="t") for i in range(5)])
+    gen = int(_pointer(real_db))
+    target = KeyLayout(KEY, 99)
+    real_db.set(target.buildingKey, b"1", ex=30)  # a migration into generation 99 is alive
+    real_db.set(KeyLayout(KEY).genKey, b"%dM99" % gen)
+    obj = V1.objects.get(2)  # finds the pointer (IRSTALE once)
+    obj.tag = "u"
+    with roundtrips() as rt:
+        obj.save()
+    assert rt.count == 1 and rt.commands == ["MULTI", "EVAL", "EVALSHA", "EXEC"]
+    doomed = V1.objects.get(4)
+    with roundtrips() as rt:
+        doomed.delete()
+    assert rt.count == 1
+    new = V1(owner="b", n="9", tag="t")
+    new.save()  # a new object: its pk comes from the counter, which the migration reads
+    again = V1.objects.get(3)
+    again.tag = "v"
+    from IndexedRedis import scripts
+
+    real_db.script_flush()
+    real_db.script_load(scripts.SAVE.script)  # the write's script is loaded, nothing else: it runs, and is logged
+    again.save()
+    assert real_db.sismember(target.redoKey, b"3")
+    again.tag = "w"
+    real_db.script_flush()  # not even the write's: it fails, is loaded and sent again, logged
+    again.save()
+    assert sorted(real_db.smembers(target.redoKey)) == [b"2", b"3", b"4"]
+    with roundtrips() as rt:
+        assert V1.objects.filter(tag="u").count() == 1  # reads are not logged
+    assert rt.commands == ["EVALSHA"]
+    with pytest.raises(Exception, match="another migration of this model is running"):
+        V2.migrate()
+    real_db.delete(target.buildingKey)  # its client died: the next migrate takes the pointer back
+    report = V2.migrate()
+    assert report.objects == 5 and V2.objects.get(2).tag == "u" and V2.objects.get(3).tag == "w" and V2.objects.verify().ok
+    assert _pointer(real_db) == b"%d" % report.generation
+
+
 # ---------------------------------------------------------------------------- writers throughout
 def _writer(url: str, owner: str, seed: int, stop, ready, out) -> None:
     """Create, update and delete own objects until told to stop; on DefinitionMismatchError (the

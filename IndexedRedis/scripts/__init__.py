@@ -49,7 +49,8 @@ LOCK = _load("lock")
 QUERY = _load("query")
 INCR = _load("incr")
 UNLOCK = _load("unlock")
-REDO = _load("redo")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "redo.lua"), "rb") as _fh:
+    REDO_SOURCE = _fh.read()  # sent with EVAL, on its own (see redo.lua)
 MIGRATE_POINTER = _load("migrate_pointer")
 MIGRATE_SWITCH = _load("migrate_switch")
 PURGE = _load("purge")
@@ -71,7 +72,7 @@ __all__ = [
     "MIGRATE_SWITCH",
     "PURGE",
     "QUERY",
-    "REDO",
+    "REDO_SOURCE",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",
