@@ -51,7 +51,7 @@ from .registry import HEARTBEAT_TTL, Heartbeat, openMembers
 from .schema import ModelSchema, getSchema
 
 PAGE = 500  # objects per copy step (one read of N, one write of M)
-CATCH_UP = 500  # a catch-up round this small is the last one before the lock
+CATCH_UP = 100  # a catch-up round this small is the last one before the lock
 MAX_ROUNDS = 20  # unlocked catch-up rounds before the lock is taken anyway
 SCHEMA_VERSION = 1
 
