@@ -34,6 +34,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 import time
 from dataclasses import dataclass, field as dataField
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
@@ -88,7 +89,7 @@ def _describeValue(value: Any) -> Any:
         return describeField(value)
     if isinstance(value, (list, tuple)):
         return [_describeValue(v) for v in value]
-    return {"repr": repr(value)}
+    return {"repr": re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))}  # stable across processes
 
 
 def describeField(field: IRField) -> Dict[str, Any]:
