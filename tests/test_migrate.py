@@ -233,6 +233,25 @@ def test_while_a_migration_runs_each_write_logs_its_pks_in_the_same_round_trip(r
     assert _pointer(real_db) == b"%d" % report.generation
 
 
+def test_a_reset_during_the_migration_is_migrated_too(real_db, monkeypatch):
+    import IndexedRedis.migrate as migrate_module
+
+    monkeypatch.setattr(migrate_module, "PAGE", 20)
+    V1.reset([V1(owner="a", n=str(i), tag="before") for i in range(100)])
+    resets = []
+
+    def progress(done: int, total: int) -> None:
+        if not resets:  # after the first page: the old code replaces the dataset meanwhile
+            resets.append(V1.reset([V1(owner="b", n=str(i), tag="during") for i in range(60)]))
+
+    report = V2.migrate(progress=progress)
+    assert resets and report.objects == 60
+    assert {o.tag for o in V2.objects.all()} == {"during"} and V2.objects.filter(n=59).count() == 1
+    assert V2.objects.verify().ok
+    gens = {KeyLayout(KEY).ownGen(k) for k in _modelKeys(real_db)}
+    assert gens == {0, report.generation}  # the abandoned build and both old generations are gone
+
+
 # ---------------------------------------------------------------------------- writers throughout
 def _writer(url: str, owner: str, seed: int, stop, ready, out) -> None:
     """Create, update and delete own objects until told to stop; on DefinitionMismatchError (the
