@@ -25,6 +25,7 @@ from .exceptions import (
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
+    UnsizedQueryError,
     WriteOutcomeUnknownError,
 )
 from .fields import (
@@ -105,6 +106,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UnsizedQueryError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",
