@@ -154,11 +154,9 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         )
 
     def __bool__(self) -> bool:
-        schema = self._schema
-        raise UnsizedQueryError(
-            f"Model {schema.modelName}: a query is neither true nor false before it is fetched; use query.exists() "
-            "to ask whether anything matches, or test the fetched list (query.all())"
-        )
+        """A query is always true, as in IndexedRedis 6.0.3 (code tests ``if query:`` for None);
+        ``exists()`` says whether anything matches."""
+        return True
 
     def _get_key_for_index(self, field: Any, value: Any) -> str:
         """The name of the index key (a Redis set of pks) of ``field`` = ``value``, as str:
