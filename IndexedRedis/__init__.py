@@ -25,6 +25,7 @@ from .exceptions import (
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
+    UniqueConstraintError,
     UnsizedQueryError,
     WriteOutcomeUnknownError,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UniqueConstraintError",
     "UnsizedQueryError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",

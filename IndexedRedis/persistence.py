@@ -68,13 +68,30 @@ def scanOp(pattern: bytes, anyGen: bool = False) -> Op:
 
 
 # ---------------------------------------------------------------------------- save
-def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
-    """Save objects of ``model`` in one atomic step; return their pks."""
+def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+    """Save objects of ``model`` in one atomic step; return their pks. ``ttl``: seconds each of them
+    lives from now on (EXPIRE), instead of the model's default for new objects and the deadline
+    they had for the others."""
     schema = getSchema(model)
     objs = list(objs)
     _checkObjects(schema, objs, "save")
     if not objs:
         return []
+    if ttl is None:
+        return _saveObjects(schema, objs, cascadeSave)
+    from .plans import ttlMilliseconds
+
+    ms = ttlMilliseconds(schema, ttl, "save(ttl=...)")
+    for obj in objs:
+        obj.__dict__["_ir_ttl"] = ms
+    try:
+        return _saveObjects(schema, objs, cascadeSave)
+    finally:
+        for obj in objs:
+            obj.__dict__.pop("_ir_ttl", None)
+
+
+def _saveObjects(schema: Any, objs: List[Any], cascadeSave: bool) -> List[Optional[int]]:
     if schema.foreignFields:
         from .foreignsave import checkLinksSaved, saveWithLinks
         from .linkcheck import checkLinkTargets
@@ -209,7 +226,9 @@ def destroyModel(model: type) -> int:
         if all(complete):
             sortedNames = [f.name for f, _ in schema.sortedFields]
             for g in gens:
-                n += yield from dropGenerationOp(base, g, owned=schema.collectionNames, sortedNames=sortedNames)
+                n += yield from dropGenerationOp(
+                    base, g, owned=schema.collectionNames, sortedNames=sortedNames, uniqueNames=schema.uniqueNames
+                )
             shared = (base.nextKey, base.genKey, base.genNextKey, base.gensKey, base.lockKey)
             return n + int((yield Call(command=("UNLINK", *shared), anyGen=True)))
         keys = [k for k in (yield from scanOp(base.allPattern(), anyGen=True)) if base.ownGen(k) is not None]
@@ -370,16 +389,16 @@ class IRSaver(IndexedRedisHelper):
     def __init__(self, model: type) -> None:
         self.model = model
 
-    def save(self, obj: Any, cascadeSave: bool = True) -> Any:
+    def save(self, obj: Any, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """Save one object or a list of objects (a list in one atomic step). Returns the list of
-        pks (one object: as ``obj.save()`` returns)."""
+        pks (one object: as ``obj.save()`` returns). ``ttl``: see ``IndexedRedisModel.save``."""
         if isinstance(obj, (list, tuple)):
-            return saveObjects(self.model, obj, cascadeSave=cascadeSave)
-        pks = saveObjects(self.model, [obj], cascadeSave=cascadeSave)
+            return saveObjects(self.model, obj, cascadeSave=cascadeSave, ttl=ttl)
+        pks = saveObjects(self.model, [obj], cascadeSave=cascadeSave, ttl=ttl)
         return pks[0] if getSchema(self.model).saveReturnsPk else pks
 
-    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
-        return saveObjects(self.model, objs, cascadeSave=cascadeSave)
+    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+        return saveObjects(self.model, objs, cascadeSave=cascadeSave, ttl=ttl)
 
     def reindex(self, objs: Any = None) -> int:
         return reindexModel(self.model)

@@ -7,4 +7,17 @@ local stale = staleGeneration()
 if stale then
   return stale
 end
+-- EXPIRE (ext.lua): a read of one object's data key names its pk in the extension arguments; an
+-- object past its deadline reads as absent.
+if EXT and EXT.expiry and EXT_ARGS[EXT.dynArg] and isDue(EXT_ARGS[EXT.dynArg]) then
+  local cmd = string.upper(ARGV[1])
+  if cmd == 'EXISTS' then return 0 end
+  if cmd == 'HMGET' then
+    local out = {}
+    for i = 2, #ARGV - 1 do out[i - 1] = false end
+    return out
+  end
+  if cmd == 'HGET' then return false end
+  return {}
+end
 return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2, #ARGV - 1))
