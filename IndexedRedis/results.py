@@ -136,6 +136,16 @@ def _convertible(field: Any) -> bool:
     return bool(field.isIndexable) or getattr(field, "_kind", None) == "float"
 
 
+def _convert(field: Any, value: Any) -> Any:
+    """``value`` as the field holds it, or as given when the field cannot convert it (or it is null)."""
+    if _isNull(value):
+        return value
+    try:
+        return field.fromInput(value)
+    except InvalidValueError:
+        return value
+
+
 def _sortKey(value: Any) -> Tuple[bool, Any]:
     """Nulls (irNull, None) first, then the values in their own order."""
     return (False, 0) if _isNull(value) else (True, value)
@@ -181,7 +191,7 @@ class IRQueryableList(QueryableListObjs, Generic[_M]):
             name, sep, op = key.rpartition("__")
             if sep and name and op not in CLIENT_OPERATORS:
                 raise InvalidQueryError(self._problem(what, key, None))
-        kwargs = self._converted(what, kwargs)
+        kwargs = self._converted(kwargs)
         try:
             return self._derived(method(self, **_nullAware(kwargs, combine)))
         except _UserFunctionError as wrapped:
@@ -196,14 +206,18 @@ class IRQueryableList(QueryableListObjs, Generic[_M]):
             # themselves refuse (a Decimal signalling NaN).
             raise InvalidQueryError(self._problem(what, None, f"{type(exc).__name__}: {exc}", kwargs)) from exc
 
-    def _converted(self, what: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    def _converted(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         """The filter values converted by their field, as a server-side filter converts them
-        (``added__gt='2024-01-10'`` on a datetime field compares datetimes). Values of operators
-        on text or on parts of a value (``contains``, ``ieq``...) and nulls are left as given."""
-        model = self.getModel()
-        if model is None or not kwargs:
-            return kwargs
+        (``added__gt='2024-01-10'`` on a datetime field compares datetimes). A value the field
+        cannot convert is compared as given (``i__gt=Decimal(4)`` on an int field still works;
+        one that cannot be compared raises InvalidQueryError then). Values of operators on text
+        or on parts of a value (``contains``, ``ieq``...) and nulls are left as given."""
+        from .model import isIndexedRedisModel
         from .schema import getSchema
+
+        model = self.getModel()
+        if model is None or not kwargs or not isIndexedRedisModel(model):
+            return kwargs  # a list of other objects: QueryableList compares them as they are
 
         fields = getSchema(model).fieldsByName
         out = dict(kwargs)
@@ -214,17 +228,11 @@ class IRQueryableList(QueryableListObjs, Generic[_M]):
             field = fields.get(name)
             if field is None or op not in _CONVERTED_OPS or not _convertible(field):
                 continue
-            try:
-                if op in ("in", "notin"):
-                    if isinstance(value, (list, tuple, set, frozenset)):
-                        out[key] = type(value)(v if _isNull(v) else field.fromInput(v) for v in value)
-                elif not _isNull(value):
-                    out[key] = field.fromInput(value)
-            except InvalidValueError as exc:
-                raise InvalidQueryError(
-                    f"Model {model.__name__}: client-side {what}({key}={_short(value, 40)}): {exc}; give a value the "
-                    f"field {name!r} can hold"
-                ) from None
+            if op in ("in", "notin"):
+                if isinstance(value, (list, tuple, set, frozenset)):
+                    out[key] = type(value)(_convert(field, v) for v in value)
+            else:
+                out[key] = _convert(field, value)
         return out
 
     def _problem(self, what: str, key: Optional[str], detail: Optional[str], kwargs: Optional[Dict[str, Any]] = None) -> str:

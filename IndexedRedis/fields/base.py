@@ -103,6 +103,10 @@ class IRField(str, Generic[_T]):
         defaultValue: Any = irNull,
         hashIndex: bool = False,
     ) -> None: ...
+    @overload
+    def __init__(
+        self: "IRField[Any]", name: str = "", valueType: Any = str, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None: ...  # anything else the run time accepts (``valueType='str'``): Any
     def __init__(self, name: str = "", valueType: Any = str, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
         self.valueType = valueType
         self.defaultValue = defaultValue

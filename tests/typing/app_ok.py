@@ -120,3 +120,10 @@ if TYPE_CHECKING:
     assert_type(song.copy(), Song)
     assert_type(LiveSong.objects.first(), Optional[LiveSong])
     assert_type(next(iter(Song.objects.filter(artist="Kraftwerk"))), Song)
+
+
+class SixStyleSpelling(IndexedRedisModel):
+    """valueType given as the type's name, as the run time accepts: the value reads as Any."""
+
+    KEY_NAME = "irtest:typing:Spelling"
+    FIELDS = [IRField("name", valueType="str")]

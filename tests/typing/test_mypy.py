@@ -26,6 +26,8 @@ def mypyReport() -> Dict[str, Set[Tuple[int, str]]]:
     assert proc.returncode in (0, 1), f"mypy failed to run:\n{proc.stdout}\n{proc.stderr}"
     found: Dict[str, Set[Tuple[int, str]]] = {name: set() for name in APPS}
     for line in proc.stdout.splitlines():
+        if re.match(r".+?:\d+: note: ", line) or line.startswith("    "):
+            continue  # explanations under an error
         match = re.match(r"(.+?):(\d+): error: .*\[([a-z-]+)\]$", line)
         assert match, f"unexpected mypy output line: {line!r}"
         found.setdefault(pathlib.Path(match.group(1)).name, set()).add((int(match.group(2)), match.group(3)))
