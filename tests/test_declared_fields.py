@@ -139,3 +139,9 @@ def test_revalidation_keeps_declared_fields(ir_db):
     Again(when="2024-01-02").save()
     validatedModels.clear()
     assert Again.objects.filter(when=datetime.date(2024, 1, 2)).first().when == datetime.date(2024, 1, 2)
+
+
+def test_a_plain_annotation_still_declares_the_field():
+    from tests.typing.app_errors import PlainAnnotation
+
+    assert [str(f) for f in PlainAnnotation.FIELDS] == ["year"] and PlainAnnotation(year="7").year == 7

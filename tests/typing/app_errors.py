@@ -1,5 +1,5 @@
 """Code with deliberate type errors: mypy must report exactly the ones marked ``# error: CODE``
-(tests/typing/test_mypy.py). Never imported."""
+(tests/typing/test_mypy.py). Only tests/test_declared_fields.py imports it, for PlainAnnotation."""
 
 from __future__ import annotations
 
@@ -30,3 +30,10 @@ def titleLength(song: Song) -> int:
 
 def notAModel() -> Type[int]:
     return Song.copyModel()  # error: return-value
+
+
+class PlainAnnotation(IndexedRedisModel):
+    """Runs (the field fills FIELDS), but the annotation must be the field type, IRField[int]."""
+
+    KEY_NAME = "irtest:typing:PlainAnnotation"
+    year: int = IRField(valueType=int)  # error: assignment

@@ -45,5 +45,5 @@ def test_deliberate_type_errors_are_reported(mypyReport):
         match = re.search(r"# error: ([a-z-]+)$", line)
         if match:
             expected.add((number, match.group(1)))
-    assert len(expected) == 4
+    assert len(expected) == 5
     assert mypyReport["app_errors.py"] == expected
