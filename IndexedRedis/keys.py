@@ -181,7 +181,7 @@ def keyNameProblem(keyName: str) -> Optional[str]:
     return None
 
 
-_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building")  # the keys every generation may have besides data and index keys
+_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building", b"exp")  # the keys every generation may have besides data and index keys
 
 REGISTRY_OPEN = b"\x00"  # registry member: the write scripts keep this registry up to date
 REGISTRY_COMPLETE = b"\x01"  # registry member: every index key of the generation is listed
@@ -310,10 +310,11 @@ class KeyLayout:
         SCAN patterns match by prefix, so ``_ir_|App:User:*`` also matches the keys of a model
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
-        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``keys``, ``ver``,
-        ``idxkeys``, the shared ``next``, ``gen``, ``gennext``, ``gens``, ``lock``, ``op:TOKEN``, or
-        ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``,
-        ``keys``, ``ver``, ``idxkeys`` or ``building``.
+        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``uniq:FIELDS``,
+        ``keys``, ``ver``, ``idxkeys``, ``exp``, the shared ``next``, ``gen``, ``gennext``, ``gens``,
+        ``lock``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``,
+        ``coll:FIELD:<digits>``, ``sort:FIELD``, ``uniq:FIELDS``, ``keys``, ``ver``, ``idxkeys``,
+        ``exp`` or ``building``.
         """
         if not key.startswith(self.root):
             return None
@@ -336,7 +337,7 @@ class KeyLayout:
         if rest.startswith(b"coll:"):
             field, sep, pk = rest[5:].partition(b":")
             return gen if field and sep and pk.isdigit() else None
-        if rest.startswith(b"sort:") and len(rest) > 5:
+        if rest.startswith((b"sort:", b"uniq:")) and len(rest) > 5:
             return gen
         return None
 

@@ -184,7 +184,7 @@ def aliveOf(schema: "ModelSchema", pks: Sequence[int], replies: Sequence[Any]) -
         return replies, [True] * len(pks)
     now = int(replies[0][0]) * 1000 + int(replies[0][1]) // 1000
     deadlines = replies[1]
-    return replies[2:], [d is None or float(d) > now for d in deadlines]
+    return replies[2:], [d is None or int(float(d)) > now for d in deadlines]  # whole ms: see ext.lua deadlineScore
 
 
 def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any], fields: Sequence[Any]) -> Op:

@@ -101,7 +101,7 @@ def precheckOp(schema: ModelSchema, layout: KeyLayout, entries: Sequence[SaveEnt
             now = int(replies[0][0]) * 1000 + int(replies[0][1]) // 1000
             held = [h for h in holders if h]
             scores = yield transaction([("ZMSCORE", layout.expKey, *held)])
-            due = {h: s is not None and float(s) <= now for h, s in zip(held, scores[0])}
+            due = {h: s is not None and int(float(s)) <= now for h, s in zip(held, scores[0])}
         for (i, u, m), holder in zip(part, holders):
             e = entries[i]
             if not holder or (e.pk is not None and int(holder) == e.pk) or due.get(holder):

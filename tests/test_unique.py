@@ -259,3 +259,42 @@ def test_writes_in_several_steps_check_the_whole_batch_first(real_db, monkeypatc
     Account.objects.filter(seat__gte=0).increment("seat", 1)  # 36 objects in 4 steps, each to a free seat
     assert sorted(o.seat for o in Account.objects.all().filter(team="s")) == list(range(1, 36))
     assert Account.objects.verify().ok
+
+
+def test_destroy_model_and_reset_drop_unique_and_expiry_keys(real_db):
+    from tests.test_expiry import Session
+
+    for model in (Account, Session):
+        model.saver.save([model(email="a", token="a"), model(email="b", token="b")])
+        model.reset([model(email="c", token="c")])
+        model.saver.save([model(email="d", token="d")])
+        keys = [k for k in real_db.keys(b"_ir_|" + model.KEY_NAME.encode() + b":*") if b":op:" not in k]
+        assert any(b":uniq:" in k for k in keys)
+        assert not any(
+            b":gen" in k and b":uniq:" in k and not k.startswith(b"_ir_|%s:gen1:" % model.KEY_NAME.encode()) for k in keys
+        )
+        model.deleter.destroyModel()
+        left = [k for k in real_db.keys(b"_ir_|" + model.KEY_NAME.encode() + b":*") if b":op:" not in k]
+        assert left == []
+
+
+def test_reindex_builds_the_unique_index_of_existing_data(real_db):
+    class Before(IndexedRedisModel):
+        FIELDS = [IRField("email"), IRField("name")]
+        KEY_NAME = "irtest:Grown"
+
+    class After(IndexedRedisModel):
+        FIELDS = [IRField("email"), IRField("name")]
+        UNIQUE_FIELDS = ["email"]
+        KEY_NAME = "irtest:Grown"
+
+    Before.saver.save([Before(email="a", name="1"), Before(email="b", name="2")])
+    After.objects.reindex()
+    assert After.objects.get(email="b").name == "2"
+    with pytest.raises(UniqueConstraintError):
+        After(email="a").save()
+    Before(email="b", name="3").save()  # a client that does not know the constraint
+    assert not After.objects.verify().ok
+    with pytest.raises(UniqueConstraintError, match="twice"):
+        After.objects.reindex()
+    assert After.objects.get(email="a").name == "1"  # the rest is built all the same

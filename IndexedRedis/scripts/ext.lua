@@ -4,7 +4,7 @@
 -- A model with extensions gets, in every script call, a block the prologue of lib.lua takes off
 -- (EXT_KEYS / EXT_ARGS):
 --   EXT_KEYS  set of all pks, write counter, index key registry, expiry sorted set
---             (_ir_|KEY:exp: pk -> deadline in ms of the server clock), then one hash per unique
+--             (_ir_|KEY:exp: pk -> deadline in ms of the server clock, see deadlineScore), then one hash per unique
 --             constraint (_ir_|KEY:uniq:F1[+F2...]: unique member -> pk)
 --   EXT_ARGS  expiry on ('1'/'0'), sweep budget of write scripts, data key prefix, index key prefix,
 --             sorted-set prefix, collection prefix, nIdx then nIdx pairs (field, '1' when indexed by
@@ -124,6 +124,17 @@ local function msText(n)
   return string.format('%.0f', n)
 end
 
+-- The score of a deadline in the expiry set: the deadline in ms, plus a fraction below 1 that tells
+-- apart the objects of one call (equal scores make each ZADD several times slower). An object is
+-- past its deadline when the whole part of its score is <= the clock (dueScore: '(' .. now + 1).
+local function deadlineScore(ms, i)
+  return msText(ms) .. string.sub(string.format('%.12f', (1 + (i - 1) % 4095) / 4096), 2)
+end
+
+local function dueScore()
+  return '(' .. msText(nowMs() + 1)
+end
+
 -- The member of a unique constraint u for an object whose stored values get(field) gives (nil or
 -- false when absent), or nil when a value is absent, null or empty (those are never unique).
 local UNIQUE_NULL = 'IRNullType()'
@@ -160,7 +171,7 @@ local function dueNow()
   if not DUE then
     DUE, DUE_N = {}, 0
     if EXT and EXT.expiry then
-      local list = redis.call('ZRANGEBYSCORE', EXT.expKey, '-inf', msText(nowMs()))
+      local list = redis.call('ZRANGEBYSCORE', EXT.expKey, '-inf', dueScore())
       for i = 1, #list do DUE[list[i]] = true end
       DUE_N = #list
     end
@@ -171,7 +182,7 @@ end
 local function isDue(pk)
   if not (EXT and EXT.expiry) then return false end
   local s = redis.call('ZSCORE', EXT.expKey, pk)
-  return s and tonumber(s) <= nowMs() or false
+  return s and math.floor(tonumber(s)) <= nowMs() or false
 end
 
 -- pks without those past their deadline.
@@ -223,7 +234,7 @@ end
 -- Purge up to `budget` objects past their deadline (the earliest first); returns how many.
 local function purgeDue(budget)
   if not (EXT and EXT.expiry) or not budget or budget <= 0 then return 0 end
-  local list = redis.call('ZRANGEBYSCORE', EXT.expKey, '-inf', msText(nowMs()), 'LIMIT', 0, budget)
+  local list = redis.call('ZRANGEBYSCORE', EXT.expKey, '-inf', dueScore(), 'LIMIT', 0, budget)
   if #list == 0 then return 0 end
   local touched = {}
   for i = 1, #list do purgeObject(list[i], touched) end

@@ -293,7 +293,7 @@ for i = 1, nEntries do
     if d == 'p' then
       redis.call('ZREM', EXT.expKey, pk)
     elseif d and d ~= '' then
-      redis.call('ZADD', EXT.expKey, msText(nowMs() + tonumber(d)), pk)
+      redis.call('ZADD', EXT.expKey, deadlineScore(nowMs() + tonumber(d), i), pk)
     end
   end
   if e.mode == 'C' then

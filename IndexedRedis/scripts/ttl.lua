@@ -21,7 +21,7 @@ end
 if action == 'get' then
   local s = redis.call('ZSCORE', EXT.expKey, pk)
   if not s then return -1 end
-  return tonumber(s) - nowMs()
+  return math.floor(tonumber(s)) - nowMs()
 elseif action == 'set' then
   redis.call('ZADD', EXT.expKey, msText(nowMs() + tonumber(ARGV[3])), pk)
 else
