@@ -18,7 +18,6 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Dict,
-    Generic,
     List,
     Optional,
     Sequence,
@@ -41,7 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .query import IRQueryBuilder
 
 _M = TypeVar("_M", bound="IndexedRedisModel")
-_H = TypeVar("_H")
 
 
 class FieldAccessor:
@@ -153,7 +151,7 @@ def _holderTypes() -> Tuple[Any, ...]:
     return HOLDER_TYPES
 
 
-class _ClassProperty(Generic[_H]):
+class _ClassProperty:
     """``Model.objects`` / ``Model.saver`` / ``Model.deleter``: a fresh helper bound to the class."""
 
     def __init__(self, factory: Any) -> None:
@@ -232,7 +230,9 @@ class IndexedRedisModel:
     """Base class of every model.
 
     Class attributes: ``FIELDS`` (IRField objects or names), ``INDEXED_FIELDS`` (names),
-    ``KEY_NAME`` (the model's name in Redis), optional ``REDIS_CONNECTION_PARAMS``.
+    ``KEY_NAME`` (the model's name in Redis), optional ``REDIS_CONNECTION_PARAMS``. Instead of
+    ``FIELDS``, each field may be a class attribute (``year: IRField[int] = IRField(valueType=int)``,
+    named by the attribute); ``FIELDS`` is then filled from them, after a base model's fields.
 
     Opt-in stricter behaviour (each False by default, as in IndexedRedis 6.0.3; set them on a
     model, or on a base class of your models):
