@@ -71,7 +71,6 @@ def decodeDict(d: dict, encoding: str = "") -> dict:
 
 __all__ = [
     "ConcurrentWriteError",
-    "UniqueConstraintError",
     "INDEXED_REDIS_PREFIX",
     "INDEXED_REDIS_VERSION",
     "INDEXED_REDIS_VERSION_STR",
@@ -107,6 +106,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UniqueConstraintError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",

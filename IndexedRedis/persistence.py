@@ -345,9 +345,36 @@ def reindexModel(model: type, progress: Optional[ProgressCallback] = None) -> in
         n = bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout, track if track else None), "reindex")
     else:
         n = runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
+    if schema.uniqueConstraints:
+        bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
     if track:
         track.finish()
     return n
+
+
+def rebuildUniqueOp(schema: Any, layout: KeyLayout) -> Op:
+    """Build the unique hashes again from the data (UNIQUE_FIELDS added to a model with data, or
+    hashes written behind IndexedRedis's back), in batches, the model's lock held. Data that holds
+    a value twice raises UniqueConstraintError naming both objects, once the rest is built."""
+    from .exceptions import UniqueConstraintError
+    from .integrity import VerifyReport, checkExtOp
+
+    yield Call(command=("UNLINK", *[layout.uniq(names) for names in schema.uniqueNames]))
+    report = VerifyReport(schema.modelName)
+    yield from checkExtOp(schema, layout, report, fix=True)
+    dups = [(pk, fields, member, holder) for pk, fields, member, holder in report.uniqueMissing if holder is not None]
+    if dups:
+        pk, fields, member, holder = dups[0]
+        raise UniqueConstraintError(
+            f"Model {schema.modelName}: the stored data holds {'+'.join(fields)}={member!r} twice (pk {holder} and pk {pk}"
+            f"{f', and {len(dups) - 1} more duplicate(s)' if len(dups) > 1 else ''}); the unique index names pk {holder}. "
+            "Change or delete one of them, then run reindex() again.",
+            model=schema.modelName,
+            fields=fields,
+            value=(member,),
+            holder=holder,
+        )
+    return None
 
 
 def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:

@@ -383,3 +383,19 @@ def test_a_stream_of_expiring_objects_keeps_memory_bounded(real_db, redis_server
         f"{peakMemory - baseMemory:+d} bytes, baseline again {back:.2f} s after it stopped, memory then "
         f"{memory - baseMemory:+d} bytes"
     )
+
+
+def test_a_link_to_an_expired_object_is_refused_like_one_to_a_deleted_object(ir_db):
+    from IndexedRedis.fields import IRForeignLinkField
+
+    class Visit(IndexedRedisModel):
+        FIELDS = [IRField("page"), IRForeignLinkField("session", Session)]
+        KEY_NAME = "irtest:Visit"
+
+    s = Session(user="u", token="v")
+    s.save()
+    Visit(page="/", session=s).save()
+    s.expire(0.03)
+    time.sleep(0.05)
+    with pytest.raises(InvalidValueError, match="does not exist"):
+        Visit(page="/b", session=s).save(cascadeSave=False)

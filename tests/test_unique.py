@@ -276,3 +276,25 @@ def test_destroy_model_and_reset_drop_unique_and_expiry_keys(real_db):
         model.deleter.destroyModel()
         left = [k for k in real_db.keys(b"_ir_|" + model.KEY_NAME.encode() + b":*") if b":op:" not in k]
         assert left == []
+
+
+def test_reindex_builds_the_unique_index_of_existing_data(real_db):
+    class Before(IndexedRedisModel):
+        FIELDS = [IRField("email"), IRField("name")]
+        KEY_NAME = "irtest:Grown"
+
+    class After(IndexedRedisModel):
+        FIELDS = [IRField("email"), IRField("name")]
+        UNIQUE_FIELDS = ["email"]
+        KEY_NAME = "irtest:Grown"
+
+    Before.saver.save([Before(email="a", name="1"), Before(email="b", name="2")])
+    After.objects.reindex()
+    assert After.objects.get(email="b").name == "2"
+    with pytest.raises(UniqueConstraintError):
+        After(email="a").save()
+    Before(email="b", name="3").save()  # a client that does not know the constraint
+    assert not After.objects.verify().ok
+    with pytest.raises(UniqueConstraintError, match="twice"):
+        After.objects.reindex()
+    assert After.objects.get(email="a").name == "1"  # the rest is built all the same

@@ -20,4 +20,16 @@ if EXT and EXT.expiry and EXT_ARGS[EXT.dynArg] and isDue(EXT_ARGS[EXT.dynArg]) t
   if cmd == 'HGET' then return false end
   return {}
 end
+-- Membership of pks in the set of all pks (a check that linked objects exist): those past their
+-- deadline are not members.
+if EXT and EXT.expiry and KEYS[1] == EXT.keysKey and string.upper(ARGV[1]) == 'SMISMEMBER' then
+  local flags = redis.call('SMISMEMBER', KEYS[1], unpack(ARGV, 2, #ARGV - 1))
+  local due, n = dueNow()
+  if n > 0 then
+    for i = 1, #flags do
+      if due[ARGV[i + 1]] then flags[i] = 0 end
+    end
+  end
+  return flags
+end
 return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2, #ARGV - 1))
