@@ -50,26 +50,54 @@ class ProgressPrinter:
     the time left. Elsewhere (a log file, a pipe): a plain line every ``every`` seconds and at the end.
     """
 
-    def __init__(self, stream: IO[str], tty: Optional[bool] = None, every: float = 5.0) -> None:
+    def __init__(
+        self, stream: IO[str], tty: Optional[bool] = None, every: float = 5.0, operation: str = "", model: str = ""
+    ) -> None:
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
         self.every = every if not self.tty else 0.1
         self._last = 0.0
         self._width = 0
+        self._started = time.monotonic()
+        self._pending: Any = None  # the last report not shown yet
+        self._open = False  # a terminal line is drawn and not ended
+        self.operation, self.model = operation, model
 
-    def __call__(self, p: Any) -> None:
+    def __call__(self, p: Any, total: Any = "-") -> None:
+        """Show a Progress; also takes ``(done, total)`` as a plain callback of two numbers would."""
+        if total != "-":
+            from .progress import Progress
+
+            p = Progress(self.operation, self.model, "working", int(p), total, time.monotonic() - self._started)
         now = time.monotonic()
         if not p.finished and self._last and now - self._last < self.every:
+            self._pending = p
             return
         self._last = now
+        self._pending = None
+        self._show(p)
+
+    def _show(self, p: Any) -> None:
         line = self.line(p)
         if self.tty:
             pad = max(0, self._width - len(line))
             self._width = len(line)
             self.stream.write("\r" + line + " " * pad + ("\n" if p.finished else ""))
+            self._open = not p.finished
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        """Show the last report if it was held back, and end a terminal line left open (for
+        callers that give no final report)."""
+        if self._pending is not None:
+            self._show(self._pending)
+            self._pending = None
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
 
     def line(self, p: Any) -> str:
         total = f"/{p.total:,}" if p.total is not None else ""
@@ -575,7 +603,14 @@ def cmdMigrate(s: Session, args: argparse.Namespace) -> int:
             "data (dump, then load) to rebuild it"
         )
     s.check(model, announce=True)
-    result = migrate(progress=s.progress())
+    printer = s.progress()
+    if printer is not None:
+        printer.operation, printer.model = "migrate", model.__name__
+    try:
+        result = migrate(progress=printer)
+    finally:
+        if printer is not None:
+            printer.close()
     s.say(f"{model.__name__}: migrated" + (f": {result}" if result is not None else ""))
     return EXIT_OK
 

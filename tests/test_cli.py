@@ -372,3 +372,21 @@ def test_progress_printer_lines():
         slow(Progress("load", "Song", "saving", i, None, 1.0))
     slow(Progress("load", "Song", "done", 5, None, 1.0, finished=True))
     assert quiet.getvalue().splitlines() == ["load Song: saving 0  0/s  0:00:01", "load Song: done 5  5/s  0:00:01 elapsed"]
+
+
+def test_progress_printer_takes_done_total_pairs():
+    """A callback of two numbers (done, total) is shown too; close() shows what was held back."""
+    out = io.StringIO()
+    printer = ProgressPrinter(out, tty=False, every=60, operation="migrate", model="Song")
+    printer(0, 10)
+    printer(5, 10)
+    printer(10, 10)
+    printer.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("migrate Song: working 0/10   0.0%")
+    assert lines[1].startswith("migrate Song: working 10/10 100.0%")
+    term = io.StringIO()
+    bar = ProgressPrinter(term, tty=True, operation="migrate", model="Song")
+    bar(3, None)
+    bar.close()
+    assert term.getvalue().startswith("\rmigrate Song: working 3  ") and term.getvalue().endswith("\n")
