@@ -682,13 +682,14 @@ class IndexedRedisModel:
         return cast("Type[Self]", type(name, (cls,), attrs))
 
     @classmethod
-    def reset(cls, newObjs: Any) -> Sequence[int]:
+    def reset(cls, newObjs: Any, progress: Any = None) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs``, atomically. Returns the pks in input
         order (a compact sequence equal to the list of them). Objects given with a pk (``_id``,
-        such as their SQL ids) keep it; the others get new pks."""
+        such as their SQL ids) keep it; the others get new pks. ``progress``: a callable receiving
+        an ``IndexedRedis.progress.Progress`` after each chunk written (see that module)."""
         from .persistence import resetModel
 
-        return resetModel(cls, newObjs)
+        return resetModel(cls, newObjs, progress=progress)
 
     @classmethod
     def validateModel(cls) -> bool:
