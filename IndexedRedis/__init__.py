@@ -17,7 +17,6 @@ from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
     DefinitionMismatchError,
-    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -28,6 +27,8 @@ from .exceptions import (
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
+    UniqueConstraintError,
+    UnsizedQueryError,
     WriteOutcomeUnknownError,
 )
 from .fields import (
@@ -111,6 +112,7 @@ __all__ = [
     "RedisOperationError",
     "RedisServerNotFound",
     "UniqueConstraintError",
+    "UnsizedQueryError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",

@@ -47,6 +47,7 @@ from .executor import ModelLocked, _pointer, drive, redisError, runScript, runSy
 from .fields.base import IRField
 from .fields.null import irNull
 from .keys import KeyLayout
+from .progress import ProgressCallback, tracker
 from .plans import Call, Op, deleteEntry, deleteOp, fetchCall, newEntry, objectFromDict, saveCall
 from .registry import HEARTBEAT_TTL, Heartbeat, openMembers
 from .schema import ModelSchema, getSchema
@@ -71,6 +72,15 @@ class MigrationReport:
 
     def __bool__(self) -> bool:
         return bool(self.changes)
+
+    def __str__(self) -> str:
+        if not self.changes:
+            return "nothing to change"
+        return (
+            f"{'; '.join(self.changes)}: {self.objects:,} objects in generation {self.generation}, "
+            f"{self.caughtUp:,} copied again in {self.rounds} catch-up rounds, "
+            f"model locked {self.lockedSeconds * 1000:.1f} ms"
+        )
 
 
 # ---------------------------------------------------------------------------- descriptions
@@ -420,7 +430,7 @@ def _abandonStale(schema: ModelSchema, pointer: bytes) -> bool:
 
 def migrateModel(
     model: type,
-    progress: Optional[Callable[[int, int], Any]] = None,
+    progress: Optional[ProgressCallback] = None,
     convert: Optional[Dict[str, Converter]] = None,
     previous: Optional[type] = None,
 ) -> MigrationReport:
@@ -469,7 +479,7 @@ def _migrate(
     pointer: Optional[bytes],
     total: int,
     changes: List[str],
-    progress: Optional[Callable[[int, int], Any]],
+    progress: Optional[ProgressCallback],
 ) -> MigrationReport:
     from .reset import dropGeneration, reclaimAbandoned
 
@@ -478,6 +488,7 @@ def _migrate(
     gen = _pointer(pointer)
     genArg = b"%d" % gen if pointer is not None else b"0"
     report = MigrationReport(changes=changes)
+    track = tracker(progress, "migrate", schema.modelName)
 
     def run(op: Callable[[KeyLayout], Op], what: str = "migrate") -> Any:
         return runSync(op, schema, what, client=client)
@@ -514,7 +525,7 @@ def _migrate(
                     raise _Interrupted()
 
             # 3. the first copy, page by page
-            done = 0
+            track.start("copying", total)
             cursor: Any = 0
             while True:
 
@@ -526,10 +537,8 @@ def _migrate(
                     return nextCursor, len(entries)
 
                 cursor, n = run(page)
-                done += n
                 report.copied += n
-                if progress is not None:
-                    progress(min(done, total), total)
+                track.advance(n)
                 if cursor in (0, b"0", "0"):
                     break
 
@@ -541,8 +550,10 @@ def _migrate(
                     yield from _copyPks(client, schema, plan, layout, target, pks[i : i + PAGE])
                 return len(pks)
 
+            track.start("catching up", None)
             for _ in range(MAX_ROUNDS):
                 n = run(catchUp)
+                track.advance(n)
                 report.rounds += 1
                 report.caughtUp += n
                 report.copied += n
@@ -560,6 +571,7 @@ def _migrate(
                 )
                 return n
 
+            track.start("switching", None, track.done)
             t0 = time.monotonic()
             try:
                 n = bigops.runLocked(schema, final, "migrate")
@@ -593,10 +605,10 @@ def _migrate(
     schema.rememberGeneration(client, newGen)
     report.generation = newGen
     report.objects = int(client.scard(target.keysKey))
-    if progress is not None:
-        progress(total if total else report.objects, total if total else report.objects)
+    track.start("dropping the old generation", None, report.objects)
     dropGeneration(schema, gen)
     reclaimAbandoned(schema)
+    track.finish()
     return report
 
 
