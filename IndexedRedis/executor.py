@@ -94,7 +94,7 @@ def isWrite(call: Call) -> bool:
     from . import scripts
 
     if call.script is not None:
-        return call.script not in (scripts.FETCH, scripts.KEYED, scripts.ROWS, scripts.QUERY)
+        return call.script not in (scripts.FETCH, scripts.KEYED, scripts.ROWS, scripts.QUERY, scripts.UNIQUE_GET)
     commands = [call.command] if call.command is not None else list(call.pipeline or ())
     return any(_commandName(c) in _WRITE_COMMANDS for c in commands)
 

@@ -124,6 +124,7 @@ def describeModel(schema: ModelSchema) -> Dict[str, Any]:
         "sorted": [f.name for f, _ in schema.sortedFields],
         "unique": [n if isinstance(n, str) else [str(x) for x in n] for n in (getattr(model, "UNIQUE_FIELDS", None) or [])],
         "nullEscape": schema.escapeNullMarker,
+        "expire": schema.expiry,
     }
 
 
@@ -169,6 +170,8 @@ def changesBetween(old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> List[s
                 out.append(f"{label}: {name!r} removed")
     if bool(old.get("nullEscape")) != bool(new.get("nullEscape")):
         out.append("NULL_MARKER_ESCAPE changed")
+    if bool(old.get("expire")) != bool(new.get("expire")):
+        out.append(f"EXPIRE turned {'on' if new.get('expire') else 'off'}")
     return out
 
 
@@ -219,6 +222,11 @@ class _Plan:
     ) -> None:
         self.schema = schema
         self.convert = convert
+        # EXPIRE of the data as stored: its deadlines are read (objects past theirs are not copied)
+        if previous is not None:
+            self.oldExpiry = getSchema(previous).expiry
+        else:
+            self.oldExpiry = bool(old.get("expire")) if old is not None else schema.expiry
         newDesc = {d["name"]: d for d in describeModel(schema)["fields"]}
         oldFields: Dict[str, IRField] = {}
         oldDesc: Dict[str, Any] = {}
@@ -293,11 +301,33 @@ class _Plan:
         obj.__dict__["_ir_stored"] = None
         return obj
 
-    def entries(self, rows: Sequence[Any]) -> List[Any]:
+    @property
+    def deadlines(self) -> bool:
+        """Whether copying reads deadlines (the old data has them, or the new model keeps them)."""
+        return self.oldExpiry or self.schema.expiry
+
+    def ttlOf(self, now: int, score: Any) -> Any:
+        """What an object with this deadline score (None: none) gets in the new generation: False
+        (not copied: past its deadline), None (the new model's default: the data had no EXPIRE),
+        b'p' (no deadline) or b'a<ms>' (the same deadline)."""
+        if score is not None and self.oldExpiry and int(float(score)) <= now:
+            return False
+        if not self.schema.expiry:
+            return None
+        if score is None:
+            return b"p" if self.oldExpiry else None
+        return b"a%d" % int(float(score))
+
+    def entries(self, rows: Sequence[Any], ttls: Optional[Dict[int, Any]] = None) -> List[Any]:
         out = []
         for i in range(0, len(rows), 2):
             pk = int(rows[i])
+            ttl = ttls.get(pk) if ttls is not None else None
+            if ttl is False:
+                continue  # past its deadline: gone for every reader already
             obj = self.objectFrom(pk, rows[i + 1])
+            if ttl is not None:
+                obj.__dict__["_ir_ttl"] = ttl
             try:
                 out.append(newEntry(self.schema, obj, pk))
             except InvalidValueError as exc:
@@ -365,13 +395,19 @@ def _copyPks(client: Any, schema: ModelSchema, plan: _Plan, source: KeyLayout, t
     _runOnM(client, schema, target, deleteOp(schema, target, [deleteEntry(schema, pk, None) for pk in pks]))
     cmds: List[Tuple[Any, ...]] = [("SMISMEMBER", source.keysKey, *pks)]
     cmds += [("HMGET", source.data(pk), *plan.readNames) for pk in pks] if plan.readNames else []
+    if plan.deadlines:
+        cmds += [("TIME",), ("ZMSCORE", source.expKey, *pks)]
     replies = yield Call(pipeline=cmds, transaction=True)  # checked against the pointer: still N, migrating
     present = replies[0]
+    ttls: Optional[Dict[int, Any]] = None
+    if plan.deadlines:
+        now = int(replies[-2][0]) * 1000 + int(replies[-2][1]) // 1000
+        ttls = {pk: plan.ttlOf(now, score) for pk, score in zip(pks, replies[-1])}
     rows: List[Any] = []
     for j, pk in enumerate(pks):
         if present[j]:
             rows += [pk, replies[1 + j] if plan.readNames else []]
-    _writeM(client, schema, target, plan.entries(rows))
+    _writeM(client, schema, target, plan.entries(rows, ttls))
     return len(pks)
 
 
@@ -440,11 +476,6 @@ def migrateModel(
         raise MigrationError(
             f"Model {schema.modelName}: migrate() does not move collection fields "
             f"({', '.join(schema.collectionNames)}) yet; change this model with reset() instead"
-        )
-    if schema.expiry:
-        raise MigrationError(
-            f"Model {schema.modelName}: migrate() does not carry the deadlines of expiring objects (EXPIRE) yet; "
-            "change this model with reset() instead"
         )
     convert = dict(convert or {})
     newDesc = describeModel(schema)
@@ -532,7 +563,15 @@ def _migrate(
                 def page(layout: KeyLayout, cursor: Any = cursor) -> Op:
                     current(layout)
                     nextCursor, rows = yield fetchCall(layout, (), "scan", [cursor, PAGE, *plan.readNames])
-                    entries = plan.entries(rows)
+                    ttls = None
+                    if plan.deadlines and rows:
+                        pks = [int(rows[i]) for i in range(0, len(rows), 2)]
+                        # a deadline changed since the page was read comes with a logged write
+                        # (expire/persist/save carry their pks), so the pk is copied again later
+                        now_, scores = yield Call(pipeline=[("TIME",), ("ZMSCORE", layout.expKey, *pks)], transaction=True)
+                        now = int(now_[0]) * 1000 + int(now_[1]) // 1000
+                        ttls = {pk: plan.ttlOf(now, score) for pk, score in zip(pks, scores)}
+                    entries = plan.entries(rows, ttls)
                     _writeM(client, schema, target, entries)
                     return nextCursor, len(entries)
 

@@ -186,14 +186,16 @@ def test_adding_a_unique_field(ir_db):
 
 
 def test_models_migrate_cannot_carry_yet_are_refused(ir_db):
-    class Expiring(IndexedRedisModel):
+    from IndexedRedis.collections import IRListField
+
+    class Owning(IndexedRedisModel):
         FIELDS = [IRField("a")]
         INDEXED_FIELDS = ["a"]
-        EXPIRE = 60
+        items = IRListField()
         KEY_NAME = "irtest:MigE"
 
-    with pytest.raises(MigrationError, match=r"Model Expiring: .*EXPIRE.*reset\(\)"):
-        Expiring.migrate()
+    with pytest.raises(MigrationError, match=r"Model Owning: .*collection.*reset\(\)"):
+        Owning.migrate()
 
 
 def test_while_a_migration_runs_each_write_logs_its_pks_in_the_same_round_trip(real_db, roundtrips):
@@ -338,3 +340,52 @@ def test_writes_made_during_a_migration_are_kept(real_db, redis_server_url, monk
         f"{report.rounds} rounds, {took:.2f} s, locked {report.lockedSeconds * 1000:.1f} ms; "
         f"writes {sum(r[3] for r in results)} ({sum(r[2] for r in results)} under V1)"
     )
+
+
+class Ex1(IndexedRedisModel):
+    FIELDS = [IRField("user"), IRField("n", valueType=int)]
+    INDEXED_FIELDS = ["user"]
+    EXPIRE = 60
+    KEY_NAME = "irtest:MigrateExpire"
+
+
+class Ex2(IndexedRedisModel):
+    FIELDS = [IRField("user"), IRField("n", valueType=int)]
+    INDEXED_FIELDS = ["user", "n"]
+    EXPIRE = 60
+    KEY_NAME = "irtest:MigrateExpire"
+
+
+class ExOff(IndexedRedisModel):
+    FIELDS = [IRField("user"), IRField("n", valueType=int)]
+    INDEXED_FIELDS = ["user"]
+    KEY_NAME = "irtest:MigrateExpire"
+
+
+def test_migrate_carries_deadlines(ir_db):
+    Ex1.reset([Ex1(user="a", n=i) for i in range(6)])
+    objs = Ex1.objects.all()
+    objs[0].persist()
+    objs[1].expire(0.05)
+    objs[2].expire(1000)
+    before = int(ir_db.get(b"_ir_|irtest:MigrateExpire:gen") or 0)
+    deadline = ir_db.zscore(KeyLayout("irtest:MigrateExpire", before).expKey, objs[2]._id)
+    time.sleep(0.08)
+    report = Ex2.migrate()
+    assert report.generation and Ex2.objects.count() == 5
+    got = {o._id: o for o in Ex2.objects.filter(n__ne=-1).all()}
+    assert objs[1]._id not in got
+    assert got[objs[0]._id].ttl() is None
+    assert 998 < got[objs[2]._id].ttl() <= 1000
+    gen = report.generation
+    assert int(ir_db.zscore(KeyLayout("irtest:MigrateExpire", gen).expKey, objs[2]._id)) == int(deadline)
+    assert all(50 < got[o._id].ttl() <= 60 for o in objs[3:])
+    assert Ex2.objects.verify().ok
+
+
+def test_migrate_turning_expire_on_gives_the_default(ir_db):
+    ExOff.reset([ExOff(user="a", n=i) for i in range(3)])
+    Ex1.migrate()
+    assert all(55 < o.ttl() <= 60 for o in Ex1.objects.all())
+    ExOff.migrate()  # and off again: every object stays, without deadlines
+    assert ExOff.objects.count() == 3 and ExOff.objects.verify().ok
