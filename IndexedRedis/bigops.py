@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from . import scripts
-from .executor import runScript, runSync
+from .executors.sync import runScript, runSync
 from .keys import KeyLayout
 from .plans import (
     Call,

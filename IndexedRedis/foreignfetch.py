@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from . import scripts
-from .executor import runSync
+from .executors.sync import runSync
 from .plans import Call, Op, storageOf
 from .schema import getSchema
 

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, Dict, List, Optional
 
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .executors.sync import runSync
 from .linkcheck import checkLinkTargets
 from .plans import Op, command, newEntry, saveEntriesOp, saveEntry, storageOf
 from .schema import ModelSchema, getSchema

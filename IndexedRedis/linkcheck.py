@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .executors.sync import runSync
 from .fields.null import irNull
 from .plans import Op, keyed
 from .schema import ModelSchema, getSchema

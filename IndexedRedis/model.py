@@ -16,6 +16,7 @@ import pprint as _pprint
 import sys
 from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
 
+from . import bindings
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
 from .fields.base import _short
 from .fields.null import irNull
@@ -755,5 +756,8 @@ def _rebuildAlt(base: Any, frozen: Sequence[Tuple[str, Any]]) -> Any:
         _altCache[key] = cls
     return cls.__new__(cls)
 
+
+bindings.modelBase = IndexedRedisModel
+bindings.installAccessors = installAccessors
 
 __all__ = ["FieldAccessor", "IndexedRedisModel", "applyFetched", "installAccessors", "isIndexedRedisModel"]

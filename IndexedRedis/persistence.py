@@ -13,7 +13,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from . import bigops, scripts
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .executors.sync import runSync
 from .fields.base import _short
 from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import (

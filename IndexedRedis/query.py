@@ -12,7 +12,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from . import readplans
 from .compat_str import getDefaultIREncoding
 from .exceptions import InvalidQueryError
-from .executor import runSync
+from .executors.sync import runSync
 from .keys import KeyLayout
 from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
@@ -284,7 +284,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         keyspace; ``deep=True`` does that SCAN again, to find keys that nothing lists (orphan data,
         index keys written by other clients). Filters are not applied.
         """
-        from .executor import runSync
+        from .executors.sync import runSync
         from .integrity import checkLinks, verifyOp
 
         report = self._run(lambda layout: verifyOp(self._schema, layout, deep), "verify")

@@ -29,7 +29,7 @@ from . import scripts
 from redis.exceptions import RedisError
 
 from .exceptions import WriteOutcomeUnknownError
-from .executor import CallStream, redisError, runSync
+from .executors.sync import CallStream, redisError, runSync
 from .keys import KeyLayout
 from .plans import Call, Op, finishInserts, newEntry, saveCall
 from .registry import HEARTBEAT_TTL, Heartbeat, abandonedGenerationsOp, dropGenerationOp, openMembers

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-from QueryableList import FILTER_TYPES, QueryableListObjs
+from QueryableList import QueryableListObjs
 
 from .exceptions import IndexedRedisError, InvalidQueryError, ObjectNotFoundError
 from .fields.base import _short
 from .fields.null import irNull
-
-CLIENT_OPERATORS = frozenset(FILTER_TYPES)  # what IRQueryableList.filter() knows after ``field__``
+from .plans import CLIENT_OPERATORS
 
 
 def _isNull(value: Any) -> bool:

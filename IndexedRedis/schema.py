@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import redis
 
-from .connection import connectionGeneration, getRedisConnection, resolveParams
+from . import bindings
+from .connection import connectionGeneration, getAsyncRedisConnection, getRedisConnection, resolveParams
 from .deprecated import deprecatedMessagesEnabled
 from .exceptions import InvalidFieldError, InvalidModelException
 from .fields.base import IRClassicField, IRField
@@ -132,8 +133,7 @@ class ModelSchema:
         raise InvalidModelException(f"Model {self.modelName}: {problem}")
 
     def _validate(self, keyName: Any, fields: Any, indexed: Any) -> None:
-        from .model import IndexedRedisModel
-
+        IndexedRedisModel = bindings.modelBase
         if not keyName or not isinstance(keyName, str):
             self._fail(f"KEY_NAME must be a non-empty str naming the model in Redis (like a table name); got {keyName!r}")
         problem = keyNameProblem(keyName)
@@ -258,6 +258,17 @@ class ModelSchema:
     def rememberGeneration(self, client: redis.Redis, gen: int) -> None:
         self._generations[id(client.connection_pool)] = gen
 
+    def aclient(self) -> Any:
+        """The ``redis.asyncio.Redis`` client of this model on the running event loop (one pool per
+        loop and params, see connection.getAsyncRedisConnection)."""
+        try:
+            return getAsyncRedisConnection(self.connectionParams)
+        except InvalidModelException as exc:
+            raise InvalidModelException(
+                f"Model {self.modelName}: {exc}. Fix setDefaultRedisConnectionParams (or REDIS_URL) or the model's "
+                "REDIS_CONNECTION_PARAMS / connectAlt params"
+            ) from exc
+
     def client(self) -> redis.Redis:
         """The redis client of this model (on the shared pool for its params), cached until pools change."""
         gen = connectionGeneration()
@@ -376,12 +387,13 @@ def getSchema(model: type) -> ModelSchema:
     schema = model.__dict__.get("_ir_schema")
     if schema is None:
         schema = ModelSchema(model)
-        from .model import installAccessors
-
-        installAccessors(model, schema)
+        assert bindings.installAccessors is not None, "IndexedRedis.model is not imported"
+        bindings.installAccessors(model, schema)
         model._ir_schema = schema  # type: ignore[attr-defined]
         set.add(validatedModels, model)
     return schema
 
+
+bindings.getSchema = getSchema
 
 __all__ = ["FieldList", "IndexedRedisHelper", "ModelSchema", "ValidatedModels", "asFieldList", "getSchema", "validatedModels"]

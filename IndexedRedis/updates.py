@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import bigops, scripts
 from .exceptions import ConcurrentWriteError, InvalidFieldError, InvalidValueError, ObjectNotFoundError
-from .executor import runSync
+from .executors.sync import runSync
 from .fields.null import IR_NULL_BYTES
 from .keys import KeyLayout
 from .plans import Call, Op, SaveEntry, UNKNOWN, fetchCall, newToken, saveEntriesOp, sortedArgs

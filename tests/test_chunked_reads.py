@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import IndexedRedis.executor as executor
+import IndexedRedis.executors.sync as executor
 import IndexedRedis.readplans as readplans
 from IndexedRedis import IndexedRedisModel, IRField, scripts
 

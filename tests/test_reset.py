@@ -244,7 +244,7 @@ def test_reset_after_script_flush_loads_its_scripts_again(ir_db, monkeypatch):
 def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, monkeypatch, retried):
     import redis
 
-    import IndexedRedis.executor as executor
+    import IndexedRedis.executors.sync as executor
     from IndexedRedis import scripts
 
     Row.reset(_rows("old", 3))
@@ -280,7 +280,7 @@ def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, m
 def test_when_the_switch_cannot_be_confirmed_the_objects_keep_their_new_pks(real_db, monkeypatch):
     import redis
 
-    import IndexedRedis.executor as executor
+    import IndexedRedis.executors.sync as executor
     from IndexedRedis import scripts
 
     Row.reset(_rows("old", 2))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
 
+from .. import bindings
 from ..exceptions import InvalidValueError
 from ..keys import pkOf
 from .base import IRField, _short
@@ -30,9 +31,7 @@ from .null import IRNullType, irNull
 
 
 def _isModelObject(value: Any) -> bool:
-    from ..model import IndexedRedisModel
-
-    return isinstance(value, IndexedRedisModel)
+    return isinstance(value, bindings.modelBase)
 
 
 class _Holder:
@@ -418,8 +417,6 @@ class IRForeignLinkField(IRField):
         A ``'self'`` link is checked only when the model holding it (``owner``) is known: one
         field object may sit in the FIELDS of several models.
         """
-        from ..schema import getSchema
-
         if self._foreignModel == "self" and owner is None:
             return
         try:
@@ -428,21 +425,19 @@ class IRForeignLinkField(IRField):
             return
         if not isinstance(fm, type):
             return
-        if getSchema(type(value)).keyName != getSchema(fm).keyName:
+        if bindings.schemaOf(type(value)).keyName != bindings.schemaOf(fm).keyName:
             raise InvalidValueError(
                 f"field {self.name!r} links to {fm.__name__} objects; got a {type(value).__name__} object. "
                 f"Give a {fm.__name__} object, its pk, or irNull"
             )
 
     def _definitionProblem(self) -> Optional[str]:
-        from ..model import IndexedRedisModel
-
         fm = self._foreignModel
         if fm is None:
             return "IRForeignLinkField needs foreignModel: the model class it links to (or 'self')"
         if isinstance(fm, str):
             return None if fm == "self" else f"foreignModel {fm!r}: give the model class, a callable returning it, or 'self'"
-        if isinstance(fm, type) and not issubclass(fm, IndexedRedisModel):
+        if isinstance(fm, type) and not issubclass(fm, bindings.modelBase):
             return f"foreignModel {fm.__name__} is not an IndexedRedisModel"
         if not isinstance(fm, type) and not callable(fm):
             return f"foreignModel {fm!r} is not a model class"
