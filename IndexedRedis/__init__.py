@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import compat_str
 from .compat_str import getDefaultIREncoding, setDefaultIREncoding, to_unicode, tobytes
 from .connection import (
+    aclose,
     clearRedisPools,
     getDefaultRedisConnectionParams,
     getRedisPool,
@@ -15,6 +16,7 @@ from .connection import (
 )
 from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
+    BlockingCallError,
     ConcurrentWriteError,
     IndexedRedisError,
     InvalidFieldError,
@@ -69,6 +71,7 @@ def decodeDict(d: dict, encoding: str = "") -> dict:
 
 
 __all__ = [
+    "BlockingCallError",
     "ConcurrentWriteError",
     "INDEXED_REDIS_PREFIX",
     "INDEXED_REDIS_VERSION",
@@ -106,6 +109,7 @@ __all__ = [
     "RedisOperationError",
     "RedisServerNotFound",
     "WriteOutcomeUnknownError",
+    "aclose",
     "clearRedisPools",
     "compat_str",
     "decodeDict",

@@ -3,7 +3,8 @@
 Parameters are a dict: ``host``, ``port``, ``db``, ``password``, ``username``, ``ssl``,
 ``socket_timeout``, ``socket_connect_timeout``, ``url`` (``redis://...``, ``rediss://...``,
 ``unix://...``), or any other keyword ``redis.ConnectionPool`` takes (for example
-``connection_class`` and ``server`` to run on fakeredis). When nothing was set,
+``connection_class`` and ``server`` to run on fakeredis; the asyncio API takes
+``async_connection_class`` instead of ``connection_class`` when both are given). When nothing was set,
 ``REDIS_URL`` from the environment is the default, else ``redis://127.0.0.1:6379/0``.
 
 Replies are always bytes (``decode_responses`` is forced off): fields decode their own values.
@@ -122,6 +123,7 @@ def _poolKwargs(params: Dict[str, Any]) -> Dict[str, Any]:
     kwargs.pop("retry_on_timeout", None)
     kwargs.pop("retry_on_error", None)
     kwargs["retry"] = Retry(NoBackoff(), 0)
+    kwargs.pop("async_connection_class", None)
     return kwargs
 
 
@@ -182,6 +184,8 @@ def _buildAsyncPool(params: Dict[str, Any]) -> Any:
 
     kwargs = _poolKwargs(params)
     kwargs["retry"] = AsyncRetry(NoBackoff(), 0)
+    if params.get("async_connection_class") is not None:
+        kwargs["connection_class"] = params["async_connection_class"]
     url = kwargs.pop("url", None)
     if kwargs.pop("ssl", False):
         kwargs.setdefault("connection_class", redis.asyncio.SSLConnection)
@@ -190,13 +194,16 @@ def _buildAsyncPool(params: Dict[str, Any]) -> Any:
         raise InvalidModelException(
             f"Invalid Redis connection parameters {_redact(params)!r}: connection_class {cls.__name__} is a blocking "
             "connection, which the asyncio API cannot use; give a redis.asyncio connection class "
-            "(for fakeredis: fakeredis.aioredis.FakeConnection) in the params of the models used with await"
+            "as async_connection_class (for fakeredis: fakeredis.aioredis.FakeAsyncRedisConnection)"
         )
+    # Tasks beyond max_connections (100 unless the params say) wait for a free connection instead
+    # of failing: a web app may well run more concurrent requests than that.
+    kwargs.setdefault("max_connections", 100)
     try:
         if url is not None:
-            pool = redis.asyncio.ConnectionPool.from_url(url, **kwargs)
+            pool = redis.asyncio.BlockingConnectionPool.from_url(url, **kwargs)
         else:
-            pool = redis.asyncio.ConnectionPool(**kwargs)
+            pool = redis.asyncio.BlockingConnectionPool(**kwargs)
         pool.connection_class(**pool.connection_kwargs)
     except (TypeError, ValueError) as exc:
         raise InvalidModelException(f"Invalid Redis connection parameters {_redact(params)!r}: {exc}") from exc

@@ -10,6 +10,7 @@ The tree::
     ├── ObjectNotFoundError            an operation needs an object that is not in Redis (also KeyError)
     ├── ConcurrentWriteError           a save kept losing races against other writers
     ├── LockNotOwnedError              release/extend of a RedisLock this holder does not own (also RuntimeError)
+    ├── BlockingCallError              blocking I/O asked for inside a running event loop (also RuntimeError)
     └── RedisOperationError            Redis could not be reached or answered with an error;
         │                              the redis-py exception is chained as ``__cause__``
         ├── WriteOutcomeUnknownError   a write was sent but no try could confirm whether it ran
@@ -63,6 +64,12 @@ class LockNotOwnedError(IndexedRedisError, RuntimeError):
     already released, or its lease ran out and another holder may have it now."""
 
 
+class BlockingCallError(IndexedRedisError, RuntimeError):
+    """Code running in an event loop read an unfetched link as an attribute, which would block the
+    loop on a round trip to Redis: ``await obj.aget('field')`` fetches it instead (or fetch with
+    ``cascadeFetch=True``, or ``await obj.acascadeFetch()``)."""
+
+
 class RedisOperationError(IndexedRedisError):
     """Redis could not be reached, timed out, or rejected a command.
 
@@ -88,6 +95,7 @@ class RedisServerNotFound(RedisOperationError):
 
 
 __all__ = [
+    "BlockingCallError",
     "ConcurrentWriteError",
     "IndexedRedisError",
     "InvalidFieldError",

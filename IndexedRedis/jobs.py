@@ -97,6 +97,17 @@ class HeartbeatStop:
         self.handle = handle
 
 
+class Blocking:
+    """Call ``fn(*args)``, a function doing blocking I/O of its own (the collections' executor):
+    directly with the sync executor, in a worker thread (``asyncio.to_thread``) with the asyncio one."""
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.fn = fn
+        self.args = args
+
+
 def runOne(factory: Callable[[Any], Op], schema: Any, what: str, client: Optional[Any] = None) -> Job:
     """A job of one plan."""
     return (yield Run(factory, schema, what, client))
@@ -112,6 +123,7 @@ def withHeartbeat(client: Any, key: bytes, body: Job) -> Job:
 
 
 __all__ = [
+    "Blocking",
     "ClientOf",
     "HeartbeatStart",
     "HeartbeatStop",

@@ -103,6 +103,16 @@ class Pause:
         self.seconds = seconds
 
 
+class Emit:
+    """Not a request: a streaming plan hands ``items`` to its consumer (``async for``); the
+    reply is None."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: List[Any]) -> None:
+        self.items = items
+
+
 Op = Generator[Any, Any, Any]  # yields Call (or Pause) objects, receives their replies
 
 

@@ -7,15 +7,20 @@ Each fetch function is one round trip that reads one instant of the data.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, AsyncIterator, Callable, List, Optional, Sequence, Tuple
 
-from . import readplans
+from . import persistence, readplans, updates
 from .compat_str import getDefaultIREncoding
 from .exceptions import InvalidQueryError
-from .executors.sync import runSync
+from .executors.async_ import arunJob, streamAsync
+from .executors.sync import runJob
+from .foreignfetch import fetchWithLinks
+from .integrity import checkLinks, repairOp, verifyOp
+from .jobs import Job, runOne
 from .keys import KeyLayout
 from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
+from .reset import resetJob
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
 
@@ -32,9 +37,6 @@ class IRQueryBuilder(IndexedRedisHelper):
     @property
     def _schema(self) -> ModelSchema:
         return getSchema(self.model)
-
-    def _run(self, opFactory: Callable[[KeyLayout], Op], what: str) -> Any:
-        return runSync(opFactory, self._schema, what)
 
     def _list(self, objs: Sequence[Any]) -> IRQueryableList:
         return IRQueryableList(objs, model=self.model)
@@ -141,139 +143,239 @@ class IRQueryBuilder(IndexedRedisHelper):
         return self
 
     # ------------------------------------------------------------------ fetch functions
+    # Each function is a job (jobs.py) built by a ``_...Job`` method, run by the sync executor in
+    # the plain method and awaited by the asyncio one in its ``a``-prefixed twin.
+    def _allJob(self, cascadeFetch: bool, byAge: bool = False) -> Job:
+        what = "allByAge" if byAge else "all"
+        return self._many(
+            lambda: self._op(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=byAge), what), cascadeFetch
+        )
+
     def all(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Every object matching the filters (one round trip: fetch.lua)."""
-        return self._many(
-            lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all"), cascadeFetch
-        )
+        return runJob(self._allJob(cascadeFetch))
+
+    async def aall(self, cascadeFetch: bool = False) -> IRQueryableList:
+        """``all()``, awaited."""
+        return await arunJob(self._allJob(cascadeFetch))
 
     def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Like ``all``, oldest (lowest pk) first."""
+        return runJob(self._allJob(cascadeFetch, byAge=True))
+
+    async def aallByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
+        """``allByAge()``, awaited."""
+        return await arunJob(self._allJob(cascadeFetch, byAge=True))
+
+    def _onlyFieldsJob(self, fields: Sequence[Any], cascadeFetch: bool) -> Job:
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
         return self._many(
-            lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge"),
+            lambda: self._op(lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"),
             cascadeFetch,
         )
 
     def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
-        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
-        return self._many(
-            lambda: self._run(
-                lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"
-            ),
-            cascadeFetch,
-        )
+        return runJob(self._onlyFieldsJob(fields, cascadeFetch))
+
+    async def aallOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+        """``allOnlyFields()``, awaited."""
+        return await arunJob(self._onlyFieldsJob(fields, cascadeFetch))
 
     def allOnlyIndexedFields(self) -> IRQueryableList:
         """Matching objects with only their indexed fields fetched."""
         return self.allOnlyFields(self._schema.indexedNameList)
 
+    async def aallOnlyIndexedFields(self) -> IRQueryableList:
+        """``allOnlyIndexedFields()``, awaited."""
+        return await self.aallOnlyFields(self._schema.indexedNameList)
+
+    def _countJob(self) -> Job:
+        return self._op(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
+
     def count(self) -> int:
         """How many objects match (SCARD without filters, else fetch.lua)."""
-        return self._run(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
+        return runJob(self._countJob())
+
+    async def acount(self) -> int:
+        """``count()``, awaited."""
+        return await arunJob(self._countJob())
+
+    def _existsJob(self, pk: Any) -> Job:
+        return self._op(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists")
 
     def exists(self, pk: Any) -> bool:
         """True if an object with this pk exists (filters are not applied)."""
-        return self._run(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists")
+        return runJob(self._existsJob(pk))
+
+    async def aexists(self, pk: Any) -> bool:
+        """``exists()``, awaited."""
+        return await arunJob(self._existsJob(pk))
+
+    def _oneJob(self, mode: str, cascadeFetch: bool) -> Job:
+        return self._fetch(
+            lambda: self._op(lambda layout: readplans.oneOp(self._schema, layout, self._filters, mode), mode), cascadeFetch
+        )
 
     def first(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
-        return self._fetch(
-            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
-        )
+        return runJob(self._oneJob("first", cascadeFetch))
+
+    async def afirst(self, cascadeFetch: bool = False) -> Optional[Any]:
+        """``first()``, awaited."""
+        return await arunJob(self._oneJob("first", cascadeFetch))
 
     def last(self, cascadeFetch: bool = False) -> Optional[Any]:
         """The newest matching object (highest pk), or None. Picked on the server."""
-        return self._fetch(
-            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
-        )
+        return runJob(self._oneJob("last", cascadeFetch))
+
+    async def alast(self, cascadeFetch: bool = False) -> Optional[Any]:
+        """``last()``, awaited."""
+        return await arunJob(self._oneJob("last", cascadeFetch))
 
     def random(self, cascadeFetch: bool = False) -> Optional[Any]:
         """A random matching object, or None."""
-        return self._fetch(
-            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"),
-            cascadeFetch,
-        )
+        return runJob(self._oneJob("random", cascadeFetch))
+
+    async def arandom(self, cascadeFetch: bool = False) -> Optional[Any]:
+        """``random()``, awaited."""
+        return await arunJob(self._oneJob("random", cascadeFetch))
+
+    def _pksJob(self, sortByAge: bool) -> Job:
+        return self._op(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
         """The pks of the matching objects (sorted oldest first with ``sortByAge``)."""
-        return self._run(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
+        return runJob(self._pksJob(sortByAge))
+
+    async def agetPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
+        """``getPrimaryKeys()``, awaited."""
+        return await arunJob(self._pksJob(sortByAge))
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
+    def _getJob(self, pk: Any, cascadeFetch: bool) -> Job:
+        return self._fetch(lambda: self._op(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+
     def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk, or None (one HGETALL)."""
-        return self._fetch(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+        return runJob(self._getJob(pk, cascadeFetch))
+
+    async def aget(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
+        """``get()``, awaited."""
+        return await arunJob(self._getJob(pk, cascadeFetch))
+
+    def _getMultipleJob(self, pks: Sequence[Any], cascadeFetch: bool) -> Job:
+        pks = primaryKeys(self._schema, pks)
+        return self._many(
+            lambda: self._op(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
+        )
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
-        pks = primaryKeys(self._schema, pks)
-        return self._many(
-            lambda: self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
-        )
+        return runJob(self._getMultipleJob(pks, cascadeFetch))
+
+    async def agetMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+        """``getMultiple()``, awaited."""
+        return await arunJob(self._getMultipleJob(pks, cascadeFetch))
+
+    def _getOnlyFieldsJob(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool, one: bool) -> Job:
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
+        what = "getOnlyFields" if one else "getMultipleOnlyFields"
+        if not one:
+            pks = primaryKeys(self._schema, pks)
+
+        def fetch() -> Job:
+            objs = yield from self._op(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), what)
+            return (objs[0] if objs else None) if one else objs
+
+        return self._fetch(fetch, cascadeFetch) if one else self._many(fetch, cascadeFetch)
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
         """The object with this pk holding only ``fields``, or None."""
-        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
+        return runJob(self._getOnlyFieldsJob([pk], fields, cascadeFetch, one=True))
 
-        def fetch() -> Optional[Any]:
-            objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
-            return objs[0] if objs else None
-
-        return self._fetch(fetch, cascadeFetch)
+    async def agetOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
+        """``getOnlyFields()``, awaited."""
+        return await arunJob(self._getOnlyFieldsJob([pk], fields, cascadeFetch, one=True))
 
     def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks holding only ``fields``; missing ones are left out."""
-        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
-        pks = primaryKeys(self._schema, pks)
-        return self._many(
-            lambda: self._run(
-                lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), "getMultipleOnlyFields"
-            ),
-            cascadeFetch,
-        )
+        return runJob(self._getOnlyFieldsJob(pks, fields, cascadeFetch, one=False))
+
+    async def agetMultipleOnlyFields(
+        self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False
+    ) -> IRQueryableList:
+        """``getMultipleOnlyFields()``, awaited."""
+        return await arunJob(self._getOnlyFieldsJob(pks, fields, cascadeFetch, one=False))
+
+    # ------------------------------------------------------------------ streaming (asyncio)
+    def __aiter__(self) -> AsyncIterator[Any]:
+        """``async for obj in query``: the matching objects, decoded and handed out chunk by chunk
+        (``readplans.READ_CHUNK`` rows per round trip) from one instant. A write to the model
+        between two chunks raises ConcurrentWriteError (the instant cannot be kept once objects
+        were handed out); ``await query.aall()`` starts over instead."""
+        schema = self._schema
+        return streamAsync(lambda layout: readplans.streamOp(schema, layout, self._filters), schema, "async for")
 
     # ------------------------------------------------------------------ writes through the query
     def delete(self) -> int:
         """Delete every object matching the filters (all objects without filters). Returns how many."""
-        from .persistence import deleteByFilters
+        return runJob(persistence.deleteByFiltersJob(self.model, self._filters))
 
-        return deleteByFilters(self.model, self._filters)
+    async def adelete(self) -> int:
+        """``delete()``, awaited."""
+        return await arunJob(persistence.deleteByFiltersJob(self.model, self._filters))
 
     def update(self, /, **values: Any) -> int:
         """Set ``field=value`` on every matching object, on the server, without fetching them:
         readers see all of them changed or none (in steps holding the model's lock for big sets),
         every index and sorted set follows. Returns how many objects changed."""
-        from .updates import updateMatching
+        return runJob(updates.updateMatchingJob(self.model, self._filters, values))
 
-        return updateMatching(self.model, self._filters, values)
+    async def aupdate(self, /, **values: Any) -> int:
+        """``update()``, awaited."""
+        return await arunJob(updates.updateMatchingJob(self.model, self._filters, values))
 
     def increment(self, name: str, delta: Any = 1) -> int:
         """Add ``delta`` to the number field ``name`` of every matching object, atomically as
         ``update``; returns how many objects changed."""
-        from .updates import incrementMatching
+        return runJob(updates.incrementMatchingJob(self.model, self._filters, name, delta))
 
-        return incrementMatching(self.model, self._filters, name, delta)
+    async def aincrement(self, name: str, delta: Any = 1) -> int:
+        """``increment()``, awaited."""
+        return await arunJob(updates.incrementMatchingJob(self.model, self._filters, name, delta))
 
     def reindex(self) -> int:
         """Rebuild every index set of the model from the stored data. Returns the number of index sets."""
-        from .persistence import reindexModel
+        return runJob(persistence.reindexJob(self.model))
 
-        return reindexModel(self.model)
+    async def areindex(self) -> int:
+        """``reindex()``, awaited."""
+        return await arunJob(persistence.reindexJob(self.model))
 
     def reset(self, newObjs: Any) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs`` atomically (same as ``Model.reset``)."""
-        from .persistence import resetModel
+        return runJob(resetJob(self.model, newObjs))
 
-        return resetModel(self.model, newObjs)
+    async def areset(self, newObjs: Any) -> Sequence[int]:
+        """``reset()``, awaited; ``newObjs`` may also be an async iterable."""
+        return await arunJob(resetJob(self.model, newObjs))
 
     def compat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
         """Rewrite the index keys after ``hashIndex`` was switched on or off for some field.
 
         Leaves no stale index key behind. ``fetchAll=False`` works in batches of objects to bound memory.
         """
-        from .persistence import convertHashedIndexes
+        return runJob(persistence.convertHashedIndexesJob(self.model, fetchAll=fetchAll))
 
-        return convertHashedIndexes(self.model, fetchAll=fetchAll)
+    async def acompat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
+        """``compat_convertHashedIndexes()``, awaited."""
+        return await arunJob(persistence.convertHashedIndexesJob(self.model, fetchAll=fetchAll))
+
+    def _verifyJob(self, deep: bool) -> Job:
+        report = yield from self._op(lambda layout: verifyOp(self._schema, layout, deep), "verify")
+        yield from checkLinks(self._schema, report)
+        return report
 
     def verify(self, deep: bool = False) -> Any:
         """Check every index entry against the stored data, the model's keys and its links; returns a VerifyReport.
@@ -284,11 +386,21 @@ class IRQueryBuilder(IndexedRedisHelper):
         keyspace; ``deep=True`` does that SCAN again, to find keys that nothing lists (orphan data,
         index keys written by other clients). Filters are not applied.
         """
-        from .executors.sync import runSync
-        from .integrity import checkLinks, verifyOp
+        return runJob(self._verifyJob(deep))
 
-        report = self._run(lambda layout: verifyOp(self._schema, layout, deep), "verify")
-        checkLinks(self._schema, report, lambda schema, op: runSync(op, schema, "verify"))
+    async def averify(self, deep: bool = False) -> Any:
+        """``verify()``, awaited."""
+        return await arunJob(self._verifyJob(deep))
+
+    def _repairJob(self, passes: int, deep: bool) -> Job:
+        report = yield from self._verifyJob(deep)
+        for _ in range(passes):
+            if report.ok or not (report.problemCount - len(report.danglingLinks)):
+                break
+            yield from self._op(partial(repairOp, self._schema, report=report), "repair")
+            if report.sortedMisplaced or report.sortedExtra:
+                yield from persistence.reindexJob(self.model)  # rebuilds the sorted sets, in steps under the model's lock
+            report = yield from self._verifyJob(False)
         return report
 
     def repair(self, passes: int = 3, deep: bool = False) -> Any:
@@ -297,29 +409,25 @@ class IRQueryBuilder(IndexedRedisHelper):
         Runs verify and repair until verify finds nothing, at most ``passes`` times. Leftover
         generations are deleted in batches; dangling links are reported, not changed.
         """
-        from .integrity import repairOp
+        return runJob(self._repairJob(passes, deep))
 
-        report = self.verify(deep=deep)
-        for _ in range(passes):
-            if report.ok or not (report.problemCount - len(report.danglingLinks)):
-                break
-            self._run(partial(repairOp, self._schema, report=report), "repair")
-            if report.sortedMisplaced or report.sortedExtra:
-                self.reindex()  # rebuilds the sorted sets from the data, in steps under the model's lock
-            report = self.verify()
-        return report
+    async def arepair(self, passes: int = 3, deep: bool = False) -> Any:
+        """``repair()``, awaited."""
+        return await arunJob(self._repairJob(passes, deep))
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
-    def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> IRQueryableList:
-        return self._list(self._fetch(fetch, cascadeFetch))
+    def _op(self, factory: Callable[[KeyLayout], Op], what: str) -> Job:
+        return runOne(factory, self._schema, what)
 
-    def _fetch(self, fetch: Callable[[], Any], cascadeFetch: bool) -> Any:
-        """Run ``fetch`` (a list of objects, one object or None); with ``cascadeFetch`` also their links, from one instant."""
+    def _many(self, fetch: Callable[[], Job], cascadeFetch: bool) -> Job:
+        return self._list((yield from self._fetch(fetch, cascadeFetch)))
+
+    def _fetch(self, fetch: Callable[[], Job], cascadeFetch: bool) -> Job:
+        """Run the job ``fetch()`` (a list of objects, one object or None); with ``cascadeFetch``
+        also their links, from one instant."""
         if cascadeFetch and self._schema.foreignFields:
-            from .foreignfetch import fetchWithLinks
-
-            return fetchWithLinks(self.model, fetch)
-        return fetch()
+            return (yield from fetchWithLinks(self.model, fetch))
+        return (yield from fetch())
 
 
 __all__ = ["IRQueryBuilder"]

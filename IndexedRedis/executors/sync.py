@@ -21,6 +21,7 @@ import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from .. import jobs
+from ..exceptions import InvalidValueError
 from ..keys import KeyLayout
 from ..plans import Call, Op, Pause
 from ..registry import Heartbeat
@@ -231,6 +232,8 @@ class _JobState:
 def _perform(effect: Any, state: _JobState) -> Any:
     if isinstance(effect, jobs.Run):
         return runSync(effect.factory, effect.schema, effect.what, client=effect.client)
+    if isinstance(effect, jobs.Blocking):
+        return effect.fn(*effect.args)
     if isinstance(effect, jobs.ClientOf):
         return effect.schema.client()
     if isinstance(effect, jobs.StreamSend):
@@ -247,7 +250,9 @@ def _perform(effect: Any, state: _JobState) -> Any:
     if isinstance(effect, jobs.Pull):
         source = effect.source
         if hasattr(source, "__anext__") and not hasattr(source, "__next__"):
-            raise TypeError("an async iterable needs the asyncio API (await Model.areset(...)); iterate it there")
+            raise InvalidValueError(
+                "reset got an async iterable, which only the asyncio API can pull from: use await Model.areset(...)"
+            )
         out: List[Any] = []
         for item in source:
             out.append(item)

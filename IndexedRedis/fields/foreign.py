@@ -21,13 +21,30 @@ defined later), or the string ``'self'`` for a link to the model the field is on
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable, List, Optional
 
 from .. import bindings
-from ..exceptions import InvalidValueError
+from ..exceptions import BlockingCallError, InvalidValueError
 from ..keys import pkOf
 from .base import IRField, _short
 from .null import IRNullType, irNull
+
+
+def _refuseInLoop(holder: Any, owner: Any) -> None:
+    """Reading an unfetched link does a round trip: inside a running event loop that would block
+    it, so it raises BlockingCallError saying what to await instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    owner = owner if owner is not None else holder.owner
+    model = type(owner).__name__ if owner is not None else "the model"
+    name = getattr(holder, "fieldName", None) or getattr(getattr(holder, "field", None), "name", None) or "link"
+    raise BlockingCallError(
+        f"Model {model}: reading the link {name!r} inside a running event loop would block it on a round trip "
+        f"to Redis; use `await obj.aget({name!r})`, fetch with cascadeFetch=True, or `await obj.acascadeFetch()` first"
+    )
 
 
 def _isModelObject(value: Any) -> bool:
@@ -138,6 +155,7 @@ class ForeignLink(_Holder):
     def _fetch(self, owner: Any) -> None:
         if owner is not None and self.owner is None:
             self.owner = owner
+        _refuseInLoop(self, owner)
         target = self._model().objects.get(self._pk)
         self.obj = target if target is not None else irNull
         self.fetched = True
@@ -269,6 +287,8 @@ class ForeignMultiLink(_Holder):
         if owner is not None and self.owner is None:
             self.owner = owner
         missing = self.missing()
+        if missing:
+            _refuseInLoop(self, owner)
         found = {o.getPk(): o for o in self._model().objects.getMultiple(missing)} if missing else {}
         self.attach(found)
 
