@@ -18,6 +18,7 @@ from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     BlockingCallError,
     ConcurrentWriteError,
+    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -108,6 +109,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UniqueConstraintError",
     "WriteOutcomeUnknownError",
     "aclose",
     "clearRedisPools",

@@ -286,23 +286,64 @@ class IndexedRedisModel:
         return self.__dict__.get("_id")
 
     # ------------------------------------------------------------------ persistence
-    def save(self, cascadeSave: bool = True) -> Any:
+    def save(self, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """Save this object (insert or update only the changed fields) in one atomic step.
 
         Returns a list holding its pk (``[7]``), or the pk itself on a model with ``SAVE_RETURNS_PK``.
-        Linked objects saved along (``cascadeSave``) are not in the list.
+        Linked objects saved along (``cascadeSave``) are not in the list. ``ttl`` (models with
+        ``EXPIRE``): the object lives that many seconds from now; without it a new object gets the
+        model's ``EXPIRE`` and an existing one keeps its deadline.
         """
-        return _runJob(self._saveJob(cascadeSave))
+        return _runJob(self._saveJob(cascadeSave, ttl))
 
-    async def asave(self, cascadeSave: bool = True) -> Any:
+    async def asave(self, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """``save()``, awaited."""
-        return await _arunJob(self._saveJob(cascadeSave))
+        return await _arunJob(self._saveJob(cascadeSave, ttl))
 
-    def _saveJob(self, cascadeSave: bool) -> Any:
+    def _saveJob(self, cascadeSave: bool, ttl: Any) -> Any:
         from .persistence import saveJob
 
-        pks = yield from saveJob(type(self), [self], cascadeSave=cascadeSave)
+        pks = yield from saveJob(type(self), [self], cascadeSave=cascadeSave, ttl=ttl)
         return pks[0] if getSchema(type(self)).saveReturnsPk else pks
+
+    def expire(self, seconds: Any) -> bool:
+        """Give this saved object a deadline ``seconds`` from now (models with ``EXPIRE``), without
+        saving its fields. Returns False when it no longer exists (deleted, or expired)."""
+        from .expiry import setDeadline
+
+        return _runJob(setDeadline(self, seconds))
+
+    async def aexpire(self, seconds: Any) -> bool:
+        """``expire()``, awaited."""
+        from .expiry import setDeadline
+
+        return await _arunJob(setDeadline(self, seconds))
+
+    def persist(self) -> bool:
+        """Remove this object's deadline (models with ``EXPIRE``): it lives until deleted. Returns
+        False when it no longer exists."""
+        from .expiry import setDeadline
+
+        return _runJob(setDeadline(self, None))
+
+    async def apersist(self) -> bool:
+        """``persist()``, awaited."""
+        from .expiry import setDeadline
+
+        return await _arunJob(setDeadline(self, None))
+
+    def ttl(self) -> Optional[float]:
+        """Seconds this object has left (models with ``EXPIRE``), None when it has no deadline, 0.0
+        when it no longer exists (deleted, or expired)."""
+        from .expiry import timeToLive
+
+        return _runJob(timeToLive(self))
+
+    async def attl(self) -> Optional[float]:
+        """``ttl()``, awaited."""
+        from .expiry import timeToLive
+
+        return await _arunJob(timeToLive(self))
 
     def increment(self, name: str, delta: Any = 1) -> Any:
         """Add ``delta`` to the number field ``name`` on the server, atomically (compare and set,

@@ -70,18 +70,35 @@ def scanOp(pattern: bytes, anyGen: bool = False) -> Op:
 
 
 # ---------------------------------------------------------------------------- save
-def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
-    """Save objects of ``model`` in one atomic step; return their pks."""
-    return runJob(saveJob(model, objs, cascadeSave))
+def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+    """Save objects of ``model`` in one atomic step; return their pks. ``ttl``: seconds each of them
+    lives from now on (EXPIRE), instead of the model's default for new objects and the deadline
+    they had for the others."""
+    return runJob(saveJob(model, objs, cascadeSave, ttl))
 
 
-def saveJob(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> Job:
+def saveJob(model: type, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> Job:
     """The job of ``saveObjects``."""
     schema = getSchema(model)
     objs = list(objs)
     _checkObjects(schema, objs, "save")
     if not objs:
         return []
+    if ttl is None:
+        return (yield from _saveJob(schema, objs, cascadeSave))
+    from .plans import ttlMilliseconds
+
+    ms = ttlMilliseconds(schema, ttl, "save(ttl=...)")
+    for obj in objs:
+        obj.__dict__["_ir_ttl"] = ms
+    try:
+        return (yield from _saveJob(schema, objs, cascadeSave))
+    finally:
+        for obj in objs:
+            obj.__dict__.pop("_ir_ttl", None)
+
+
+def _saveJob(schema: Any, objs: List[Any], cascadeSave: bool) -> Job:
     if schema.foreignFields:
         from .foreignsave import checkLinksSaved, saveWithLinks
         from .linkcheck import checkLinkTargets
@@ -223,7 +240,9 @@ def destroyModel(model: type) -> Job:
         if all(complete):
             sortedNames = [f.name for f, _ in schema.sortedFields]
             for g in gens:
-                n += yield from dropGenerationOp(base, g, owned=schema.collectionNames, sortedNames=sortedNames)
+                n += yield from dropGenerationOp(
+                    base, g, owned=schema.collectionNames, sortedNames=sortedNames, uniqueNames=schema.uniqueNames
+                )
             shared = (base.nextKey, base.genKey, base.genNextKey, base.gensKey, base.lockKey)
             return n + int((yield Call(command=("UNLINK", *shared), anyGen=True)))
         keys = [k for k in (yield from scanOp(base.allPattern(), anyGen=True)) if base.ownGen(k) is not None]
@@ -330,8 +349,37 @@ def reindexJob(model: type) -> Job:
     schema = getSchema(model)
     size = yield Run(lambda layout: _countOp(layout), schema, "reindex")
     if size > bigops.STEP or schema.sortedFields:  # replace_sets.lua keeps the set indexes only
-        return (yield from bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex"))
-    return (yield Run(lambda layout: reindexOp(schema, layout), schema, "reindex"))
+        n = yield from bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
+    else:
+        n = yield Run(lambda layout: reindexOp(schema, layout), schema, "reindex")
+    if schema.uniqueConstraints:
+        yield from bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
+    return n
+
+
+def rebuildUniqueOp(schema: Any, layout: KeyLayout) -> Op:
+    """Build the unique hashes again from the data (UNIQUE_FIELDS added to a model with data, or
+    hashes written behind IndexedRedis's back), in batches, the model's lock held. Data that holds
+    a value twice raises UniqueConstraintError naming both objects, once the rest is built."""
+    from .exceptions import UniqueConstraintError
+    from .integrity import VerifyReport, checkExtOp
+
+    yield Call(command=("UNLINK", *[layout.uniq(names) for names in schema.uniqueNames]))
+    report = VerifyReport(schema.modelName)
+    yield from checkExtOp(schema, layout, report, fix=True)
+    dups = [(pk, fields, member, holder) for pk, fields, member, holder in report.uniqueMissing if holder is not None]
+    if dups:
+        pk, fields, member, holder = dups[0]
+        raise UniqueConstraintError(
+            f"Model {schema.modelName}: the stored data holds {'+'.join(fields)}={member!r} twice (pk {holder} and pk {pk}"
+            f"{f', and {len(dups) - 1} more duplicate(s)' if len(dups) > 1 else ''}); the unique index names pk {holder}. "
+            "Change or delete one of them, then run reindex() again.",
+            model=schema.modelName,
+            fields=fields,
+            value=(member,),
+            holder=holder,
+        )
+    return None
 
 
 def convertHashedIndexesJob(model: type, fetchAll: bool = True, batch: int = 500) -> Job:
@@ -400,27 +448,27 @@ class IRSaver(IndexedRedisHelper):
     def __init__(self, model: type) -> None:
         self.model = model
 
-    def _saveJob(self, obj: Any, cascadeSave: bool) -> Job:
+    def _saveJob(self, obj: Any, cascadeSave: bool, ttl: Any) -> Job:
         if isinstance(obj, (list, tuple)):
-            return (yield from saveJob(self.model, obj, cascadeSave=cascadeSave))
-        pks = yield from saveJob(self.model, [obj], cascadeSave=cascadeSave)
+            return (yield from saveJob(self.model, obj, cascadeSave=cascadeSave, ttl=ttl))
+        pks = yield from saveJob(self.model, [obj], cascadeSave=cascadeSave, ttl=ttl)
         return pks[0] if getSchema(self.model).saveReturnsPk else pks
 
-    def save(self, obj: Any, cascadeSave: bool = True) -> Any:
+    def save(self, obj: Any, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """Save one object or a list of objects (a list in one atomic step). Returns the list of
-        pks (one object: as ``obj.save()`` returns)."""
-        return runJob(self._saveJob(obj, cascadeSave))
+        pks (one object: as ``obj.save()`` returns). ``ttl``: see ``IndexedRedisModel.save``."""
+        return runJob(self._saveJob(obj, cascadeSave, ttl))
 
-    async def asave(self, obj: Any, cascadeSave: bool = True) -> Any:
+    async def asave(self, obj: Any, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """``save()``, awaited."""
-        return await arunJob(self._saveJob(obj, cascadeSave))
+        return await arunJob(self._saveJob(obj, cascadeSave, ttl))
 
-    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
-        return runJob(saveJob(self.model, objs, cascadeSave=cascadeSave))
+    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+        return runJob(saveJob(self.model, objs, cascadeSave=cascadeSave, ttl=ttl))
 
-    async def asaveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
+    async def asaveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
         """``saveMultiple()``, awaited."""
-        return await arunJob(saveJob(self.model, objs, cascadeSave=cascadeSave))
+        return await arunJob(saveJob(self.model, objs, cascadeSave=cascadeSave, ttl=ttl))
 
     def reindex(self, objs: Any = None) -> int:
         return runJob(reindexJob(self.model))

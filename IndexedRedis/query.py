@@ -7,7 +7,7 @@ Each fetch function is one round trip that reads one instant of the data.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, AsyncIterator, Callable, List, Optional, Sequence, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import persistence, readplans, updates
 from .compat_str import getDefaultIREncoding
@@ -22,6 +22,8 @@ from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
 from .reset import resetJob
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
+
+_NO_PK: Any = object()  # get() without a pk: a lookup by unique fields
 
 
 class IRQueryBuilder(IndexedRedisHelper):
@@ -253,22 +255,57 @@ class IRQueryBuilder(IndexedRedisHelper):
         return await arunJob(self._pksJob(sortByAge))
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
-    def _getJob(self, pk: Any, cascadeFetch: bool) -> Job:
-        return self._fetch(lambda: self._op(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+    def _getJob(self, pk: Any, cascadeFetch: bool, unique: Dict[str, Any]) -> Job:
+        if unique:
+            if pk is not _NO_PK:
+                raise InvalidQueryError(f"Model {self._schema.modelName}: get() takes a pk or unique fields by keyword, not both")
+            return (
+                yield from self._fetch(
+                    lambda: self._op(lambda layout: uniqueGetOp(self._schema, layout, unique), "get"), cascadeFetch
+                )
+            )
+        if pk is _NO_PK:
+            raise InvalidQueryError(
+                f"Model {self._schema.modelName}: get() needs a pk, or the fields of a unique constraint by keyword "
+                f"({self._schema.uniqueHint()})"
+            )
+        return (
+            yield from self._fetch(
+                lambda: self._op(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch
+            )
+        )
 
-    def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
-        """The object with this pk, or None (one HGETALL)."""
-        return runJob(self._getJob(pk, cascadeFetch))
+    def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[Any]:
+        """The object with this pk, or None (one HGETALL).
 
-    async def aget(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
+        ``get(email='a@b.c')``: the object holding these values of a unique constraint
+        (UNIQUE_FIELDS: all the fields of one constraint, by keyword), or None; one round trip.
+        """
+        return runJob(self._getJob(pk, cascadeFetch, unique))
+
+    async def aget(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[Any]:
         """``get()``, awaited."""
-        return await arunJob(self._getJob(pk, cascadeFetch))
+        return await arunJob(self._getJob(pk, cascadeFetch, unique))
 
     def _getMultipleJob(self, pks: Sequence[Any], cascadeFetch: bool) -> Job:
         pks = primaryKeys(self._schema, pks)
         return self._many(
             lambda: self._op(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
         )
+
+    def purgeExpired(self, limit: Optional[int] = None) -> int:
+        """Remove the objects past their deadline (EXPIRE) with their index entries, in bounded
+        steps (500 objects per call); returns how many were removed. Reads leave such objects out
+        already: this frees their memory. ``limit``: remove at most that many."""
+        from .expiry import purgeExpired
+
+        return runJob(purgeExpired(self.model, limit))
+
+    async def apurgeExpired(self, limit: Optional[int] = None) -> int:
+        """``purgeExpired()``, awaited."""
+        from .expiry import purgeExpired
+
+        return await arunJob(purgeExpired(self.model, limit))
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
@@ -431,3 +468,34 @@ class IRQueryBuilder(IndexedRedisHelper):
 
 
 __all__ = ["IRQueryBuilder"]
+
+
+def uniqueGetOp(schema: Any, layout: KeyLayout, values: Dict[str, Any]) -> Op:
+    """Fetch the object holding ``values`` in a unique constraint (unique_get.lua)."""
+    from . import scripts
+    from .plans import Call, objectFromHash
+
+    names = set(values)
+    for c in schema.uniqueConstraints:
+        if {f.name for f in c} == names:
+            break
+    else:
+        raise InvalidQueryError(
+            f"Model {schema.modelName}: get({', '.join(sorted(names))}=...) needs all the fields of one unique "
+            f"constraint, and only those ({schema.uniqueHint()}); use filter(...).first() for other lookups"
+        )
+    parts = []
+    for f in c:
+        try:
+            stored = f.toStorage(f.fromInput(values[f.name]))
+        except Exception as exc:
+            raise InvalidQueryError(f"Model {schema.modelName}: cannot look up {f.name}={values[f.name]!r}: {exc}") from exc
+        stored = stored if isinstance(stored, bytes) else str(stored).encode(getDefaultIREncoding())
+        if stored in (b"", b"IRNullType()"):
+            return None  # empty and null values are never unique: no object holds them
+        parts.append(stored)
+    member = parts[0] if len(parts) == 1 else b"".join(b"%d:" % len(p) + p for p in parts)
+    reply = yield Call(script=scripts.UNIQUE_GET, keys=[layout.uniq([f.name for f in c])], args=[layout.dataPrefix, member])
+    if not reply:
+        return None
+    return objectFromHash(schema, int(reply[0]), reply[1])

@@ -278,9 +278,10 @@ def syncInside() -> Iterator[None]:
 TWINS = {
     "IndexedRedis.query:IRQueryBuilder": (
         "all allByAge allOnlyFields allOnlyIndexedFields count exists first last random getPrimaryKeys get getMultiple "
-        "getOnlyFields getMultipleOnlyFields delete update increment reindex reset compat_convertHashedIndexes verify repair"
+        "getOnlyFields getMultipleOnlyFields delete update increment reindex reset compat_convertHashedIndexes verify repair "
+        "purgeExpired"
     ),
-    "IndexedRedis.model:IndexedRedisModel": "save delete reload cascadeFetch increment",
+    "IndexedRedis.model:IndexedRedisModel": "save delete reload cascadeFetch increment expire persist ttl",
     "IndexedRedis.persistence:IRSaver": "save saveMultiple reindex compat_convertHashedIndexes",
     "IndexedRedis.persistence:IRDeleter": "deleteOne deleteByPk deleteMultiple deleteMultipleByPks destroyModel",
     "IndexedRedis.results:IRQueryableList": "save delete reload refetch",
