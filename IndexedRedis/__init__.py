@@ -18,7 +18,6 @@ from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     BlockingCallError,
     ConcurrentWriteError,
-    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -28,6 +27,8 @@ from .exceptions import (
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
+    UniqueConstraintError,
+    UnsizedQueryError,
     WriteOutcomeUnknownError,
 )
 from .fields import (
@@ -110,6 +111,7 @@ __all__ = [
     "RedisOperationError",
     "RedisServerNotFound",
     "UniqueConstraintError",
+    "UnsizedQueryError",
     "WriteOutcomeUnknownError",
     "aclose",
     "clearRedisPools",

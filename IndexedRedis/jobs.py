@@ -7,7 +7,8 @@ save model by model), a ``reset`` (build in chunks, switch, drop the old generat
 operation is a *job*: a generator that yields the effects below and receives their results.
 ``executors.sync.runJob`` performs them with blocking I/O, ``executors.async_.arunJob`` awaits
 them; neither holds any logic of the operation. Exceptions an effect raises are thrown into the
-job, so its ``try``/``except``/``finally`` blocks work as in plain code.
+job, so its ``try``/``except``/``finally`` blocks work as in plain code. A streaming job also
+yields ``plans.Emit(items)``, which ``iterJob`` / ``aiterJob`` hand to the consumer.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from .plans import (
     script,
     transaction,
 )
+from .progress import ProgressCallback, Tracker, tracker
 from .registry import buildRegistryOp, dropGenerationOp, isComplete, openMembers
 from .reset import resetJob, resetModel
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
@@ -304,7 +305,7 @@ def _sortedAdds(schema: ModelSchema, layout: KeyLayout, rows: Sequence[Any], nId
     return cmds
 
 
-def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
+def reindexStepsOp(schema: ModelSchema, layout: KeyLayout, track: Optional[Tracker] = None) -> Op:
     """Reindex in bounded steps (run holding the model's lock, see bigops.py): UNLINK the index
     keys the registry lists in batches (SSCAN), start the registry afresh, then rebuild the index
     sets, the registry and the sorted sets page by page (fetch.lua 'scan' of the pk set)."""
@@ -336,24 +337,34 @@ def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
         if cmds:
             yield transaction(cmds)
             built.update(members)
+        if track:
+            track.advance(len(rows) // 2)
         if cursor in (0, b"0", "0"):
             break
     yield script(scripts.BUMP, [layout.verKey], [])  # chunked readers (after the lock) start over
     return len(built)
 
 
-def reindexJob(model: type) -> Job:
+def reindexJob(model: type, progress: Optional[ProgressCallback] = None) -> Job:
     """Drop every index key of the model and rebuild them from the stored data; return the number
     of index sets. Up to bigops.STEP objects this is one atomic script; beyond, it runs in steps
-    holding the model's lock (readers and writers of the model wait; Redis is never held long)."""
+    holding the model's lock (readers and writers of the model wait; Redis is never held long).
+    ``progress``: see progress.py (phase ``'indexing'``, one report per step of objects)."""
     schema = getSchema(model)
     size = yield Run(lambda layout: _countOp(layout), schema, "reindex")
+    track = tracker(progress, "reindex", schema.modelName)
+    if track:
+        track.start("indexing", int(size))
     if size > bigops.STEP or schema.sortedFields:  # replace_sets.lua keeps the set indexes only
-        n = yield from bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
+        n = yield from bigops.runLocked(
+            schema, lambda layout: reindexStepsOp(schema, layout, track if track else None), "reindex"
+        )
     else:
         n = yield Run(lambda layout: reindexOp(schema, layout), schema, "reindex")
     if schema.uniqueConstraints:
         yield from bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
+    if track:
+        track.finish()
     return n
 
 
@@ -431,9 +442,9 @@ def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, Any]]) -> int
     return runJob(deleteByFiltersJob(model, filters))
 
 
-def reindexModel(model: type) -> int:
+def reindexModel(model: type, progress: Optional[ProgressCallback] = None) -> int:
     """``reindex()``: see reindexJob."""
-    return runJob(reindexJob(model))
+    return runJob(reindexJob(model, progress))
 
 
 def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
@@ -470,12 +481,12 @@ class IRSaver(IndexedRedisHelper):
         """``saveMultiple()``, awaited."""
         return await arunJob(saveJob(self.model, objs, cascadeSave=cascadeSave, ttl=ttl))
 
-    def reindex(self, objs: Any = None) -> int:
-        return runJob(reindexJob(self.model))
+    def reindex(self, objs: Any = None, progress: Optional[ProgressCallback] = None) -> int:
+        return runJob(reindexJob(self.model, progress))
 
-    async def areindex(self, objs: Any = None) -> int:
+    async def areindex(self, objs: Any = None, progress: Optional[ProgressCallback] = None) -> int:
         """``reindex()``, awaited."""
-        return await arunJob(reindexJob(self.model))
+        return await arunJob(reindexJob(self.model, progress))
 
     def compat_convertHashedIndexes(self, objs: Any = None, fetchAll: bool = True) -> int:
         return runJob(convertHashedIndexesJob(self.model, fetchAll=fetchAll))

@@ -111,8 +111,8 @@ class Pause:
 
 
 class Emit:
-    """Not a request: a streaming plan hands ``items`` to its consumer (``async for``); the
-    reply is None."""
+    """Not a request: a streaming job hands ``items`` to its consumer (``iterator()``, ``async
+    for``; executors' iterJob / aiterJob); the reply is None."""
 
     __slots__ = ("items",)
 

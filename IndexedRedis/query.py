@@ -7,31 +7,32 @@ Each fetch function is one round trip that reads one instant of the data.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, AsyncIterator, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple, TypeVar, overload
 
 from . import persistence, readplans, updates
 from .compat_str import getDefaultIREncoding
-from .exceptions import InvalidQueryError
-from .executors.async_ import arunJob, streamAsync
-from .executors.sync import runJob
+from .exceptions import InvalidQueryError, UnsizedQueryError
+from .executors.async_ import aiterJob, arunJob
+from .executors.sync import iterJob, runJob
 from .foreignfetch import fetchWithLinks
 from .integrity import checkLinks, repairOp, verifyOp
 from .jobs import Job, runOne
 from .keys import KeyLayout
-from .plans import Op, parseFilters, primaryKeys
+from .plans import Emit, Op, parseFilters, primaryKeys
 from .results import IRQueryableList
 from .reset import resetJob
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
-_NO_PK: Any = object()  # get() without a pk: a lookup by unique fields
+_M = TypeVar("_M")  # the model class of a query (for type checkers)
+_NO_PK: Any = object()  # get() without a pk (a lookup by unique fields), exists() without a pk (any match)
 
 
-class IRQueryBuilder(IndexedRedisHelper):
+class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
     """A query on one model: filters plus fetch functions. ``Model.objects`` returns an empty one."""
 
     __slots__ = ("model", "_filters")
 
-    def __init__(self, model: type, filters: Tuple[Tuple[str, str, Any], ...] = ()) -> None:
+    def __init__(self, model: "type[_M]", filters: Tuple[Tuple[str, str, Any], ...] = ()) -> None:
         self.model = model
         self._filters = filters
 
@@ -40,7 +41,10 @@ class IRQueryBuilder(IndexedRedisHelper):
     def _schema(self) -> ModelSchema:
         return getSchema(self.model)
 
-    def _list(self, objs: Sequence[Any]) -> IRQueryableList:
+    def _run(self, opFactory: Callable[[KeyLayout], Op], what: str) -> Any:
+        return runJob(runOne(opFactory, self._schema, what))
+
+    def _list(self, objs: Sequence[Any]) -> "IRQueryableList[_M]":
         return IRQueryableList(objs, model=self.model)
 
     def __repr__(self) -> str:
@@ -55,7 +59,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return f"<{self.model.__name__}.objects.filter({conds}){extra}>"
 
     # ------------------------------------------------------------------ order and slices (on the server)
-    def order_by(self, *names: str) -> "IRQueryBuilder":
+    def order_by(self, *names: str) -> "IRQueryBuilder[_M]":
         """A new query whose results come ordered by a field of SORTED_FIELDS (``'-price'``:
         descending); ties are broken by pk (ascending, or descending for a descending order).
         Slices, ``first()`` and ``last()`` then follow this order, on the server."""
@@ -75,6 +79,10 @@ class IRQueryBuilder(IndexedRedisHelper):
         kept = tuple(f for f in self._filters if f[1] != "order")
         return IRQueryBuilder(self.model, kept + (("", "order", (name, desc, kind)),))
 
+    @overload
+    def __getitem__(self, item: slice) -> "IRQueryBuilder[_M]": ...
+    @overload
+    def __getitem__(self, item: int) -> _M: ...
     def __getitem__(self, item: Any) -> Any:
         """``query[20:40]``: a new query for that slice of the results (in the query's order, by pk
         without one), fetched by the server alone; ``query[5]``: that object (IndexError if none)."""
@@ -110,9 +118,54 @@ class IRQueryBuilder(IndexedRedisHelper):
                 return (int(v[0]), int(v[1]))
         return (0, -1)
 
-    def __iter__(self) -> Any:
-        """Iterating a query fetches its results (``all()``)."""
-        return iter(self.all())
+    def __iter__(self) -> Iterator[_M]:
+        """Iterating a query streams its results in chunks (see ``iterator``)."""
+        return self.iterator()
+
+    def iterator(self, chunkSize: int = 0) -> Iterator[_M]:
+        """The matching objects, in the order of ``all()``, fetched ``chunkSize`` at a time
+        (default ``readplans.READ_CHUNK``, 2000), so a big result never sits in memory whole.
+
+        A result of up to ``chunkSize`` objects is one round trip (fetch.lua), as ``all()``. A
+        bigger one: the first call gives the first chunk and every matching pk, from one instant;
+        each further chunk is one more round trip (rows.lua), read from that same instant while
+        nothing writes to the model. After a write the rest is read as it is then (by pk, with
+        objects deleted meanwhile left out, none added). Each match is given at most once.
+        """
+        schema = self._schema
+        size = chunkSize or readplans.READ_CHUNK
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise InvalidQueryError(f"Model {schema.modelName}: iterator(chunkSize=...) takes an int >= 1; got {chunkSize!r}")
+        return self._stream(size)
+
+    def _stream(self, size: int) -> Iterator[_M]:
+        return iterJob(self._streamJob(size))
+
+    def _streamJob(self, size: int) -> Job:
+        """The chunks of ``iterator()`` / ``async for``, handed out as ``Emit`` effects."""
+        schema, filters = self._schema, self._filters
+        objs, counter, rest = yield from self._op(lambda layout: readplans.firstChunkOp(schema, layout, filters, size), "iterate")
+        yield Emit(objs)
+        del objs
+        for start in range(0, len(rest), size):
+            part = rest[start : start + size]
+            objs, same = yield from self._op(partial(_nextChunk, schema, counter, part), "iterate")
+            if not same:
+                counter = None  # the instant is gone: read the rest as it is now, without asking rows.lua again
+            yield Emit(objs)
+            del objs
+
+    def __len__(self) -> int:
+        schema = self._schema
+        raise UnsizedQueryError(
+            f"Model {schema.modelName}: a query has no len() before it is fetched; use query.count() (one round trip, "
+            "no objects sent) or len(query.all())"
+        )
+
+    def __bool__(self) -> bool:
+        """A query is always true, as in IndexedRedis 6.0.3 (code tests ``if query:`` for None);
+        ``exists()`` says whether anything matches."""
+        return True
 
     def _get_key_for_index(self, field: Any, value: Any) -> str:
         """The name of the index key (a Redis set of pks) of ``field`` = ``value``, as str:
@@ -131,7 +184,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return key.decode(getDefaultIREncoding(), "surrogateescape")
 
     # ------------------------------------------------------------------ filters
-    def filter(self, /, **kwargs: Any) -> "IRQueryBuilder":
+    def filter(self, /, **kwargs: Any) -> "IRQueryBuilder[_M]":
         """A new query with these filters added: ``field=value`` (equals) or ``field__ne=value``.
 
         Only indexed fields can be filtered on the server; the fields are checked here.
@@ -139,7 +192,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         added = tuple(parseFilters(self._schema, kwargs))
         return IRQueryBuilder(self.model, self._filters + added)
 
-    def filterInline(self, /, **kwargs: Any) -> "IRQueryBuilder":
+    def filterInline(self, /, **kwargs: Any) -> "IRQueryBuilder[_M]":
         """Add filters to this query itself; returns it."""
         self._filters = self._filters + tuple(parseFilters(self._schema, kwargs))
         return self
@@ -153,19 +206,19 @@ class IRQueryBuilder(IndexedRedisHelper):
             lambda: self._op(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=byAge), what), cascadeFetch
         )
 
-    def all(self, cascadeFetch: bool = False) -> IRQueryableList:
+    def all(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Every object matching the filters (one round trip: fetch.lua)."""
         return runJob(self._allJob(cascadeFetch))
 
-    async def aall(self, cascadeFetch: bool = False) -> IRQueryableList:
+    async def aall(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """``all()``, awaited."""
         return await arunJob(self._allJob(cascadeFetch))
 
-    def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
+    def allByAge(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Like ``all``, oldest (lowest pk) first."""
         return runJob(self._allJob(cascadeFetch, byAge=True))
 
-    async def aallByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
+    async def aallByAge(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """``allByAge()``, awaited."""
         return await arunJob(self._allJob(cascadeFetch, byAge=True))
 
@@ -176,19 +229,19 @@ class IRQueryBuilder(IndexedRedisHelper):
             cascadeFetch,
         )
 
-    def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
         return runJob(self._onlyFieldsJob(fields, cascadeFetch))
 
-    async def aallOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    async def aallOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """``allOnlyFields()``, awaited."""
         return await arunJob(self._onlyFieldsJob(fields, cascadeFetch))
 
-    def allOnlyIndexedFields(self) -> IRQueryableList:
+    def allOnlyIndexedFields(self) -> "IRQueryableList[_M]":
         """Matching objects with only their indexed fields fetched."""
         return self.allOnlyFields(self._schema.indexedNameList)
 
-    async def aallOnlyIndexedFields(self) -> IRQueryableList:
+    async def aallOnlyIndexedFields(self) -> "IRQueryableList[_M]":
         """``allOnlyIndexedFields()``, awaited."""
         return await self.aallOnlyFields(self._schema.indexedNameList)
 
@@ -204,13 +257,16 @@ class IRQueryBuilder(IndexedRedisHelper):
         return await arunJob(self._countJob())
 
     def _existsJob(self, pk: Any) -> Job:
-        return self._op(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists")
+        if pk is _NO_PK:
+            return (yield from self._countJob()) > 0
+        return (yield from self._op(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists"))
 
-    def exists(self, pk: Any) -> bool:
-        """True if an object with this pk exists (filters are not applied)."""
+    def exists(self, pk: Any = _NO_PK) -> bool:
+        """``exists(pk)``: True if an object with this pk exists (filters are not applied; one EXISTS).
+        ``exists()``: True if any object matches the query's filters (one round trip, as ``count()``)."""
         return runJob(self._existsJob(pk))
 
-    async def aexists(self, pk: Any) -> bool:
+    async def aexists(self, pk: Any = _NO_PK) -> bool:
         """``exists()``, awaited."""
         return await arunJob(self._existsJob(pk))
 
@@ -219,27 +275,27 @@ class IRQueryBuilder(IndexedRedisHelper):
             lambda: self._op(lambda layout: readplans.oneOp(self._schema, layout, self._filters, mode), mode), cascadeFetch
         )
 
-    def first(self, cascadeFetch: bool = False) -> Optional[Any]:
+    def first(self, cascadeFetch: bool = False) -> Optional[_M]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
         return runJob(self._oneJob("first", cascadeFetch))
 
-    async def afirst(self, cascadeFetch: bool = False) -> Optional[Any]:
+    async def afirst(self, cascadeFetch: bool = False) -> Optional[_M]:
         """``first()``, awaited."""
         return await arunJob(self._oneJob("first", cascadeFetch))
 
-    def last(self, cascadeFetch: bool = False) -> Optional[Any]:
+    def last(self, cascadeFetch: bool = False) -> Optional[_M]:
         """The newest matching object (highest pk), or None. Picked on the server."""
         return runJob(self._oneJob("last", cascadeFetch))
 
-    async def alast(self, cascadeFetch: bool = False) -> Optional[Any]:
+    async def alast(self, cascadeFetch: bool = False) -> Optional[_M]:
         """``last()``, awaited."""
         return await arunJob(self._oneJob("last", cascadeFetch))
 
-    def random(self, cascadeFetch: bool = False) -> Optional[Any]:
+    def random(self, cascadeFetch: bool = False) -> Optional[_M]:
         """A random matching object, or None."""
         return runJob(self._oneJob("random", cascadeFetch))
 
-    async def arandom(self, cascadeFetch: bool = False) -> Optional[Any]:
+    async def arandom(self, cascadeFetch: bool = False) -> Optional[_M]:
         """``random()``, awaited."""
         return await arunJob(self._oneJob("random", cascadeFetch))
 
@@ -275,7 +331,7 @@ class IRQueryBuilder(IndexedRedisHelper):
             )
         )
 
-    def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[Any]:
+    def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[_M]:
         """The object with this pk, or None (one HGETALL).
 
         ``get(email='a@b.c')``: the object holding these values of a unique constraint
@@ -283,7 +339,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         """
         return runJob(self._getJob(pk, cascadeFetch, unique))
 
-    async def aget(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[Any]:
+    async def aget(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[_M]:
         """``get()``, awaited."""
         return await arunJob(self._getJob(pk, cascadeFetch, unique))
 
@@ -307,11 +363,11 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return await arunJob(purgeExpired(self.model, limit))
 
-    def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
         return runJob(self._getMultipleJob(pks, cascadeFetch))
 
-    async def agetMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    async def agetMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """``getMultiple()``, awaited."""
         return await arunJob(self._getMultipleJob(pks, cascadeFetch))
 
@@ -327,32 +383,38 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return self._fetch(fetch, cascadeFetch) if one else self._many(fetch, cascadeFetch)
 
-    def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
+    def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[_M]:
         """The object with this pk holding only ``fields``, or None."""
         return runJob(self._getOnlyFieldsJob([pk], fields, cascadeFetch, one=True))
 
-    async def agetOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
+    async def agetOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[_M]:
         """``getOnlyFields()``, awaited."""
         return await arunJob(self._getOnlyFieldsJob([pk], fields, cascadeFetch, one=True))
 
-    def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    def getMultipleOnlyFields(
+        self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False
+    ) -> "IRQueryableList[_M]":
         """The objects with these pks holding only ``fields``; missing ones are left out."""
         return runJob(self._getOnlyFieldsJob(pks, fields, cascadeFetch, one=False))
 
     async def agetMultipleOnlyFields(
         self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False
-    ) -> IRQueryableList:
+    ) -> "IRQueryableList[_M]":
         """``getMultipleOnlyFields()``, awaited."""
         return await arunJob(self._getOnlyFieldsJob(pks, fields, cascadeFetch, one=False))
 
     # ------------------------------------------------------------------ streaming (asyncio)
-    def __aiter__(self) -> AsyncIterator[Any]:
-        """``async for obj in query``: the matching objects, decoded and handed out chunk by chunk
-        (``readplans.READ_CHUNK`` rows per round trip) from one instant. A write to the model
-        between two chunks raises ConcurrentWriteError (the instant cannot be kept once objects
-        were handed out); ``await query.aall()`` starts over instead."""
+    def __aiter__(self) -> AsyncIterator[_M]:
+        """``async for obj in query``: ``iterator()``, awaited (chunks of ``readplans.READ_CHUNK``)."""
+        return self.aiterator()
+
+    def aiterator(self, chunkSize: int = 0) -> AsyncIterator[_M]:
+        """``iterator()``, awaited: ``async for obj in query.aiterator(500)``."""
         schema = self._schema
-        return streamAsync(lambda layout: readplans.streamOp(schema, layout, self._filters), schema, "async for")
+        size = chunkSize or readplans.READ_CHUNK
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise InvalidQueryError(f"Model {schema.modelName}: aiterator(chunkSize=...) takes an int >= 1; got {chunkSize!r}")
+        return aiterJob(self._streamJob(size))
 
     # ------------------------------------------------------------------ writes through the query
     def delete(self) -> int:
@@ -382,21 +444,23 @@ class IRQueryBuilder(IndexedRedisHelper):
         """``increment()``, awaited."""
         return await arunJob(updates.incrementMatchingJob(self.model, self._filters, name, delta))
 
-    def reindex(self) -> int:
-        """Rebuild every index set of the model from the stored data. Returns the number of index sets."""
-        return runJob(persistence.reindexJob(self.model))
+    def reindex(self, progress: Any = None) -> int:
+        """Rebuild every index set of the model from the stored data. Returns the number of index sets.
 
-    async def areindex(self) -> int:
+        ``progress``: a callable receiving an ``IndexedRedis.progress.Progress`` per step (see there)."""
+        return runJob(persistence.reindexJob(self.model, progress))
+
+    async def areindex(self, progress: Any = None) -> int:
         """``reindex()``, awaited."""
-        return await arunJob(persistence.reindexJob(self.model))
+        return await arunJob(persistence.reindexJob(self.model, progress))
 
-    def reset(self, newObjs: Any) -> Sequence[int]:
+    def reset(self, newObjs: Any, progress: Any = None) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs`` atomically (same as ``Model.reset``)."""
-        return runJob(resetJob(self.model, newObjs))
+        return runJob(resetJob(self.model, newObjs, progress=progress))
 
-    async def areset(self, newObjs: Any) -> Sequence[int]:
+    async def areset(self, newObjs: Any, progress: Any = None) -> Sequence[int]:
         """``reset()``, awaited; ``newObjs`` may also be an async iterable."""
-        return await arunJob(resetJob(self.model, newObjs))
+        return await arunJob(resetJob(self.model, newObjs, progress=progress))
 
     def compat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
         """Rewrite the index keys after ``hashIndex`` was switched on or off for some field.
@@ -409,48 +473,70 @@ class IRQueryBuilder(IndexedRedisHelper):
         """``compat_convertHashedIndexes()``, awaited."""
         return await arunJob(persistence.convertHashedIndexesJob(self.model, fetchAll=fetchAll))
 
-    def _verifyJob(self, deep: bool) -> Job:
-        report = yield from self._op(lambda layout: verifyOp(self._schema, layout, deep), "verify")
+    def _verifyJob(self, deep: bool, track: Any = None, finish: bool = False) -> Job:
+        report = yield from self._op(lambda layout: verifyOp(self._schema, layout, deep, track if track else None), "verify")
         yield from checkLinks(self._schema, report)
+        if finish and track:
+            track.finish()
         return report
 
-    def verify(self, deep: bool = False) -> Any:
+    def verify(self, deep: bool = False, progress: Any = None) -> Any:
         """Check every index entry against the stored data, the model's keys and its links; returns a VerifyReport.
 
         Incremental (SSCAN in batches over the pk set and the index key registry), safe on a live
         server; every suspect is checked again at one instant before it is reported. The first
         verify of data without a key registry (the 6.0.3 layout) builds it with one SCAN of the
         keyspace; ``deep=True`` does that SCAN again, to find keys that nothing lists (orphan data,
-        index keys written by other clients). Filters are not applied.
+        index keys written by other clients). Filters are not applied. ``progress``: a callable
+        receiving an ``IndexedRedis.progress.Progress`` (phase ``'checking'``, objects checked of
+        the pk set's size) per batch.
         """
-        return runJob(self._verifyJob(deep))
+        from .progress import tracker
 
-    async def averify(self, deep: bool = False) -> Any:
+        return runJob(self._verifyJob(deep, tracker(progress, "verify", self._schema.modelName), finish=True))
+
+    async def averify(self, deep: bool = False, progress: Any = None) -> Any:
         """``verify()``, awaited."""
-        return await arunJob(self._verifyJob(deep))
+        from .progress import tracker
 
-    def _repairJob(self, passes: int, deep: bool) -> Job:
-        report = yield from self._verifyJob(deep)
+        return await arunJob(self._verifyJob(deep, tracker(progress, "verify", self._schema.modelName), finish=True))
+
+    def _repairJob(self, passes: int, deep: bool, progress: Any) -> Job:
+        from .progress import tracker
+
+        track = tracker(progress, "repair", self._schema.modelName)
+        report = yield from self._verifyJob(deep, track, finish=False)
         for _ in range(passes):
             if report.ok or not (report.problemCount - len(report.danglingLinks)):
                 break
+            if track:
+                track.start("fixing", report.problemCount)
             yield from self._op(partial(repairOp, self._schema, report=report), "repair")
+            if track:
+                track.advance(report.problemCount)
             if report.sortedMisplaced or report.sortedExtra:
+                if track:
+                    track.start("reindexing")
                 yield from persistence.reindexJob(self.model)  # rebuilds the sorted sets, in steps under the model's lock
-            report = yield from self._verifyJob(False)
+            report = yield from self._verifyJob(False, track, finish=False)
+        if track:
+            track.finish()
         return report
 
-    def repair(self, passes: int = 3, deep: bool = False) -> Any:
+    def repair(self, passes: int = 3, deep: bool = False, progress: Any = None) -> Any:
         """Fix what ``verify(deep)`` finds (each fix re-checked on the server); returns the last VerifyReport.
 
         Runs verify and repair until verify finds nothing, at most ``passes`` times. Leftover
         generations are deleted in batches; dangling links are reported, not changed.
+        ``progress``: a callable receiving an ``IndexedRedis.progress.Progress``: phase
+        ``'checking'`` (objects checked, per batch) for each verify pass, ``'fixing'`` (problems
+        fixed of those found) after each repair step, ``'reindexing'`` when sorted sets are rebuilt.
         """
-        return runJob(self._repairJob(passes, deep))
+        return runJob(self._repairJob(passes, deep, progress))
 
-    async def arepair(self, passes: int = 3, deep: bool = False) -> Any:
+    async def arepair(self, passes: int = 3, deep: bool = False, progress: Any = None) -> Any:
         """``repair()``, awaited."""
-        return await arunJob(self._repairJob(passes, deep))
+        return await arunJob(self._repairJob(passes, deep, progress))
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
     def _op(self, factory: Callable[[KeyLayout], Op], what: str) -> Job:
@@ -465,6 +551,10 @@ class IRQueryBuilder(IndexedRedisHelper):
         if cascadeFetch and self._schema.foreignFields:
             return (yield from fetchWithLinks(self.model, fetch))
         return (yield from fetch())
+
+
+def _nextChunk(schema: ModelSchema, counter: Any, pks: Sequence[Any], layout: KeyLayout) -> Op:
+    return readplans.nextChunkOp(schema, layout, counter, pks)
 
 
 __all__ = ["IRQueryBuilder"]

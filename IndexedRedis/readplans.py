@@ -16,9 +16,8 @@ import random as _random
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from .codec import decoderTable
-from .exceptions import ConcurrentWriteError, InvalidFieldError
+from .exceptions import InvalidFieldError
 from .plans import (
-    Emit,
     Op,
     fetchCall,
     keyed,
@@ -50,57 +49,27 @@ def checkFieldNames(schema: "ModelSchema", fields: Sequence[Any]) -> List[str]:
     return names
 
 
-def rowsOp(
-    layout: "KeyLayout",
-    filters: Filters,
-    mode: str,
-    fields: Sequence[bytes],
-    decode: Callable[[Any], List[Any]],
-    stream: bool = False,
-) -> Op:
+def rowsOp(layout: "KeyLayout", filters: Filters, mode: str, fields: Sequence[bytes], decode: Callable[[Any], List[Any]]) -> Op:
     """Read the rows of every match ('all' or 'fields' mode) from one instant, in chunks when big.
 
     ``decode`` turns one reply of rows into a list; each chunk is decoded before the next is read.
-    With ``stream`` each decoded chunk is yielded as ``Emit(objects)`` instead of collected (the
-    consumer has it at once); a write between two chunks then raises ConcurrentWriteError, since
-    what was handed out cannot be taken back to start over.
     """
     for attempt in range(CHUNK_ATTEMPTS + 1):
-        limit = READ_CHUNK if attempt < CHUNK_ATTEMPTS or stream else 0
+        limit = READ_CHUNK if attempt < CHUNK_ATTEMPTS else 0
         reply = yield fetchCall(layout, filters, mode, fields, limit=limit)
         if not reply or reply[0] != b"chunked":
-            if stream:
-                yield Emit(decode(reply))
-                return None
             return decode(reply)
         counter, pks = reply[1], reply[2]
         out = decode(reply[3])
         del reply
-        if stream:
-            yield Emit(out)
-            out = []
         for start in range(limit, len(pks), limit):
             more = yield rowsCall(layout, counter, mode, fields, pks[start : start + limit])
             if more and more[0] == b"changed":
-                if stream:
-                    raise ConcurrentWriteError(
-                        f"async for over a query: the model was written to after {start} of {len(pks)} objects were "
-                        "handed out, so the rest no longer come from the same instant; iterate again, or use "
-                        "await query.aall(), which starts over by itself"
-                    )
                 break
-            if stream:
-                yield Emit(decode(more))
-            else:
-                out.extend(decode(more))
+            out.extend(decode(more))
         else:
             return out
     raise AssertionError("unreachable: the last attempt reads without a limit")  # pragma: no cover
-
-
-def streamOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
-    """``all()`` handed out chunk by chunk (``Emit``), from one instant (see rowsOp)."""
-    return (yield from rowsOp(layout, filters, "all", (), lambda rows: rowsToObjects(schema, rows), stream=True))
 
 
 def allOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, byAge: bool = False) -> Op:
@@ -125,6 +94,33 @@ def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, f
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
+
+
+def firstChunkOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, chunk: int) -> Op:
+    """The start of a streamed read (iterating a query): ``(objects, counter, pks left)``.
+
+    One fetch.lua call; a result of up to ``chunk`` objects comes whole (counter None, no pks
+    left), a bigger one as its first chunk plus every matching pk, from one instant.
+    """
+    reply = yield fetchCall(layout, filters, "all", (), limit=chunk)
+    if not reply or reply[0] != b"chunked":
+        return rowsToObjects(schema, reply), None, []
+    return rowsToObjects(schema, reply[3]), reply[1], list(reply[2][chunk:])
+
+
+def nextChunkOp(schema: "ModelSchema", layout: "KeyLayout", counter: Optional[bytes], pks: Sequence[Any]) -> Op:
+    """One more chunk of a streamed read: ``(objects, still from the first instant)``.
+
+    While nothing was written since the first call (the write ``counter`` did not move),
+    rows.lua gives the rows as they were then; after a write, or with ``counter`` None, the
+    objects are read as they are now (ones deleted meanwhile left out).
+    """
+    if counter is not None:
+        more = yield rowsCall(layout, counter, "all", (), pks)
+        if not (more and more[0] == b"changed"):
+            return rowsToObjects(schema, more), True
+    objs = yield from getMultipleOp(schema, layout, pks)
+    return objs, False
 
 
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
@@ -224,12 +220,13 @@ __all__ = [
     "checkFieldNames",
     "countOp",
     "existsOp",
+    "firstChunkOp",
     "getMultipleOp",
     "getOnlyFieldsOp",
     "getOp",
+    "nextChunkOp",
     "oneOp",
     "onlyFieldsOp",
     "pksOp",
     "rowsOp",
-    "streamOp",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import weakref
 from functools import partial
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Sized, Tuple
 
 from . import scripts
 from redis.exceptions import RedisError
@@ -33,6 +33,7 @@ from .executors.common import redisError
 from .executors.sync import runJob
 from .jobs import Blocking, ClientOf, Job, Pull, Run, StreamEnd, StreamReceive, StreamSend, runOne, withHeartbeat
 from .keys import KeyLayout
+from .progress import ProgressCallback, Tracker, tracker
 from .plans import Call, Op, finishInserts, newEntry, saveCall
 from .registry import HEARTBEAT_TTL, abandonedGenerationsOp, dropGenerationOp, openMembers
 from .schema import ModelSchema, getSchema
@@ -126,13 +127,17 @@ class _Given:
                 d["_ir_dirty"] = dirty
 
 
-def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None) -> PkList:
+def resetModel(
+    model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None, progress: Optional[ProgressCallback] = None
+) -> PkList:
     """Replace the model's dataset with ``newObjs``; return the pks, in input order (see the module doc).
 
     An object given with a pk (``_id``, for example the id of its SQL row) keeps it; the others
     get new pks. A pk given twice raises InvalidValueError, and the old dataset stays.
+    ``progress``: see progress.py (phase ``'writing'``, one report per chunk written; ``total``
+    is ``len(newObjs)`` when it has a length, else None).
     """
-    return runJob(resetJob(model, newObjs, chunkSize))
+    return runJob(resetJob(model, newObjs, chunkSize, progress))
 
 
 def _source(schema: ModelSchema, newObjs: Any) -> Any:
@@ -147,10 +152,13 @@ def _source(schema: ModelSchema, newObjs: Any) -> Any:
         ) from None
 
 
-def resetJob(model: type, newObjs: Any, chunkSize: Optional[int] = None) -> Job:
+def resetJob(model: type, newObjs: Any, chunkSize: Optional[int] = None, progress: Optional[ProgressCallback] = None) -> Job:
     """The job of ``resetModel``; ``newObjs`` may be an async iterable when the asyncio executor runs it."""
     chunkSize = chunkSize or RESET_CHUNK
     schema = getSchema(model)
+    track = tracker(progress, "reset", schema.modelName)
+    if track:
+        track.start("writing", len(newObjs) if isinstance(newObjs, Sized) else None)
     source = _source(schema, newObjs)
     client = yield ClientOf(schema)
     base = schema.layout
@@ -172,7 +180,7 @@ def resetJob(model: type, newObjs: Any, chunkSize: Optional[int] = None) -> Job:
         yield run(Call(pipeline=start, transaction=True, anyGen=True))
         try:
             yield from withHeartbeat(
-                client, building.buildingKey, _build(schema, client, building, source, chunkSize, given, pks)
+                client, building.buildingKey, _build(schema, client, building, source, chunkSize, given, pks, track)
             )
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
@@ -211,6 +219,8 @@ def resetJob(model: type, newObjs: Any, chunkSize: Optional[int] = None) -> Job:
         yield from dropGenerationJob(schema, oldGen, client, listed=listed)
     if oldGen < 0 or set(listed) - {newGen}:
         yield from reclaimAbandonedJob(schema, client)  # generations left by resets whose client died
+    if track:
+        track.finish()
     return pks
 
 
@@ -222,6 +232,7 @@ def _build(
     chunkSize: int,
     given: _Given,
     pks: PkList,
+    track: Optional[Tracker] = None,
 ) -> Job:
     """Write the objects of ``source`` into the generation being built, one save.lua call per chunk.
 
@@ -242,6 +253,8 @@ def _build(
 
             # into the generation being built: readers see the collections at the switch
             yield Blocking(writePending, schema, schema.client(), building.gen, [e.obj for e in entries])
+        if track:
+            track.advance(len(entries))
 
     try:
         while True:

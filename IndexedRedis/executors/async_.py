@@ -18,7 +18,6 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from .. import jobs
 from ..keys import KeyLayout
-from ..exceptions import ConcurrentWriteError
 from ..plans import Call, Emit, Op, Pause
 from ..registry import HEARTBEAT_EVERY, HEARTBEAT_TTL
 from .common import (
@@ -282,50 +281,28 @@ async def arunJob(job: jobs.Job) -> Any:
         await state.endStream()
 
 
-async def streamAsync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str) -> Any:
-    """Run a streaming plan (one that yields ``Emit``) and hand out the items it emits, as an
-    async iterator. Until the first items are out a moved generation plans it again (as
-    runAsync); afterwards it cannot start over and raises ConcurrentWriteError."""
-    client = schema.aclient()
-    gen = schema.knownGeneration(client)
-    emitted = False
-    tries = 0
-    while True:
-        layout = schema.layoutFor(gen)
-        op = opFactory(layout)
-        try:
-            call = next(op)
-            while True:
-                if isinstance(call, Emit):
-                    emitted = True
-                    for item in call.items:
-                        yield item
-                    call = op.send(None)
-                    continue
-                call = op.send(await execute(call, client, layout))
-        except StopIteration:
-            return
-        except StaleGeneration as stale:
-            tries += 1
-            if emitted:
-                raise ConcurrentWriteError(
-                    f"{what} on model {schema.modelName}: the dataset was replaced (reset) while objects were handed out; "
-                    "iterate again"
-                ) from None
-            if tries >= MAX_GENERATION_RETRIES:
-                raise tooManyResets(what, schema.modelName) from None
-            gen = stale.gen
-            schema.rememberGeneration(client, gen)
-        except ModelLocked as locked:
-            if emitted:
-                raise ConcurrentWriteError(
-                    f"{what} on model {schema.modelName}: an operation done in steps locked the model while objects were "
-                    "handed out; iterate again"
-                ) from None
-            gen = await drive(waitUnlockedOp(schema.layout, locked.value, what, schema.modelName), client, schema.layout)
-            schema.rememberGeneration(client, gen)
-        except RedisError as exc:
-            raise redisError(exc, what, schema.modelName) from exc
+async def aiterJob(job: jobs.Job) -> Any:
+    """Run a streaming job (one that yields ``Emit``) and hand out the items it emits, as an
+    async iterator (as sync.iterJob)."""
+    state = _JobState()
+    try:
+        effect = next(job)
+        while True:
+            if isinstance(effect, Emit):
+                for item in effect.items:
+                    yield item
+                effect = job.send(None)
+                continue
+            try:
+                result = await _perform(effect, state)
+            except BaseException as exc:
+                effect = job.throw(exc)
+                continue
+            effect = job.send(result)
+    except StopIteration:
+        return
+    finally:
+        await state.endStream()
 
 
-__all__ = ["CallStream", "Heartbeat", "arunJob", "drive", "execute", "runAsync", "streamAsync"]
+__all__ = ["CallStream", "Heartbeat", "arunJob", "drive", "execute", "runAsync", "aiterJob"]

@@ -15,7 +15,7 @@ redis-py exception chained. Everything but the I/O is in common.py, shared with 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 from .. import jobs
 from ..exceptions import InvalidValueError
 from ..keys import KeyLayout
-from ..plans import Call, Op, Pause
+from ..plans import Call, Emit, Op, Pause
 from ..registry import Heartbeat
 from .common import (
     CONNECTION_ERRORS,
@@ -267,6 +267,28 @@ def _perform(effect: Any, state: _JobState) -> Any:
     raise TypeError(f"a job yielded {effect!r}, which is no effect of IndexedRedis.jobs")
 
 
+def iterJob(job: jobs.Job) -> Iterator[Any]:
+    """Run a streaming job (one that yields ``Emit``) and hand out the items it emits."""
+    state = _JobState()
+    try:
+        effect = next(job)
+        while True:
+            if isinstance(effect, Emit):
+                yield from effect.items
+                effect = job.send(None)
+                continue
+            try:
+                result = _perform(effect, state)
+            except BaseException as exc:
+                effect = job.throw(exc)
+                continue
+            effect = job.send(result)
+    except StopIteration:
+        return
+    finally:
+        state.endStream()
+
+
 def runJob(job: jobs.Job) -> Any:
     """Run a job (jobs.py) to completion with blocking I/O; return its result."""
     state = _JobState()
@@ -295,6 +317,7 @@ __all__ = [
     "drive",
     "execute",
     "isWrite",
+    "iterJob",
     "redisError",
     "runJob",
     "runScript",
