@@ -110,6 +110,7 @@ def getRedisPool(params: Optional[Dict[str, Any]] = None) -> redis.ConnectionPoo
 def _buildPool(params: Dict[str, Any]) -> redis.ConnectionPool:
     kwargs = dict(params)
     kwargs["decode_responses"] = False
+    kwargs.pop("ir_cache", None)  # IndexedRedis's read cache (readcache.py), not a redis-py setting
     # IndexedRedis retries calls itself, only where sending one again is safe (executor.py); a
     # connection that retried by itself could run a write twice.
     kwargs.pop("retry_on_timeout", None)

@@ -14,7 +14,8 @@ from .compat_str import getDefaultIREncoding
 from .exceptions import InvalidQueryError
 from .executor import runSync
 from .keys import KeyLayout
-from .plans import Op, parseFilters, primaryKeys
+from .plans import Op, isSimple, parseFilters, primaryKeys
+from .readcache import ReadCache
 from .results import IRQueryableList
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
@@ -145,12 +146,26 @@ class IRQueryBuilder(IndexedRedisHelper):
     # ------------------------------------------------------------------ fetch functions
     def all(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Every object matching the filters (one round trip: fetch.lua)."""
+        cache = self._cache()
+        if cache is not None:
+            return self._many(
+                lambda: self._run(lambda layout: readplans.cachedAllOp(self._schema, layout, self._filters, cache), "all"),
+                cascadeFetch,
+            )
         return self._many(
             lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all"), cascadeFetch
         )
 
     def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
         """Like ``all``, oldest (lowest pk) first."""
+        cache = self._cache()
+        if cache is not None:
+            return self._many(
+                lambda: self._run(
+                    lambda layout: readplans.cachedAllOp(self._schema, layout, self._filters, cache, byAge=True), "allByAge"
+                ),
+                cascadeFetch,
+            )
         return self._many(
             lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge"),
             cascadeFetch,
@@ -172,6 +187,9 @@ class IRQueryBuilder(IndexedRedisHelper):
 
     def count(self) -> int:
         """How many objects match (SCARD without filters, else fetch.lua)."""
+        cache = self._cache()
+        if cache is not None:
+            return self._run(lambda layout: readplans.cachedCountOp(self._schema, layout, self._filters, cache), "count")
         return self._run(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
 
     def exists(self, pk: Any) -> bool:
@@ -199,6 +217,11 @@ class IRQueryBuilder(IndexedRedisHelper):
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
         """The pks of the matching objects (sorted oldest first with ``sortByAge``)."""
+        cache = self._cache()
+        if cache is not None:
+            return self._run(
+                lambda layout: readplans.cachedPksOp(self._schema, layout, self._filters, cache, sortByAge), "getPrimaryKeys"
+            )
         return self._run(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
@@ -217,6 +240,9 @@ class IRQueryBuilder(IndexedRedisHelper):
                 f"Model {self._schema.modelName}: get() needs a pk, or the fields of a unique constraint by keyword "
                 f"({self._schema.uniqueHint()})"
             )
+        cache = self._cache(keyed=True)
+        if cache is not None:
+            return self._run(lambda layout: readplans.cachedGetOp(self._schema, layout, pk, cache), "get")
         return self._fetch(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
 
     def purgeExpired(self, limit: Optional[int] = None) -> int:
@@ -331,6 +357,30 @@ class IRQueryBuilder(IndexedRedisHelper):
                 self.reindex()  # rebuilds the sorted sets from the data, in steps under the model's lock
             report = self.verify()
         return report
+
+    # ------------------------------------------------------------------ client-side cache (readcache.py)
+    def _cache(self, keyed: bool = False) -> Optional[ReadCache]:
+        """The model's read cache when on and this read can use it (equals / not-equals filters
+        only; ``keyed``: a read by pk, which ignores filters)."""
+        schema = self._schema
+        cache = schema.readCache(schema.client())
+        if cache is None or (not keyed and not isSimple(self._filters)):
+            return None
+        return cache
+
+    def cacheStats(self) -> Dict[str, int]:
+        """The read cache's ``hits``, ``misses``, ``entries``, ``objects`` held and ``maxObjects``
+        for the model's server (all zero when the cache is off)."""
+        cache = self._schema.readCache(self._schema.client())
+        if cache is None:
+            return {"hits": 0, "misses": 0, "entries": 0, "objects": 0, "maxObjects": 0}
+        return cache.stats()
+
+    def clearCache(self) -> None:
+        """Drop every result the read cache holds for the model's server (counters are kept)."""
+        cache = self._schema.readCache(self._schema.client())
+        if cache is not None:
+            cache.clear()
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
     def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> IRQueryableList:

@@ -53,9 +53,11 @@ PURGE = _load("purge")
 TTL = _load("ttl")
 UNIQUE_GET = _load("unique_get")
 UNIQUE_CHECK = _load("unique_check")
+CACHED_GET = _load("cached_get")
 
 __all__ = [
     "BUMP",
+    "CACHED_GET",
     "COUNTERS",
     "DELETE",
     "FETCH",
