@@ -31,6 +31,7 @@ from .plans import (
     rowsCall,
     rowsToObjects,
     script,
+    valueRowsToObjects,
     transaction,
 )
 from .readcache import ReadCache, copies
@@ -166,7 +167,8 @@ def _restOfRows(
 
 
 def allOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, byAge: bool = False) -> Op:
-    objs = yield from rowsOp(layout, filters, "all", (), lambda rows: rowsToObjects(schema, rows))
+    # HMGET of every field ('fields' mode): no field names in the reply, values decoded in field order
+    objs = yield from rowsOp(layout, filters, "fields", schema.fieldNameBytes, lambda rows: valueRowsToObjects(schema, rows))
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
@@ -192,6 +194,10 @@ def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, f
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
     if not filters and not schema.expiry:
         return int((yield keyed("SCARD", layout.keysKey)))
+    if len(filters) == 1 and filters[0][1] == "eq" and not schema.expiry:
+        # one equals filter: the size of its index set (keyed.lua, a smaller script than fetch.lua)
+        name, _, value = filters[0]
+        return int((yield keyed("SCARD", layout.idx(name, value))))
     return int((yield fetchCall(layout, filters, "count")))
 
 
@@ -226,6 +232,11 @@ def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]
     pks = primaryKeys(schema, pks)
     if not pks:
         return []
+    if not schema.expiry:
+        # one script call (multi_get.lua): the rows come back as fetch.lua's, decoded in one pass
+        fields = schema.fieldNameBytes
+        reply = yield script(scripts.MULTI_GET, [layout.data(pk) for pk in pks], [len(fields), *fields, *pks])
+        return valueRowsToObjects(schema, reply)
     cmds: List[Tuple[Any, ...]] = [("HGETALL", layout.data(pk)) for pk in pks]
     replies = yield transaction(expiryChecked(schema, layout, pks, cmds))
     replies, alive = aliveOf(schema, pks, replies)

@@ -54,6 +54,7 @@ TTL = _load("ttl")
 UNIQUE_GET = _load("unique_get")
 UNIQUE_CHECK = _load("unique_check")
 CACHED_GET = _load("cached_get")
+MULTI_GET = _load("multi_get")
 
 __all__ = [
     "BUMP",
@@ -66,6 +67,7 @@ __all__ = [
     "INCR",
     "KEYED",
     "LOCK",
+    "MULTI_GET",
     "PURGE",
     "QUERY",
     "REPLACE_SETS",
