@@ -143,6 +143,7 @@ class ModelSchema:
         # The client-side read cache (readcache.py): CACHE on the model, else ``ir_cache`` in the
         # connection params; one cache per Redis connection pool (a model may use several servers).
         self.cacheSize = self._validateCache(getattr(model, "CACHE", None))
+        self._cacheOnModel = getattr(model, "CACHE", None) is not None  # CACHE = False also wins over ir_cache
         self._cacheSize = self.cacheSize
         self._caches: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
@@ -398,7 +399,7 @@ class ModelSchema:
                     "REDIS_CONNECTION_PARAMS / connectAlt params"
                 ) from exc
             self._clientGeneration = gen
-            self._cacheSize = self.cacheSize or self._paramCacheSize()
+            self._cacheSize = self.cacheSize if self._cacheOnModel else self._paramCacheSize()
         return self._client
 
     def _paramCacheSize(self) -> int:

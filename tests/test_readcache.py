@@ -163,6 +163,12 @@ def test_connection_parameter_turns_it_on(real_db, redis_server_url):
     assert ByParam.objects.cacheStats() == {"hits": 1, "misses": 1, "entries": 1, "objects": 30, "maxObjects": 1000}
     assert Uncached.objects.cacheStats()["maxObjects"] == 0
 
+    class OffOnModel(ByParam):
+        CACHE = False  # the model's setting wins over ir_cache
+
+    OffOnModel.objects.all()
+    assert OffOnModel.objects.cacheStats()["maxObjects"] == 0
+
 
 def test_models_that_cannot_be_cached_say_why(real_db):
     class Expiring(IndexedRedisModel):
