@@ -233,4 +233,18 @@ def decoderTable(schema: "ModelSchema") -> DecoderTable:
     return table
 
 
-__all__ = ["decoderTable", "encoderTable"]
+def decoderList(schema: "ModelSchema") -> List[Tuple[str, Decoder, Any]]:
+    """``[(attribute name, decoder, absent value maker)]`` in field order, for rows read with HMGET
+    of every field (``schema.fieldNameBytes``); the third is the field's ``fromStorage``, called
+    with None for a field the hash does not hold."""
+    version = (compat_str.getDefaultIREncoding(), fieldSettingsVersion())
+    cached = schema.__dict__.get("_decoderList")
+    if cached is not None and cached[0] == version:
+        return cached[1]  # type: ignore[no-any-return]
+    table = decoderTable(schema)
+    out = [(table[f.name.encode("utf-8")][0], table[f.name.encode("utf-8")][1], f.fromStorage) for f in schema.fields]
+    schema.__dict__["_decoderList"] = (version, out)
+    return out
+
+
+__all__ = ["decoderList", "decoderTable", "encoderTable"]

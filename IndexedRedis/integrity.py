@@ -466,6 +466,8 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
             fixed += 1
     if layout.ext is not None and (report.uniqueMissing or report.uniqueStale or report.expiryOrphans):
         fixed += yield from checkExtOp(schema, layout, VerifyReport(schema.modelName), fix=True)
+    if fixed:
+        yield script(scripts.BUMP, [layout.verKey], [])  # plain SREMs above change counts: cached reads must see it
     return fixed
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional
 from QueryableList import FILTER_TYPES
 
 from . import scripts
-from .codec import DecoderTable, decoderTable, encoderTable
+from .codec import DecoderTable, decoderList, decoderTable, encoderTable
 from .exceptions import (
     ConcurrentWriteError,
     InvalidModelException,
@@ -450,6 +450,30 @@ def objectFromFields(schema: "ModelSchema", pk: Any, names: Sequence[str], value
     d["_ir_stored"] = stored
     d["_ir_partial"] = frozenset(names)
     return obj
+
+
+def valueRowsToObjects(schema: "ModelSchema", reply: Sequence[Any]) -> List[Any]:
+    """Decode ``{pk, {v1, ..., vn}, ...}`` with the values of every field in field order (HMGET of
+    ``schema.fieldNameBytes``; fetch.lua mode 'fields', multi_get.lua) into whole objects, in one
+    pass per object: the same objects as ``rowsToObjects`` gives for HGETALL rows."""
+    model = schema.model
+    new = model.__new__
+    decoders = decoderList(schema)
+    out = []
+    for i in range(0, len(reply), 2):
+        obj = new(model)
+        d = obj.__dict__
+        stored: Dict[str, bytes] = {}
+        for (name, decode, absent), v in zip(decoders, reply[i + 1]):
+            if v is None:
+                d[name] = absent(None)
+            else:
+                stored[name] = v
+                d[name] = decode(v)
+        d["_id"] = int(reply[i])
+        d["_ir_stored"] = stored
+        out.append(obj)
+    return out
 
 
 def rowsToObjects(schema: "ModelSchema", reply: Sequence[Any]) -> List[Any]:

@@ -18,7 +18,8 @@ from .foreignfetch import fetchWithLinks
 from .integrity import checkLinks, repairOp, verifyOp
 from .jobs import Job, runOne
 from .keys import KeyLayout
-from .plans import Emit, Op, parseFilters, primaryKeys
+from .plans import Emit, Op, isSimple, parseFilters, primaryKeys
+from .readcache import ReadCache
 from .results import IRQueryableList
 from .reset import resetJob
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
@@ -202,6 +203,14 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
     # the plain method and awaited by the asyncio one in its ``a``-prefixed twin.
     def _allJob(self, cascadeFetch: bool, byAge: bool = False) -> Job:
         what = "allByAge" if byAge else "all"
+        cache = self._cache()
+        if cache is not None:
+            return self._many(
+                lambda: self._op(
+                    lambda layout: readplans.cachedAllOp(self._schema, layout, self._filters, cache, byAge=byAge), what
+                ),
+                cascadeFetch,
+            )
         return self._many(
             lambda: self._op(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=byAge), what), cascadeFetch
         )
@@ -246,6 +255,9 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         return await self.aallOnlyFields(self._schema.indexedNameList)
 
     def _countJob(self) -> Job:
+        cache = self._cache()
+        if cache is not None:
+            return self._op(lambda layout: readplans.cachedCountOp(self._schema, layout, self._filters, cache), "count")
         return self._op(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
 
     def count(self) -> int:
@@ -300,6 +312,11 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         return await arunJob(self._oneJob("random", cascadeFetch))
 
     def _pksJob(self, sortByAge: bool) -> Job:
+        cache = self._cache()
+        if cache is not None:
+            return self._op(
+                lambda layout: readplans.cachedPksOp(self._schema, layout, self._filters, cache, sortByAge), "getPrimaryKeys"
+            )
         return self._op(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
@@ -325,6 +342,9 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
                 f"Model {self._schema.modelName}: get() needs a pk, or the fields of a unique constraint by keyword "
                 f"({self._schema.uniqueHint()})"
             )
+        cache = self._cache(keyed=True)
+        if cache is not None:  # models with links are not cached: no cascade fetch to make
+            return (yield from self._op(lambda layout: readplans.cachedGetOp(self._schema, layout, pk, cache), "get"))
         return (
             yield from self._fetch(
                 lambda: self._op(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch
@@ -537,6 +557,30 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
     async def arepair(self, passes: int = 3, deep: bool = False, progress: Any = None) -> Any:
         """``repair()``, awaited."""
         return await arunJob(self._repairJob(passes, deep, progress))
+
+    # ------------------------------------------------------------------ client-side cache (readcache.py)
+    def _cache(self, keyed: bool = False) -> Optional[ReadCache]:
+        """The model's read cache when on and this read can use it (equals / not-equals filters
+        only; ``keyed``: a read by pk, which ignores filters)."""
+        schema = self._schema
+        cache = schema.readCache(schema.client())
+        if cache is None or (not keyed and not isSimple(self._filters)):
+            return None
+        return cache
+
+    def cacheStats(self) -> Dict[str, int]:
+        """The read cache's ``hits``, ``misses``, ``entries``, ``objects`` held and ``maxObjects``
+        for the model's server (all zero when the cache is off)."""
+        cache = self._schema.readCache(self._schema.client())
+        if cache is None:
+            return {"hits": 0, "misses": 0, "entries": 0, "objects": 0, "maxObjects": 0}
+        return cache.stats()
+
+    def clearCache(self) -> None:
+        """Drop every result the read cache holds for the model's server (counters are kept)."""
+        cache = self._schema.readCache(self._schema.client())
+        if cache is not None:
+            cache.clear()
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
     def _op(self, factory: Callable[[KeyLayout], Op], what: str) -> Job:

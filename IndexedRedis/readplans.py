@@ -15,11 +15,13 @@ from __future__ import annotations
 import random as _random
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
-from .codec import decoderTable
+from . import scripts
+from .codec import decoderTable, holdsImmutableValues
 from .exceptions import InvalidFieldError
 from .plans import (
     Op,
     fetchCall,
+    filterKeys,
     keyed,
     objectFromDict,
     objectFromFields,
@@ -28,8 +30,11 @@ from .plans import (
     primaryKeys,
     rowsCall,
     rowsToObjects,
+    script,
+    valueRowsToObjects,
     transaction,
 )
+from .readcache import ReadCache, copies
 
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
@@ -39,6 +44,86 @@ Filters = Sequence[Tuple[str, str, Any]]
 
 READ_CHUNK = 2000  # rows per call for big results: about 10 ms of Redis time each
 CHUNK_ATTEMPTS = 3  # chunked tries before one call reads the whole result
+
+
+# ---------------------------------------------------------------------------- cached reads (readcache.py)
+# Each sends the write counter its cached result was read at; the server answers 'unchanged' (the
+# cached result is handed out, copied) or reads as usual and gives the new counter. Only equals /
+# not-equals filters (fetch.lua) and get by pk are cached; other reads go to the plans below.
+UNCHANGED = b"unchanged"
+
+
+def cachedAllOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, cache: ReadCache, byAge: bool = False) -> Op:
+    keys, nEq = filterKeys(layout, filters)
+    ckey = ("all", nEq, *keys)
+    for attempt in range(CHUNK_ATTEMPTS + 1):
+        entry = cache.lookup(layout.verKey, ckey)
+        held = entry[0] if entry is not None else b""
+        limit = READ_CHUNK if attempt < CHUNK_ATTEMPTS else 0
+        reply = yield script(scripts.FETCH, keys, [layout.dataPrefix, nEq, "all", limit, held])
+        if reply[0] == UNCHANGED and entry is not None:
+            cache.noteHit()
+            objs = copies(schema, entry[1], holdsImmutableValues)
+            break
+        counter = reply[1]
+        fresh = yield from _restOfRows(layout, reply[2], limit, "all", (), lambda rows: rowsToObjects(schema, rows))
+        if fresh is None:
+            continue
+        cache.noteMiss()
+        cache.store(layout.verKey, ckey, counter, fresh, len(fresh))
+        objs = copies(schema, fresh, holdsImmutableValues)
+        break
+    else:  # pragma: no cover
+        raise AssertionError("unreachable: the last attempt reads without a limit")
+    if byAge:
+        objs.sort(key=lambda o: o.__dict__["_id"])
+    return objs
+
+
+def _cachedScalarOp(layout: "KeyLayout", filters: Filters, cache: ReadCache, mode: str, convert: Callable[[Any], Any]) -> Op:
+    keys, nEq = filterKeys(layout, filters)
+    ckey = (mode, nEq, *keys)
+    entry = cache.lookup(layout.verKey, ckey)
+    held = entry[0] if entry is not None else b""
+    reply = yield script(scripts.FETCH, keys, [layout.dataPrefix, nEq, mode, 0, held])
+    if reply[0] == UNCHANGED and entry is not None:
+        cache.noteHit()
+        return entry[1]
+    cache.noteMiss()
+    value = convert(reply[2])
+    cache.store(layout.verKey, ckey, reply[1], value, len(value) if isinstance(value, tuple) else 1)
+    return value
+
+
+def cachedCountOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, cache: ReadCache) -> Op:
+    return (yield from _cachedScalarOp(layout, filters, cache, "count", int))
+
+
+def cachedPksOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, cache: ReadCache, sortByAge: bool = False) -> Op:
+    pks = yield from _cachedScalarOp(layout, filters, cache, "pks", lambda reply: tuple(int(p) for p in reply))
+    out = list(pks)
+    if sortByAge:
+        out.sort()
+    return out
+
+
+def cachedGetOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any, cache: ReadCache) -> Op:
+    pk = primaryKey(schema, pk)
+    ckey = ("get", pk)
+    entry = cache.lookup(layout.verKey, ckey)
+    held = entry[0] if entry is not None else b""
+    reply = yield script(scripts.CACHED_GET, [layout.verKey, layout.data(pk)], [held])
+    if reply[0] == UNCHANGED and entry is not None:
+        cache.noteHit()
+        obj = entry[1]
+    else:
+        cache.noteMiss()
+        raw = reply[1]
+        obj = objectFromHash(schema, pk, raw) if raw else None
+        cache.store(layout.verKey, ckey, reply[0], obj, 1)
+    if obj is None:
+        return None
+    return copies(schema, [obj], holdsImmutableValues)[0]
 
 
 def checkFieldNames(schema: "ModelSchema", fields: Sequence[Any]) -> List[str]:
@@ -57,23 +142,33 @@ def rowsOp(layout: "KeyLayout", filters: Filters, mode: str, fields: Sequence[by
     for attempt in range(CHUNK_ATTEMPTS + 1):
         limit = READ_CHUNK if attempt < CHUNK_ATTEMPTS else 0
         reply = yield fetchCall(layout, filters, mode, fields, limit=limit)
-        if not reply or reply[0] != b"chunked":
-            return decode(reply)
-        counter, pks = reply[1], reply[2]
-        out = decode(reply[3])
-        del reply
-        for start in range(limit, len(pks), limit):
-            more = yield rowsCall(layout, counter, mode, fields, pks[start : start + limit])
-            if more and more[0] == b"changed":
-                break
-            out.extend(decode(more))
-        else:
+        out = yield from _restOfRows(layout, reply, limit, mode, fields, decode)
+        if out is not None:
             return out
     raise AssertionError("unreachable: the last attempt reads without a limit")  # pragma: no cover
 
 
+def _restOfRows(
+    layout: "KeyLayout", reply: Any, limit: int, mode: str, fields: Sequence[bytes], decode: Callable[[Any], List[Any]]
+) -> Op:
+    """The decoded rows of a fetch reply, reading the other chunks of a 'chunked' one; None when
+    the write counter moved in between (the caller starts over)."""
+    if not reply or reply[0] != b"chunked":
+        return decode(reply)
+    counter, pks = reply[1], reply[2]
+    out = decode(reply[3])
+    del reply
+    for start in range(limit, len(pks), limit):
+        more = yield rowsCall(layout, counter, mode, fields, pks[start : start + limit])
+        if more and more[0] == b"changed":
+            return None
+        out.extend(decode(more))
+    return out
+
+
 def allOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, byAge: bool = False) -> Op:
-    objs = yield from rowsOp(layout, filters, "all", (), lambda rows: rowsToObjects(schema, rows))
+    # HMGET of every field ('fields' mode): no field names in the reply, values decoded in field order
+    objs = yield from rowsOp(layout, filters, "fields", schema.fieldNameBytes, lambda rows: valueRowsToObjects(schema, rows))
     if byAge:
         objs.sort(key=lambda o: o.__dict__["_id"])
     return objs
@@ -126,6 +221,10 @@ def nextChunkOp(schema: "ModelSchema", layout: "KeyLayout", counter: Optional[by
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
     if not filters and not schema.expiry:
         return int((yield keyed("SCARD", layout.keysKey)))
+    if len(filters) == 1 and filters[0][1] == "eq" and not schema.expiry:
+        # one equals filter: the size of its index set (keyed.lua, a smaller script than fetch.lua)
+        name, _, value = filters[0]
+        return int((yield keyed("SCARD", layout.idx(name, value))))
     return int((yield fetchCall(layout, filters, "count")))
 
 
@@ -160,6 +259,11 @@ def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]
     pks = primaryKeys(schema, pks)
     if not pks:
         return []
+    if not schema.expiry:
+        # one script call (multi_get.lua): the rows come back as fetch.lua's, decoded in one pass
+        fields = schema.fieldNameBytes
+        reply = yield script(scripts.MULTI_GET, [layout.data(pk) for pk in pks], [len(fields), *fields, *pks])
+        return valueRowsToObjects(schema, reply)
     cmds: List[Tuple[Any, ...]] = [("HGETALL", layout.data(pk)) for pk in pks]
     replies = yield transaction(expiryChecked(schema, layout, pks, cmds))
     replies, alive = aliveOf(schema, pks, replies)
@@ -217,6 +321,10 @@ __all__ = [
     "CHUNK_ATTEMPTS",
     "READ_CHUNK",
     "allOp",
+    "cachedAllOp",
+    "cachedCountOp",
+    "cachedGetOp",
+    "cachedPksOp",
     "checkFieldNames",
     "countOp",
     "existsOp",

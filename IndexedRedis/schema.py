@@ -9,6 +9,7 @@ raises, since models are defined at import time.
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import redis
@@ -143,6 +144,45 @@ class ModelSchema:
         self._mismatch: Dict[int, str] = {}  # generation -> why this definition may not write it
         self._description: Optional[bytes] = None
         self._layouts: Dict[Any, KeyLayout] = {0: self.layout}
+        # The client-side read cache (readcache.py): CACHE on the model, else ``ir_cache`` in the
+        # connection params; one cache per Redis connection pool (a model may use several servers).
+        self.cacheSize = self._validateCache(getattr(model, "CACHE", None))
+        self._cacheOnModel = getattr(model, "CACHE", None) is not None  # CACHE = False also wins over ir_cache
+        self._cacheSize = self.cacheSize
+        self._caches: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+    # ------------------------------------------------------------------ client-side cache
+    def _cacheBlocker(self) -> Optional[str]:
+        """Why this model's reads cannot be cached, or None."""
+        if self.expiry:
+            return "objects of a model with EXPIRE leave results as time passes, with no write to notice"
+        if self.foreignFields:
+            return "objects with link fields fetch other models, whose writes the cache of this one does not see"
+        return None
+
+    def _validateCache(self, setting: Any) -> int:
+        from .readcache import cacheSize
+
+        size = cacheSize(setting, self.modelName, "CACHE")
+        if size:
+            blocker = self._cacheBlocker()
+            if blocker:
+                self._fail(f"CACHE cannot be used: {blocker}; remove CACHE")
+        return size
+
+    def readCache(self, client: redis.Redis) -> Any:
+        """The read cache of this model on ``client``'s server (a ``ReadCache``), or None when off."""
+        if self._clientGeneration != connectionGeneration():
+            self.client()  # connection settings changed: ir_cache may have too
+        if not self._cacheSize:
+            return None
+        pool = client.connection_pool
+        cache = self._caches.get(pool)
+        if cache is None:
+            from .readcache import ReadCache
+
+            cache = self._caches.setdefault(pool, ReadCache(self._cacheSize))
+        return cache
 
     # ------------------------------------------------------------------ validation
     def _fail(self, problem: str) -> None:
@@ -440,7 +480,15 @@ class ModelSchema:
                     "REDIS_CONNECTION_PARAMS / connectAlt params"
                 ) from exc
             self._clientGeneration = gen
+            self._cacheSize = self.cacheSize if self._cacheOnModel else self._paramCacheSize()
         return self._client
+
+    def _paramCacheSize(self) -> int:
+        """The object limit ``ir_cache`` in the connection params asks for (0: off, or a model that cannot be cached)."""
+        from .readcache import cacheSize
+
+        size = cacheSize(self.connectionParams.get("ir_cache"), self.modelName, "the connection parameter ir_cache")
+        return 0 if self._cacheBlocker() else size
 
 
 def ownedCollections(model: type) -> List[Any]:

@@ -31,6 +31,13 @@ Other entry points:
 * ``python -m benchmarks.linkless [--against REV]``: ``get``, ``all()`` and attribute reads of a
   model without links (and of one with a link field), against another git revision.
 
-Modules: ``data`` (model, rows, queries), ``baseline``, ``sql``, ``workloads`` (what each side
-runs), ``roundtrips`` (counting), ``suite`` (runner and tables).
+Besides the pipeline baseline, the tables have a 1-round-trip Lua baseline for every
+multi-object read (``baseline_lua.py``; ratios are taken against the better of the two), the
+same reads through a model with ``CACHE = True`` (the cache warm), IndexedRedis 6.0.3 (installed
+once into its own virtualenv, run in its own process: ``v603side.py``, ``v603/driver.py``;
+``--no-v6`` leaves it out) and a memory table (``memory.py``; ``--no-memory``).
+
+Modules: ``rows`` (rows and queries, no IndexedRedis import), ``data`` (the model), ``baseline``,
+``baseline_lua``, ``sql``, ``workloads`` (what each side runs), ``roundtrips`` (counting),
+``memory``, ``v603side`` and ``v603/driver.py``, ``suite`` (runner and tables).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import statistics
@@ -20,10 +21,13 @@ from IndexedRedis import setDefaultRedisConnectionParams
 from IndexedRedis.connection import clearRedisPools
 
 from .baseline import Baseline
+from .baseline_lua import LuaBaseline
 from .data import FIRST_YEAR, GENRES, KEY_NAME, N_ARTISTS, N_YEARS, Song, artistName, byPk, makeQueries, makeRows, rowOfObject
 from .roundtrips import RoundTripCounter
 from .sql import HAVE_SQLALCHEMY, SqlSide, openSqlSides
-from .workloads import BASE, IR, WORKLOAD_KEYS, Ctx, Task, Workload, workloadsNamed
+from .memory import MemoryReport, measureMemory, memoryTable
+from .v603side import DEFAULT_DIR, runV6, v6Python
+from .workloads import BASE, CACHED, IR, LUA, V6, WORKLOAD_KEYS, Ctx, Task, Workload, workloadsNamed
 
 DEFAULT_SIZES = [20_000, 100_000]
 DEFAULT_ROUNDS = 3  # the default run (20,000 and 100,000, SQLite and PostgreSQL) takes about 5 minutes on 2 cores
@@ -82,6 +86,8 @@ class SizeResult:
     sqlLabels: List[str]
     measures: Dict[str, Dict[str, Measure]] = field(default_factory=dict)
     notes: Dict[str, float] = field(default_factory=dict)
+    memory: Optional[MemoryReport] = None
+    v6Error: str = ""
 
     def measure(self, key: str, side: str) -> Measure:
         return self.measures.setdefault(key, {}).setdefault(side, Measure())
@@ -148,9 +154,25 @@ def _prepare(w: Workload, side: str, ctx: Ctx, sqlByLabel: Dict[str, SqlSide]) -
         return w.ir(ctx)
     if side == BASE:
         return w.baseline(ctx)
+    if side == LUA and w.lua is not None:
+        return w.lua(ctx)
+    if side == CACHED and w.cached is not None:
+        return w.cached(ctx)
     if w.sql is None:
         raise ValueError(f"workload {w.key} has no SQL side")
     return w.sql(sqlByLabel[side], ctx)
+
+
+def sidesOf(w: Workload, sqlSides: Sequence[SqlSide], cache: bool) -> List[str]:
+    """The sides that run workload ``w`` in this run."""
+    sides = [IR, BASE]
+    if w.lua is not None:
+        sides.append(LUA)
+    if cache and w.cached is not None:
+        sides.append(CACHED)
+    if w.sql is not None:
+        sides += [s.label for s in sqlSides]
+    return sides
 
 
 def runRounds(
@@ -162,6 +184,7 @@ def runRounds(
     client: redis.Redis,
     owned: bool,
     result: Optional[SizeResult],
+    cache: bool = True,
 ) -> None:
     """Run every workload ``rounds`` times on both sides (and SQL), interleaved; record into ``result``."""
     sqlByLabel = {s.label: s for s in sqlSides}
@@ -169,7 +192,7 @@ def runRounds(
         t0 = time.perf_counter()
         wipe(client, ctx.base, owned)
         for w in workloads:
-            sides = [IR, BASE] + ([s.label for s in sqlSides] if w.sql is not None else [])
+            sides = sidesOf(w, sqlSides, cache)
             normed: Dict[str, Any] = {}
             for side in _rotate(sides, r):  # the order changes every round, so drift hits every side
                 task = _prepare(w, side, ctx, sqlByLabel)
@@ -212,18 +235,50 @@ def runSize(
     base: Baseline,
     owned: bool,
     sintercard: bool,
+    opts: "RunOptions",
 ) -> SizeResult:
-    """Load SQL, then run the rounds at size ``n``."""
+    """Load SQL, run the rounds at size ``n``, then the 6.0.3 side (its own process) and the memory report."""
     rows = makeRows(n, SEED)
-    ctx = Ctx(n, rows, makeRows(n, SEED + 1), makeQueries(n, SEED), base, sintercard)
+    ctx = Ctx(n, rows, makeRows(n, SEED + 1), makeQueries(n, SEED), base, sintercard, lua=LuaBaseline(base))
     result = SizeResult(n, rounds, list(workloads), [s.label for s in sqlSides])
     for s in sqlSides:
         s.load(rows)
         result.notes[f"{s.label} load seconds"] = s.loadSeconds
         log(f"  {s.label}: {n:,} rows loaded in {s.loadSeconds:.1f} s")
-    runRounds(ctx, rounds, workloads, sqlSides, counter, client, owned, result)
+    runRounds(ctx, rounds, workloads, sqlSides, counter, client, owned, result, opts.cache)
     wipe(client, base, owned)
+    if opts.v6Python:
+        rounds6 = min(rounds, opts.v6Rounds) if opts.v6Rounds else rounds
+        log(f"  IndexedRedis 6.0.3 (own virtualenv, own process): {rounds6} round(s) at N={n:,} ...")
+        try:
+            got = runV6(opts.v6Python, opts.url, n, rounds6, SEED, [w.key for w in workloads])
+        except RuntimeError as exc:
+            result.v6Error = str(exc)
+            log(f"  6.0.3 side failed: {exc}")
+        else:
+            for key, m6 in got.items():
+                m = result.measure(key, V6)
+                m.calls, m.seconds, m.units = m6["calls"], m6["seconds"], m6["units"]
+                m.roundtrips = [0] * len(m6["seconds"])
+                ours = result.measures.get(key, {}).get(IR)
+                if ours is not None and ours.units and m.units and ours.units[0] != m.units[0]:
+                    raise ResultMismatch(f"N={n} {key}: 6.0.3 returned {m.units[0]} objects, IndexedRedis {ours.units[0]}")
+    if opts.memory:
+        log(f"  memory at N={n:,} ...")
+        result.memory = measureMemory(client, base, rows)
+        wipe(client, base, owned)
     return result
+
+
+@dataclass
+class RunOptions:
+    """What a run includes besides IndexedRedis, the pipeline and Lua baselines, and SQL."""
+
+    url: str = ""
+    cache: bool = True  # the IR cached column (CACHE = True, warm)
+    v6Python: Optional[str] = None  # python of a virtualenv holding IndexedRedis 6.0.3
+    v6Rounds: int = 0  # at most this many rounds of 6.0.3 (0: as many as the others)
+    memory: bool = True
 
 
 def warmUp(
@@ -234,13 +289,16 @@ def warmUp(
     base: Baseline,
     owned: bool,
     sintercard: bool,
+    cache: bool = True,
 ) -> None:
     """One untimed round on a tiny dataset: loads the Lua scripts, opens connections, fills SQL caches, runs every check."""
     rows = makeRows(WARMUP_N, SEED + 7)
     for s in sqlSides:
         s.load(rows)
-    ctx = Ctx(WARMUP_N, rows, makeRows(WARMUP_N, SEED + 8), makeQueries(WARMUP_N, SEED + 7), base, sintercard)
-    runRounds(ctx, 1, workloads, sqlSides, counter, client, owned, None)
+    ctx = Ctx(
+        WARMUP_N, rows, makeRows(WARMUP_N, SEED + 8), makeQueries(WARMUP_N, SEED + 7), base, sintercard, lua=LuaBaseline(base)
+    )
+    runRounds(ctx, 1, workloads, sqlSides, counter, client, owned, None, cache)
     wipe(client, base, owned)
 
 
@@ -265,36 +323,126 @@ def _time(seconds: float) -> str:
     return f"{seconds * 1e6:.0f} us"
 
 
+def _rate(ms: Dict[str, Measure], side: str) -> Optional[float]:
+    m = ms.get(side)
+    return m.perSecond() if m is not None and m.seconds else None
+
+
+def bestRaw(ms: Dict[str, Measure]) -> Tuple[Optional[float], str]:
+    """The better (faster) of the two raw baselines: (units per second, which)."""
+    best: Tuple[Optional[float], str] = (None, "")
+    for side in (BASE, LUA):
+        r = _rate(ms, side)
+        if r is not None and (best[0] is None or r > best[0]):
+            best = (r, side)
+    return best
+
+
+def _opt(x: Optional[float], fmt: Any = None) -> str:
+    if x is None:
+        return "-"
+    return fmt(x) if fmt else _num(x)
+
+
+def geometricMean(values: Sequence[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
 def redisTable(res: SizeResult, header: str) -> str:
-    """Table 1: IndexedRedis against the hand-written baseline."""
+    """Table 1: IndexedRedis against the raw baselines (pipeline and Lua 1-RT), ratio to the better."""
     lines = [
-        f"IndexedRedis vs hand-written redis-py baseline, N = {res.n:,} objects, median of {res.rounds} rounds",
+        f"IndexedRedis vs raw redis-py (pipeline) and raw Lua (1 round trip), N = {res.n:,} objects,"
+        f" median of {res.rounds} rounds",
         header,
         "",
-        f"{'workload':<42} {'unit/s':<8} {'IndexedRedis':>13} {'baseline':>13} {'IR/base':>8} {'IR time/call':>13}"
-        f" {'RT/call IR':>10} {'RT/call base':>12}",
+        f"{'workload':<42} {'unit/s':<8} {'IndexedRedis':>13} {'pipeline':>11} {'Lua 1-RT':>11} {'IR/better':>10}"
+        f" {'IR time/call':>13} {'RT/call IR':>10} {'RT/call raw':>11}",
     ]
+    ratios = []
     for w in res.workloads:
         ms = res.measures.get(w.key)
         if not ms or IR not in ms or BASE not in ms:
             continue
-        ir, bl = ms[IR], ms[BASE]
+        ir = ms[IR]
+        best, which = bestRaw(ms)
+        assert best is not None
+        ratio = ir.perSecond() / best
+        ratios.append(ratio)
         lines.append(
-            f"{w.label.format(calls=ir.calls):<42} {w.unit:<8} {_num(ir.perSecond()):>13} {_num(bl.perSecond()):>13}"
-            f" {ir.perSecond() / bl.perSecond():>7.2f}x {_time(ir.secondsPerCall()):>13}"
-            f" {_rt(ir.roundtripsPerCall()):>10} {_rt(bl.roundtripsPerCall()):>12}"
+            f"{w.label.format(calls=ir.calls):<42} {w.unit:<8} {_num(ir.perSecond()):>13} {_num(ms[BASE].perSecond()):>11}"
+            f" {_opt(_rate(ms, LUA)):>11} {ratio:>9.2f}x {_time(ir.secondsPerCall()):>13}"
+            f" {_rt(ir.roundtripsPerCall()):>10} {_rt(ms[which].roundtripsPerCall()):>11}"
         )
+    if ratios:
+        lines.append(f"lowest IR/better: {min(ratios):.2f}x (target: at least 0.70x for every workload)")
+    return "\n".join(lines)
+
+
+def v6Table(res: SizeResult) -> str:
+    """Table 2: IndexedRedis against IndexedRedis 6.0.3, and the geometric mean."""
+    if res.v6Error:
+        return f"IndexedRedis 6.0.3 at N = {res.n:,}: not measured ({res.v6Error})"
+    rows = [(w, res.measures.get(w.key, {})) for w in res.workloads]
+    rows = [(w, ms) for w, ms in rows if IR in ms and V6 in ms]
+    if not rows:
+        return ""
+    m6 = rows[0][1][V6]
+    lines = [
+        f"IndexedRedis vs IndexedRedis 6.0.3 (own virtualenv, own process, same server), N = {res.n:,},"
+        f" median of {len(m6.seconds)} round(s) of 6.0.3",
+        "",
+        f"{'workload':<42} {'unit/s':<8} {'IndexedRedis':>13} {'6.0.3':>11} {'IR/6.0.3':>9}",
+    ]
+    ratios = []
+    for w, ms in rows:
+        ratio = ms[IR].perSecond() / ms[V6].perSecond()
+        ratios.append(ratio)
+        lines.append(
+            f"{w.label.format(calls=ms[IR].calls):<42} {w.unit:<8} {_num(ms[IR].perSecond()):>13}"
+            f" {_num(ms[V6].perSecond()):>11} {ratio:>8.2f}x"
+        )
+    lines.append(f"geometric mean IR/6.0.3 over {len(ratios)} workloads: {geometricMean(ratios):.2f}x (target: at least 3x)")
+    return "\n".join(lines)
+
+
+def cacheTable(res: SizeResult) -> str:
+    """Table 3: the client-side cache, warm (an unchanged dataset read again)."""
+    rows = [(w, res.measures.get(w.key, {})) for w in res.workloads]
+    rows = [(w, ms) for w, ms in rows if IR in ms and CACHED in ms]
+    if not rows:
+        return ""
+    head = f"{'workload':<42} {'unit/s':<8} {'IR cached':>11} {'IR':>11} {'cached/IR':>10} {'cached/raw':>11}"
+    for label in res.sqlLabels:
+        short = label.split()[0]
+        head += f" {'cached/' + short:>16}"
+    lines = [
+        f"IndexedRedis with CACHE = True (warm: every read answered 'unchanged' by the server), N = {res.n:,},"
+        f" median of {res.rounds} rounds",
+        "",
+        head,
+    ]
+    for w, ms in rows:
+        c = ms[CACHED].perSecond()
+        best, _ = bestRaw(ms)
+        line = (
+            f"{w.label.format(calls=ms[IR].calls):<42} {w.unit:<8} {_num(c):>11} {_num(ms[IR].perSecond()):>11}"
+            f" {c / ms[IR].perSecond():>9.2f}x {c / best:>10.2f}x"  # type: ignore[operator]
+        )
+        for label in res.sqlLabels:
+            r = _rate(ms, label)
+            line += f" {_opt(c / r if r else None, lambda x: f'{x:.2f}x'):>16}"
+        lines.append(line)
     return "\n".join(lines)
 
 
 def sqlTable(res: SizeResult, header: str) -> str:
-    """Table 2: IndexedRedis against SQLAlchemy on SQLite (and PostgreSQL)."""
+    """Table 4: IndexedRedis (and with the cache) against SQLAlchemy on SQLite (and PostgreSQL)."""
     if not res.sqlLabels:
         return ""
-    head = f"{'workload':<42} {'unit/s':<8} {'IndexedRedis':>13}"
+    head = f"{'workload':<42} {'unit/s':<8} {'IndexedRedis':>13} {'IR cached':>11}"
     for label in res.sqlLabels:
         short = label.split()[0]
-        head += f" {short:>13} {'IR/' + short:>14}"
+        head += f" {short:>11} {'IR/' + short:>14} {'cached/' + short:>16}"
     lines = [
         f"IndexedRedis vs SQLAlchemy 2 ORM, N = {res.n:,} rows, median of {res.rounds} rounds",
         header + "; SQL: " + ", ".join(res.sqlLabels),
@@ -308,10 +456,11 @@ def sqlTable(res: SizeResult, header: str) -> str:
         if IR not in ms:
             continue
         ir = ms[IR].perSecond()
-        line = f"{w.label.format(calls=ms[IR].calls):<42} {w.unit:<8} {_num(ir):>13}"
+        cached = _rate(ms, CACHED)
+        line = f"{w.label.format(calls=ms[IR].calls):<42} {w.unit:<8} {_num(ir):>13} {_opt(cached):>11}"
         for label in res.sqlLabels:
-            s = ms[label].perSecond()
-            line += f" {_num(s):>13} {ir / s:>13.2f}x"
+            sq = ms[label].perSecond()
+            line += f" {_num(sq):>11} {ir / sq:>13.2f}x {_opt(cached / sq if cached else None, lambda x: f'{x:.2f}x'):>16}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -322,11 +471,27 @@ def legend(workloads: Sequence[Workload]) -> str:
     for w in workloads:
         lines.append(f"  {w.key:<15} IR:       {w.irDoc}")
         lines.append(f"  {'':<15} baseline: {w.baseDoc}")
+        if w.lua is not None:
+            lines.append(f"  {'':<15} Lua 1-RT: {LUA_DOCS.get(w.key, 'one EVALSHA resolving the filter and HMGET of every row')}")
+    lines.append(
+        "  Lua 1-RT: benchmarks/baseline_lua.py, on the baseline's keys; IR cached: the same calls on a model with"
+        " CACHE = True, run once untimed first (the cache warm); 6.0.3: benchmarks/v603/driver.py in its own"
+        " virtualenv and process, after the other sides of each size."
+    )
     lines.append(
         "  Baselines return dicts of native values (int, float price, parsed JSON list, str) and skip what "
         "IndexedRedis adds: generation checks, index checks under concurrent writers, model objects."
     )
     return "\n".join(lines)
+
+
+LUA_DOCS = {
+    "getMultiple": "one EVALSHA: HMGET of the 8 fields of every pk",
+    "filter_eq": "one EVALSHA: SMEMBERS idx, HMGET of the 8 fields per pk",
+    "filter_and": "one EVALSHA: SINTER of the index sets, HMGET per pk",
+    "filter_ne": "one EVALSHA: SDIFF idx(eq) idx(ne), HMGET per pk",
+    "all": "one EVALSHA: SMEMBERS keys, HMGET per pk",
+}
 
 
 def notesText(res: SizeResult) -> str:
@@ -342,6 +507,10 @@ def notesText(res: SizeResult) -> str:
 
 def sizeJson(res: SizeResult) -> Dict[str, Any]:
     out: Dict[str, Any] = {"n": res.n, "rounds": res.rounds, "notes": res.notes, "workloads": {}}
+    if res.memory is not None:
+        out["memory"] = res.memory.asJson()
+    if res.v6Error:
+        out["v603_error"] = res.v6Error
     for w in res.workloads:
         ms = res.measures.get(w.key, {})
         entry: Dict[str, Any] = {
@@ -360,6 +529,14 @@ def sizeJson(res: SizeResult) -> Dict[str, Any]:
         for label in res.sqlLabels:
             if IR in ms and label in ms:
                 entry[f"ratio_ir_over_{label.split()[0].lower()}"] = ms[IR].perSecond() / ms[label].perSecond()
+                if CACHED in ms:
+                    entry[f"ratio_cached_over_{label.split()[0].lower()}"] = ms[CACHED].perSecond() / ms[label].perSecond()
+        best, which = bestRaw(ms)
+        if IR in ms and best:
+            entry["ratio_ir_over_better_raw"] = ms[IR].perSecond() / best
+            entry["better_raw"] = which
+        if IR in ms and V6 in ms:
+            entry["ratio_ir_over_603"] = ms[IR].perSecond() / ms[V6].perSecond()
         out["workloads"][w.key] = entry
     return out
 
@@ -385,6 +562,18 @@ def parseArgs(argv: Optional[List[str]]) -> argparse.Namespace:
     )
     ap.add_argument("--only", nargs="+", metavar="WORKLOAD", help=f"run only these workloads ({', '.join(WORKLOAD_KEYS)})")
     ap.add_argument("--json", metavar="FILE", help="also write every measurement to FILE as JSON")
+    ap.add_argument(
+        "--cache", action=argparse.BooleanOptionalAction, default=True, help="the IR cached column (CACHE = True, warm)"
+    )
+    ap.add_argument(
+        "--v6",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the IndexedRedis 6.0.3 column (installed once into its own virtualenv under --v6-dir)",
+    )
+    ap.add_argument("--v6-dir", default=DEFAULT_DIR, help=f"where the 6.0.3 virtualenv lives (default {DEFAULT_DIR})")
+    ap.add_argument("--v6-rounds", type=int, default=0, help="at most this many rounds of 6.0.3 per size (default: --rounds)")
+    ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True, help="the memory table")
     args = ap.parse_args(argv)
     if any(n < 100 for n in args.n):
         ap.error("--n: sizes must be at least 100")
@@ -474,24 +663,32 @@ def main(argv: Optional[List[str]] = None) -> int:
             "argv": sys.argv[1:] if argv is None else list(argv),
         }
         report["sizes"] = []
+        opts = RunOptions(url=url, cache=args.cache, v6Rounds=args.v6_rounds, memory=args.memory)
+        if args.v6:
+            opts.v6Python = v6Python(args.v6_dir, log)
         log(header)
         log("warm-up round (untimed) ...")
-        warmUp(args.workloads, sqlSides, counter, client, base, owned, sintercard)
+        warmUp(args.workloads, sqlSides, counter, client, base, owned, sintercard, args.cache)
         started = time.perf_counter()
+        memories = []
         for n in args.n:
             rounds = args.rounds or DEFAULT_ROUNDS
             log(f"N = {n:,}: {rounds} rounds")
-            res = runSize(n, rounds, args.workloads, sqlSides, counter, client, base, owned, sintercard)
+            res = runSize(n, rounds, args.workloads, sqlSides, counter, client, base, owned, sintercard, opts)
             print("\n" + redisTable(res, header), flush=True)
-            sqlText = sqlTable(res, header)
-            if sqlText:
-                print("\n" + sqlText, flush=True)
+            for text in (v6Table(res), cacheTable(res), sqlTable(res, header)):
+                if text:
+                    print("\n" + text, flush=True)
+            if res.memory is not None:
+                memories.append(res.memory)
             notes = notesText(res)
             if notes:
                 print("\n" + notes, flush=True)
             report["sizes"].append(sizeJson(res))
             if args.json:
                 _writeJson(args.json, report)
+        if memories:
+            print("\n" + memoryTable(memories), flush=True)
         print("\n" + legend(args.workloads), flush=True)
         log(f"total {time.perf_counter() - started:.0f} s (after warm-up)")
         if args.json:

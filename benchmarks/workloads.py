@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .baseline import Baseline
-from .data import GENRES, Queries, Row, Song, byPk, rowOfObject
+from .baseline_lua import LuaBaseline
+from .data import GENRES, CachedSong, Queries, Row, Song, byPk, rowOfObject
 from .sql import SqlSide, rowOfSql
 
 IR = "IndexedRedis"
 BASE = "baseline"
+LUA = "Lua 1-RT"
+CACHED = "IR cached"
+V6 = "6.0.3"
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Ctx:
     base: Baseline
     sintercard: bool = True
     notes: Dict[str, float] = field(default_factory=dict)
+    lua: Optional[LuaBaseline] = None
 
 
 SideFn = Callable[[Ctx], Task]
@@ -60,6 +65,8 @@ class Workload:
     baseline: SideFn
     sql: Optional[SqlFn] = None
     mutates: bool = False  # after the first round's run, both datasets are compared in full
+    lua: Optional[SideFn] = None  # the 1-round-trip Lua baseline (multi-object reads)
+    cached: Optional[SideFn] = None  # IndexedRedis with CACHE = True, the cache warm (reads)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -282,6 +289,89 @@ def baseReset(ctx: Ctx) -> Task:
     return Task(lambda: ctx.base.reset(ctx.resetRows), 1, lambda res: int(res), int)
 
 
+# ---------------------------------------------------------------------------- the Lua 1-round-trip baseline
+def luaGetMultiple(ctx: Ctx) -> Task:
+    lua, lists = ctx.lua, ctx.q.multiPks
+    assert lua is not None
+    return Task(lambda: [lua.getMultiple(pks) for pks in lists], len(lists), _sumLens, _same)
+
+
+def luaFilterEq(ctx: Ctx) -> Task:
+    lua, artists = ctx.lua, ctx.q.eqArtists
+    assert lua is not None
+    return Task(lambda: [lua.filterEq("artist", a) for a in artists], len(artists), _sumLens, _baseRowLists)
+
+
+def luaFilterAnd(ctx: Ctx) -> Task:
+    lua, pairs = ctx.lua, ctx.q.andPairs
+    assert lua is not None
+    return Task(lambda: [lua.filterAnd([("genre", g), ("year", y)]) for g, y in pairs], len(pairs), _sumLens, _baseRowLists)
+
+
+def luaFilterNe(ctx: Ctx) -> Task:
+    lua, cases = ctx.lua, ctx.q.neCases
+    assert lua is not None
+    return Task(lambda: [lua.filterEqNe(("artist", a), ("genre", g)) for a, g in cases], len(cases), _sumLens, _baseRowLists)
+
+
+def luaAll(ctx: Ctx) -> Task:
+    lua = ctx.lua
+    assert lua is not None
+    return Task(lambda: lua.all(), 1, _count, byPk)
+
+
+# ---------------------------------------------------------------------------- IndexedRedis with the cache (warm)
+def _warm(task: Task) -> Task:
+    """Run the task once untimed, so the timed run reads an unchanged dataset from a filled cache."""
+    task.run()
+    return task
+
+
+def cachedGet(ctx: Ctx) -> Task:
+    pks, get = ctx.q.getPks, CachedSong.objects.get
+    return _warm(Task(lambda: [get(pk) for pk in pks], len(pks), _count, _irRows))
+
+
+def cachedFilterEq(ctx: Ctx) -> Task:
+    artists = ctx.q.eqArtists
+    return _warm(Task(lambda: [CachedSong.objects.filter(artist=a).all() for a in artists], len(artists), _sumLens, _irRowLists))
+
+
+def cachedFilterAnd(ctx: Ctx) -> Task:
+    pairs = ctx.q.andPairs
+    return _warm(
+        Task(lambda: [CachedSong.objects.filter(genre=g, year=y).all() for g, y in pairs], len(pairs), _sumLens, _irRowLists)
+    )
+
+
+def cachedFilterNe(ctx: Ctx) -> Task:
+    cases = ctx.q.neCases
+    return _warm(
+        Task(
+            lambda: [CachedSong.objects.filter(artist=a, genre__ne=g).all() for a, g in cases], len(cases), _sumLens, _irRowLists
+        )
+    )
+
+
+def cachedCountEq(ctx: Ctx) -> Task:
+    artists = ctx.q.countArtists
+    return _warm(Task(lambda: [CachedSong.objects.filter(artist=a).count() for a in artists], len(artists), _count, _same))
+
+
+def cachedCountAnd(ctx: Ctx) -> Task:
+    pairs = ctx.q.countPairs
+    return _warm(Task(lambda: [CachedSong.objects.filter(genre=g, year=y).count() for g, y in pairs], len(pairs), _count, _same))
+
+
+def cachedCountNe(ctx: Ctx) -> Task:
+    genres = ctx.q.countNeGenres
+    return _warm(Task(lambda: [CachedSong.objects.filter(genre__ne=g).count() for g in genres], len(genres), _count, _same))
+
+
+def cachedAll(ctx: Ctx) -> Task:
+    return _warm(Task(lambda: CachedSong.objects.all(), 1, _count, lambda res: byPk(_irRows(res))))
+
+
 # ---------------------------------------------------------------------------- the list
 WORKLOADS: List[Workload] = [
     Workload(
@@ -303,6 +393,7 @@ WORKLOADS: List[Workload] = [
         irGet,
         baseGet,
         sqlGet,
+        cached=cachedGet,
     ),
     Workload(
         "getMultiple",
@@ -312,6 +403,7 @@ WORKLOADS: List[Workload] = [
         "one pipeline (no MULTI) of 1,000 HGETALL per list, decoded",
         irGetMultiple,
         baseGetMultiple,
+        lua=luaGetMultiple,
     ),
     Workload(
         "filter_eq",
@@ -322,6 +414,8 @@ WORKLOADS: List[Workload] = [
         irFilterEq,
         baseFilterEq,
         sqlFilterEq,
+        lua=luaFilterEq,
+        cached=cachedFilterEq,
     ),
     Workload(
         "filter_and",
@@ -332,6 +426,8 @@ WORKLOADS: List[Workload] = [
         irFilterAnd,
         baseFilterAnd,
         sqlFilterAnd,
+        lua=luaFilterAnd,
+        cached=cachedFilterAnd,
     ),
     Workload(
         "filter_ne",
@@ -342,6 +438,8 @@ WORKLOADS: List[Workload] = [
         irFilterNe,
         baseFilterNe,
         sqlFilterNe,
+        lua=luaFilterNe,
+        cached=cachedFilterNe,
     ),
     Workload(
         "count_eq",
@@ -352,6 +450,7 @@ WORKLOADS: List[Workload] = [
         irCountEq,
         baseCountEq,
         sqlCountEq,
+        cached=cachedCountEq,
     ),
     Workload(
         "count_and",
@@ -362,6 +461,7 @@ WORKLOADS: List[Workload] = [
         irCountAnd,
         baseCountAnd,
         sqlCountAnd,
+        cached=cachedCountAnd,
     ),
     Workload(
         "count_ne",
@@ -371,6 +471,7 @@ WORKLOADS: List[Workload] = [
         "pipeline of SCARD keys, SCARD idx:genre:g; subtracted",
         irCountNe,
         baseCountNe,
+        cached=cachedCountNe,
     ),
     Workload(
         "all",
@@ -380,6 +481,8 @@ WORKLOADS: List[Workload] = [
         "SMEMBERS keys; pipeline of N HGETALL, decoded",
         irAll,
         baseAll,
+        lua=luaAll,
+        cached=cachedAll,
     ),
     Workload(
         "update",
@@ -437,4 +540,17 @@ def workloadsNamed(keys: Optional[Sequence[str]]) -> List[Workload]:
     return [w for w in WORKLOADS if w.key in keys or w.key == "insert"]
 
 
-__all__ = ["BASE", "IR", "Ctx", "Task", "WORKLOADS", "WORKLOAD_KEYS", "Workload", "nextGenre", "workloadsNamed"]
+__all__ = [
+    "BASE",
+    "CACHED",
+    "IR",
+    "LUA",
+    "V6",
+    "Ctx",
+    "Task",
+    "WORKLOADS",
+    "WORKLOAD_KEYS",
+    "Workload",
+    "nextGenre",
+    "workloadsNamed",
+]

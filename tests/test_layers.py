@@ -32,6 +32,7 @@ LAYERS: Dict[str, int] = {
     "connection": SCHEMA,
     "schema": SCHEMA,
     "definition": SCHEMA,
+    "readcache": SCHEMA,
     "scripts": SCHEMA,
     "collections.scripts": SCHEMA,
     "codec": PLANS,

@@ -129,7 +129,15 @@ _WRITE_COMMANDS = frozenset(
 def isWrite(call: Call) -> bool:
     """Whether the call may change data (scripts other than the read scripts, write commands)."""
     if call.script is not None:
-        return call.script not in (scripts.FETCH, scripts.KEYED, scripts.ROWS, scripts.QUERY, scripts.UNIQUE_GET)
+        return call.script not in (
+            scripts.FETCH,
+            scripts.KEYED,
+            scripts.ROWS,
+            scripts.QUERY,
+            scripts.UNIQUE_GET,
+            scripts.CACHED_GET,
+            scripts.MULTI_GET,
+        )
     commands = [call.command] if call.command is not None else list(call.pipeline or ())
     return any(_commandName(c) in _WRITE_COMMANDS for c in commands)
 

@@ -57,9 +57,12 @@ PURGE = _load("purge")
 TTL = _load("ttl")
 UNIQUE_GET = _load("unique_get")
 UNIQUE_CHECK = _load("unique_check")
+CACHED_GET = _load("cached_get")
+MULTI_GET = _load("multi_get")
 
 __all__ = [
     "BUMP",
+    "CACHED_GET",
     "COUNTERS",
     "DELETE",
     "FETCH",
@@ -70,6 +73,7 @@ __all__ = [
     "LOCK",
     "MIGRATE_POINTER",
     "MIGRATE_SWITCH",
+    "MULTI_GET",
     "PURGE",
     "QUERY",
     "REDO_SOURCE",

@@ -26,6 +26,9 @@
 --          counter did not move, so all rows still come from this instant.
 -- Objects whose data key is gone are left out of row replies, and, for models with EXPIRE, objects
 -- past their deadline are left out of every reply, counts included (ext.lua).
+-- ARGV[5]  for 'all', 'count' and 'pks' read for the client cache (readcache.py): the write counter
+--          the cached result was read at ('' for none). The reply is then {'unchanged'} when the
+--          counter still has that value (nothing is read), else {'ver', counter, the reply above}.
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
@@ -45,6 +48,26 @@ local mode = ARGV[3]
 local limit = tonumber(ARGV[4])
 local nKeys = #KEYS - 2
 local nArgs = #ARGV - 1
+
+-- Client cache: every write script bumps the counter in the same step as its writes, so an
+-- unchanged counter means an unchanged result. A missing counter (6.0.3 layout, or after
+-- destroyModel) is created first: it starts from the server clock, never from a value seen before.
+local cacheArg, counter = nil, nil
+if nArgs >= 5 and (mode == 'all' or mode == 'count' or mode == 'pks') then
+  cacheArg = ARGV[5]
+  counter = redis.call('GET', KEYS[#KEYS - 1])
+  if not counter then
+    bumpWriteCounter(KEYS[#KEYS - 1])
+    counter = redis.call('GET', KEYS[#KEYS - 1])
+  end
+  if counter == cacheArg then
+    return {'unchanged'}
+  end
+end
+local function reply(r)
+  if cacheArg then return {'ver', counter, r} end
+  return r
+end
 
 -- 'fieldsupto': as 'fields' when at most `limit` objects can match (the smallest equals set, or
 -- the all-pks set, is no bigger), else {'big'} at once, before any set is read.
@@ -129,7 +152,7 @@ if mode == 'count' and nKeys - 1 - nEq <= 4 then
       if match then total = total - 1 end
     end
   end
-  return total
+  return reply(total)
 end
 
 local pks
@@ -156,15 +179,15 @@ end
 pks = dropDue(pks)
 
 if mode == 'pks' then
-  return pks
+  return reply(pks)
 elseif mode == 'count' then
-  return #pks
+  return reply(#pks)
 elseif mode == 'all' or mode == 'fields' then
   local rows = function(from, to) return rowsAll(prefix, pks, from, to) end
   if mode == 'fields' then
     rows = function(from, to) return rowsFields(prefix, pks, from, to, 5, nArgs) end
   end
-  return rowsReply(pks, limit, rows, KEYS[#KEYS - 1])
+  return reply(rowsReply(pks, limit, rows, KEYS[#KEYS - 1]))
 else
   -- one row: first, last or random; skip pks whose data is gone
   if #pks == 0 then return {} end

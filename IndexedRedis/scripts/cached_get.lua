@@ -1,0 +1,23 @@
+-- Read one object for the client cache (readcache.py): one round trip, nothing sent back when the
+-- cached copy is still right.
+--
+-- KEYS[1]  the write counter of the generation (_ir_|KEY:ver)
+-- KEYS[2]  the object's data key
+-- ARGV[1]  the counter the cached copy was read at ('' for none)
+-- Reply: {'unchanged'} while the counter has that value (every write script bumps it in the same
+-- step as its writes), else {counter, HGETALL of the object} (an empty list: no such object).
+-- A missing counter is created first, from the server clock (see bumpWriteCounter).
+-- The generation pointer and the planned generation come last in KEYS and ARGV.
+local stale = staleGeneration()
+if stale then
+  return stale
+end
+local counter = redis.call('GET', KEYS[1])
+if not counter then
+  bumpWriteCounter(KEYS[1])
+  counter = redis.call('GET', KEYS[1])
+end
+if counter == ARGV[1] then
+  return {'unchanged'}
+end
+return {counter, redis.call('HGETALL', KEYS[2])}
