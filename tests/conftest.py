@@ -1,14 +1,14 @@
-"""Test fixtures: a private redis-server for the session, a clean database per test.
+"""Test fixtures, on the IndexedRedis pytest plugin (IndexedRedis/pytest_plugin.py): a private
+redis-server for the session, a clean database per test.
 
 ``--redis-url URL`` (or IR_TEST_REDIS_URL) runs the suite against another server instead. That
-database must be empty when the session starts; between tests only the keys the tests made are
-deleted (SCAN + UNLINK), never FLUSHDB on a server the suite did not start.
+database must be empty when the session starts; between tests every key is deleted with SCAN +
+UNLINK, never FLUSHDB on a server the suite did not start. ``--redis-server PATH`` (or
+IR_REDIS_SERVER) picks the binary of the private servers (e.g. a valkey-server).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 from typing import Iterator, List
 
 import pytest
@@ -16,8 +16,7 @@ import redis
 
 from hypothesis import settings as _hypothesisSettings
 
-from IndexedRedis.connection import clearRedisPools, getDefaultRedisConnectionParams, setDefaultRedisConnectionParams
-from IndexedRedis.server import RedisServer
+from IndexedRedis.pytest_plugin import IRTestServer, usingConnectionParams
 
 
 # Property tests: no deadline (nothing here may depend on timing) and a fixed example sequence,
@@ -27,85 +26,47 @@ _hypothesisSettings.load_profile("indexedredis")
 
 
 def pytest_addoption(parser):
+    # The suite's own names for the plugin's --ir-redis-url / --ir-redis-server.
     parser.addoption(
         "--redis-url",
-        default=os.environ.get("IR_TEST_REDIS_URL"),
-        help="run against this Redis (its database must be empty) instead of a private server",
+        default=None,
+        help="run against this Redis (its database must be empty) instead of a private server (= --ir-redis-url)",
+    )
+    parser.addoption(
+        "--redis-server",
+        default=None,
+        metavar="PATH",
+        help="redis-server (or valkey-server) binary for the private servers the tests start (= --ir-redis-server)",
     )
 
 
-class _Target:
-    def __init__(self, url: str, owned: bool) -> None:
-        self.url = url
-        self.owned = owned
-
-    def clean(self, client: redis.Redis) -> None:
-        if self.owned:
-            client.flushdb()
-            return
-        batch: List[bytes] = []
-        for key in client.scan_iter(count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                client.unlink(*batch)
-                batch = []
-        if batch:
-            client.unlink(*batch)
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    for ours, plugins in (("redis_url", "ir_redis_url"), ("redis_server", "ir_redis_server")):
+        value = config.getoption(ours)
+        if value:
+            setattr(config.option, plugins, value)
 
 
 @pytest.fixture(scope="session")
-def _redis_target(request) -> Iterator[_Target]:
-    url = request.config.getoption("--redis-url")
-    if url:
-        client = redis.Redis.from_url(url)
-        if client.dbsize() != 0:
-            pytest.exit(
-                f"--redis-url {url}: the database is not empty; point the tests at an empty database "
-                "(they delete every key they make)",
-                returncode=2,
-            )
-        client.close()
-        yield _Target(url, owned=False)
-        return
-    server = RedisServer()
-    server.start()
-    try:
-        yield _Target(server.url, owned=True)
-    finally:
-        server.stop()
+def _redis_target(indexedredis_server) -> IRTestServer:
+    return indexedredis_server
 
 
 @pytest.fixture(scope="session")
-def redis_server_url(_redis_target) -> str:
+def redis_server_url(indexedredis_server) -> str:
     """URL of the Redis the suite runs against (db 0 of a private server by default)."""
-    return _redis_target.url
-
-
-@contextlib.contextmanager
-def _useParams(params: dict) -> Iterator[None]:
-    previous = getDefaultRedisConnectionParams()
-    setDefaultRedisConnectionParams(params)
-    try:
-        yield
-    finally:
-        clearRedisPools()
-        setDefaultRedisConnectionParams(previous)
-        clearRedisPools()
+    return indexedredis_server.url
 
 
 @pytest.fixture
-def real_db(_redis_target) -> Iterator[redis.Redis]:
+def real_db(indexedredis_db) -> redis.Redis:
     """A clean database on the real server; models use it by default. Yields a raw client (bytes)."""
-    client = redis.Redis.from_url(_redis_target.url)
-    _redis_target.clean(client)
-    with _useParams({"url": _redis_target.url}):
-        yield client
-    _redis_target.clean(client)
-    client.close()
+    return indexedredis_db
 
 
 @pytest.fixture
-def own_keys_db(_redis_target) -> Iterator:
+def own_keys_db(indexedredis_server) -> Iterator:
     """``own_keys_db(prefix)``: a raw client (bytes) on the session's server, models using it by default.
 
     Only keys starting with ``prefix`` are deleted, before the test and after it: for tests whose
@@ -120,13 +81,13 @@ def own_keys_db(_redis_target) -> Iterator:
             client.unlink(*keys)
 
     def make(prefix: bytes) -> redis.Redis:
-        client = redis.Redis.from_url(_redis_target.url)
+        client = redis.Redis.from_url(indexedredis_server.url)
         clean(client, prefix)
         clients.append(client)
         prefixes.append(prefix)
         return client
 
-    with _useParams({"url": _redis_target.url}):
+    with usingConnectionParams({"url": indexedredis_server.url}):
         yield make
     for client, prefix in zip(clients, prefixes):
         clean(client, prefix)
@@ -134,83 +95,12 @@ def own_keys_db(_redis_target) -> Iterator:
 
 
 @pytest.fixture(params=["redis", "fakeredis"])
-def ir_db(request, _redis_target) -> Iterator[redis.Redis]:
+def ir_db(request) -> redis.Redis:
     """Like real_db, once on the real server and once on fakeredis."""
-    if request.param == "redis":
-        yield request.getfixturevalue("real_db")
-        return
-    fakeredis = pytest.importorskip("fakeredis")
-    server = fakeredis.FakeServer()
-    connectionClass = getattr(fakeredis, "FakeRedisConnection", None) or fakeredis.FakeConnection
-    params = {"connection_class": connectionClass, "server": server}
-    client = redis.Redis(connection_pool=redis.ConnectionPool(**params))
-    with _useParams(params):
-        yield client
-    client.close()
-
-
-class RoundTrips:
-    """Round trips (packed sends) and command names seen while active."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.commands: List[str] = []
-
-
-def _loadScripts() -> None:
-    """SCRIPT LOAD every script of IndexedRedis on the default server (not counted)."""
-    from redis.commands.core import Script
-
-    import IndexedRedis.scripts as core
-    from IndexedRedis.connection import getRedisConnection
-
-    client = getRedisConnection()
-    for value in vars(core).values():
-        if isinstance(value, Script):
-            client.script_load(value.script)
+    return request.getfixturevalue("indexedredis_db" if request.param == "redis" else "indexedredis_fakeredis")
 
 
 @pytest.fixture
-def roundtrips(monkeypatch):
+def roundtrips(indexedredis_roundtrips):
     """``with roundtrips() as rt: ...`` counts round trips to Redis (``rt.count``) and commands (``rt.commands``)."""
-    from redis.connection import AbstractConnection
-
-    active: List[RoundTrips] = []
-    sendPacked = AbstractConnection.send_packed_command
-    sendCommand = AbstractConnection.send_command
-    packCommands = AbstractConnection.pack_commands
-
-    def record(name) -> None:
-        for rt in active:
-            rt.commands.append(name.decode() if isinstance(name, bytes) else str(name))
-
-    def send(self, command, check_health=True):
-        for rt in active:
-            rt.count += 1
-        return sendPacked(self, command, check_health)
-
-    def sendOne(self, *args, **kwargs):
-        record(args[0])
-        return sendCommand(self, *args, **kwargs)
-
-    def packMany(self, commands):
-        commands = list(commands)
-        for cmd in commands:
-            record(cmd[0])
-        return packCommands(self, commands)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
-    monkeypatch.setattr(AbstractConnection, "send_command", sendOne)
-    monkeypatch.setattr(AbstractConnection, "pack_commands", packMany)
-
-    @contextlib.contextmanager
-    def counting() -> Iterator[RoundTrips]:
-        _loadScripts()  # round trips are counted in the steady state: the server has every script
-        rt = RoundTrips()
-        active.append(rt)
-        try:
-            yield rt
-        finally:
-            active.remove(rt)
-
-    return counting
+    return indexedredis_roundtrips
