@@ -25,6 +25,9 @@ _hypothesisSettings.register_profile("indexedredis", deadline=None, derandomize=
 _hypothesisSettings.load_profile("indexedredis")
 
 
+pytest_plugins = ["pytester"]
+
+
 def pytest_addoption(parser):
     # The suite's own names for the plugin's --ir-redis-url / --ir-redis-server.
     parser.addoption(
