@@ -3,7 +3,7 @@ redis-server for the session, a clean database per test.
 
 ``--redis-url URL`` (or IR_TEST_REDIS_URL) runs the suite against another server instead. That
 database must be empty when the session starts; between tests every key is deleted with SCAN +
-UNLINK, never FLUSHDB on a server the suite did not start. ``--redis-server PATH`` (or
+UNLINK, never FLUSHDB on a server the suite did not start. ``--redis-server=PATH`` (or
 IR_REDIS_SERVER) picks the binary of the private servers (e.g. a valkey-server).
 """
 

