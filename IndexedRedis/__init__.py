@@ -16,6 +16,7 @@ from .connection import (
 from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
+    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -105,6 +106,7 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UniqueConstraintError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",

@@ -144,8 +144,17 @@ def saveInSteps(schema: ModelSchema, objs: List[Any]) -> List[Any]:
                         f"Model {schema.modelName}: object pk={e.pk} was deleted (or the dataset was reset) since it "
                         "was fetched; nothing was saved. Save obj.copy() to store it again as a new object."
                     )
-        for i in range(0, len(todo), STEP):
-            yield from saveEntriesOp(schema, layout, todo[i : i + STEP])
+
+        def steps() -> Op:
+            for i in range(0, len(todo), STEP):
+                yield from saveEntriesOp(schema, layout, todo[i : i + STEP])
+
+        if schema.uniqueConstraints:
+            from .uniquecheck import stepsOp
+
+            yield from stepsOp(schema, layout, todo, steps)  # a duplicate anywhere writes nothing
+        else:
+            yield from steps()
         return [o.__dict__.get("_id") for o in objs]
 
     return runLocked(schema, body, "save")

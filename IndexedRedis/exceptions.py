@@ -54,6 +54,20 @@ class ObjectNotFoundError(IndexedRedisError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UniqueConstraintError(IndexedRedisError, ValueError):
+    """A write would give two objects the same value of a field (or tuple of fields) in
+    UNIQUE_FIELDS; nothing of that write was stored. ``model``, ``fields``, ``value`` (a tuple of
+    the values, one per field) and ``holder`` (the pk of the object that holds the value, or None
+    when another object of the same batch takes it) say which."""
+
+    def __init__(self, message: str, model: str = "", fields: tuple = (), value: tuple = (), holder: object = None) -> None:
+        super().__init__(message)
+        self.model = model
+        self.fields = fields
+        self.value = value
+        self.holder = holder
+
+
 class ConcurrentWriteError(IndexedRedisError):
     """A write was retried against changes made by other writers and still could not be applied."""
 
@@ -98,5 +112,6 @@ __all__ = [
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",
+    "UniqueConstraintError",
     "WriteOutcomeUnknownError",
 ]

@@ -111,7 +111,17 @@ def scriptArgs(call: Call, layout: KeyLayout, genArg: Any) -> tuple:
         keys.append(layout.op(call.token))
         args.append(b"1" if call.token else b"0")
     keys.append(layout.genKey)
-    args.append(call.genArg if call.genArg is not None and genArg != "*" else genArg)
+    gen = call.genArg if call.genArg is not None and genArg != "*" else genArg
+    ext = layout.ext
+    if ext is not None:
+        # UNIQUE_FIELDS / EXPIRE: the model's extension block before the generation pointer, and
+        # its size in the planned generation's argument (lib.lua takes it off again).
+        extKeys, extArgs = ext
+        keys[-1:-1] = extKeys
+        args.extend(extArgs)
+        args.extend(call.extArgs)
+        gen = (gen.encode() if isinstance(gen, str) else gen) + b"|%d|%d" % (len(extKeys), len(extArgs) + len(call.extArgs))
+    args.append(gen)
     return ("EVALSHA", call.script.sha, len(keys), *keys, *args)
 
 

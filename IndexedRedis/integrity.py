@@ -47,11 +47,20 @@ class VerifyReport:
         # there by another value; (field, members, objects): a sorted set holding members of no object
         self.sortedMisplaced: List[Tuple[str, int]] = []
         self.sortedExtra: List[Tuple[str, int, int]] = []
+        # UNIQUE_FIELDS: (pk, fields, member, holder pk or None): the object's value is not held by it
+        # in the constraint's hash (held by holder: a duplicate, which repair() cannot choose between);
+        # (fields, member, pk): an entry naming an object that does not hold that value
+        self.uniqueMissing: List[Tuple[int, Tuple[str, ...], bytes, Optional[int]]] = []
+        self.uniqueStale: List[Tuple[Tuple[str, ...], bytes, int]] = []
+        self.expiryOrphans: List[int] = []  # EXPIRE: deadlines of objects that do not exist
         self.registryBuilt = False  # this pass built the registry with a SCAN of the keyspace
         self._links: Dict[str, Dict[int, List[int]]] = {}  # field -> linked pk -> pks linking to it
 
     def _lists(self) -> List[list]:
         return [
+            self.uniqueMissing,
+            self.uniqueStale,
+            self.expiryOrphans,
             self.missingEntries,
             self.staleEntries,
             self.danglingPks,
@@ -108,6 +117,13 @@ class VerifyReport:
             out.append(f"  sorted set of {field!r}: pk {pk} is missing or placed by another value")
         for field, members, objects in self.sortedExtra:
             out.append(f"  sorted set of {field!r} holds {members} members for {objects} objects")
+        for pk, fields, member, holder in self.uniqueMissing:
+            where = f"pk {holder} holds it (a duplicate: change one of them)" if holder is not None else "no object holds it"
+            out.append(f"  unique {'+'.join(fields)}: pk {pk} stores {member!r}, but {where}")
+        for fields, member, pk in self.uniqueStale:
+            out.append(f"  unique {'+'.join(fields)}: {member!r} names pk {pk}, which does not hold it")
+        for pk in self.expiryOrphans:
+            out.append(f"  expiry set names pk {pk}, which does not exist")
         return out
 
     def __str__(self) -> str:
@@ -238,7 +254,48 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
     yield from _recheck(schema, layout, report)
     if report.sortedMisplaced:
         yield from _recheckSorted(schema, layout, report)
+    if layout.ext is not None:
+        yield from checkExtOp(schema, layout, report, fix=False)
     return report
+
+
+def checkExtOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport, fix: bool) -> Op:
+    """Check (``fix``: and repair) the unique hashes and the expiry set, in batches; each batch is
+    checked at one instant on the server (unique_check.lua). Returns the number of fixes."""
+    flag = b"1" if fix else b"0"
+    fixed = 0
+    if schema.uniqueConstraints:
+        cursor = 0
+        while True:
+            cursor, pks = yield command("SSCAN", layout.keysKey, cursor, "COUNT", BATCH)
+            if pks:
+                for pk, u, member, holder in (yield script(scripts.UNIQUE_CHECK, [], [b"objects", flag, *pks])):
+                    fields = schema.uniqueNames[int(u) - 1]
+                    report.uniqueMissing.append((int(pk), fields, member, int(holder) if holder else None))
+                    fixed += 1 if fix and not holder else 0
+            cursor = int(cursor)
+            if cursor == 0:
+                break
+        for u, fields in enumerate(schema.uniqueNames, 1):
+            cursor = 0
+            while True:
+                cursor, bad = yield script(scripts.UNIQUE_CHECK, [], [b"entries", flag, u, cursor, BATCH])
+                for i in range(0, len(bad), 2):
+                    report.uniqueStale.append((fields, bad[i], int(bad[i + 1])))
+                    fixed += 1 if fix else 0
+                cursor = int(cursor)
+                if cursor == 0:
+                    break
+    if schema.expiry:
+        cursor = 0
+        while True:
+            cursor, bad = yield script(scripts.UNIQUE_CHECK, [], [b"expiry", flag, cursor, BATCH])
+            report.expiryOrphans.extend(int(pk) for pk in bad)
+            fixed += len(bad) if fix else 0
+            cursor = int(cursor)
+            if cursor == 0:
+                break
+    return fixed
 
 
 def _linkedPks(raw: Optional[bytes]) -> List[int]:
@@ -391,8 +448,16 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
         fixed += int((yield _fixPks(layout, "add", report.orphanData)))
     for gen, _ in report.leftoverGenerations:
         if gen != layout.gen:
-            yield from dropGenerationOp(schema.layout, gen)
+            yield from dropGenerationOp(
+                schema.layout,
+                gen,
+                owned=schema.collectionNames,
+                sortedNames=[f.name for f, _ in schema.sortedFields],
+                uniqueNames=schema.uniqueNames,
+            )
             fixed += 1
+    if layout.ext is not None and (report.uniqueMissing or report.uniqueStale or report.expiryOrphans):
+        fixed += yield from checkExtOp(schema, layout, VerifyReport(schema.modelName), fix=True)
     return fixed
 
 

@@ -6,6 +6,9 @@ the other without migration (``tests/test_keys.py`` pins it byte for byte)::
     _ir_|KEY:data:PK            hash: field name -> stored value
     _ir_|KEY:idx:FIELD:VALUE    set of pks whose FIELD stores VALUE (md5 hex of it with hashIndex)
     _ir_|KEY:sort:FIELD         sorted set of a field in SORTED_FIELDS (7 only; see sorting.py)
+    _ir_|KEY:uniq:F1[+F2...]    hash of a constraint in UNIQUE_FIELDS: unique member -> pk (7 only)
+    _ir_|KEY:exp                sorted set of the objects with a deadline (EXPIRE): pk -> deadline,
+                                in milliseconds of the server clock (7 only; see scripts/ext.lua)
     _ir_|KEY:keys               set of every pk of the model
     _ir_|KEY:next               integer: the last pk handed out (INCR)
 
@@ -82,7 +85,7 @@ from __future__ import annotations
 
 import decimal
 import math
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 PREFIX = b"_ir_|"
 
@@ -93,7 +96,24 @@ _SHARED = (b"next", b"gen", b"gennext", b"gens", b"lock")
 
 # Every word the layout puts after ``KEY:`` (or after ``KEY:genN:``); see keyNameProblem.
 RESERVED_WORDS = frozenset(
-    ("data", "idx", "keys", "next", "gen", "gennext", "ver", "building", "op", "lock", "sort", "coll", "gens", "idxkeys")
+    (
+        "data",
+        "idx",
+        "keys",
+        "next",
+        "gen",
+        "gennext",
+        "ver",
+        "building",
+        "op",
+        "lock",
+        "sort",
+        "coll",
+        "gens",
+        "idxkeys",
+        "uniq",
+        "exp",
+    )
 )
 
 # Python refuses int <-> str conversions longer than this (sys.get_int_max_str_digits); a pk
@@ -161,7 +181,7 @@ def keyNameProblem(keyName: str) -> Optional[str]:
     return None
 
 
-_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building")  # the keys every generation may have besides data and index keys
+_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building", b"exp")  # the keys every generation may have besides data and index keys
 
 REGISTRY_OPEN = b"\x00"  # registry member: the write scripts keep this registry up to date
 REGISTRY_COMPLETE = b"\x01"  # registry member: every index key of the generation is listed
@@ -187,6 +207,10 @@ class KeyLayout:
     __slots__ = (
         "keyName",
         "gen",
+        "extBuilder",
+        "ext",
+        "uniqPrefix",
+        "expKey",
         "root",
         "base",
         "dataPrefix",
@@ -206,9 +230,10 @@ class KeyLayout:
         "sortPrefix",
     )
 
-    def __init__(self, keyName: Value, gen: int = 0) -> None:
+    def __init__(self, keyName: Value, gen: int = 0, extBuilder: Optional[Callable[["KeyLayout"], Any]] = None) -> None:
         self.keyName = _b(keyName)
         self.gen = int(gen)
+        self.extBuilder = extBuilder
         self.root = PREFIX + self.keyName + b":"
         self.base = self.root if self.gen == 0 else self.root + b"gen%d:" % self.gen
         self.dataPrefix = self.base + b"data:"
@@ -226,10 +251,15 @@ class KeyLayout:
         self.lockKey = self.root + b"lock"
         self.collPrefix = self.base + b"coll:"
         self.sortPrefix = self.base + b"sort:"
+        self.uniqPrefix = self.base + b"uniq:"
+        self.expKey = self.base + b"exp"
+        # The extension block of the model's scripts (UNIQUE_FIELDS, EXPIRE): (keys, args) or None
+        # (see executor.scriptArgs and scripts/ext.lua).
+        self.ext: Any = extBuilder(self) if extBuilder is not None else None
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
-        return self if gen == self.gen else KeyLayout(self.keyName, gen)
+        return self if gen == self.gen else KeyLayout(self.keyName, gen, self.extBuilder)
 
     def data(self, pk: Union[int, str, bytes]) -> bytes:
         """``_ir_|KEY:data:PK``: the hash holding one object's fields."""
@@ -252,6 +282,10 @@ class KeyLayout:
     def sort(self, field: Value) -> bytes:
         """``_ir_|KEY:sort:FIELD``: the sorted set of a field in SORTED_FIELDS."""
         return self.sortPrefix + _b(field)
+
+    def uniq(self, fields: Sequence[Value]) -> bytes:
+        """``_ir_|KEY:uniq:F1[+F2...]``: the hash of a unique constraint (UNIQUE_FIELDS): member -> pk."""
+        return self.uniqPrefix + b"+".join(_b(f) for f in fields)
 
     def op(self, token: Value) -> bytes:
         """``_ir_|KEY:op:TOKEN``: the kept reply of the write that carried TOKEN (a placeholder
@@ -276,10 +310,11 @@ class KeyLayout:
         SCAN patterns match by prefix, so ``_ir_|App:User:*`` also matches the keys of a model
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
-        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``keys``, ``ver``,
-        ``idxkeys``, the shared ``next``, ``gen``, ``gennext``, ``gens``, ``lock``, ``op:TOKEN``, or
-        ``genN:`` followed by ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``,
-        ``keys``, ``ver``, ``idxkeys`` or ``building``.
+        above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``uniq:FIELDS``,
+        ``keys``, ``ver``, ``idxkeys``, ``exp``, the shared ``next``, ``gen``, ``gennext``, ``gens``,
+        ``lock``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``,
+        ``coll:FIELD:<digits>``, ``sort:FIELD``, ``uniq:FIELDS``, ``keys``, ``ver``, ``idxkeys``,
+        ``exp`` or ``building``.
         """
         if not key.startswith(self.root):
             return None
@@ -302,7 +337,7 @@ class KeyLayout:
         if rest.startswith(b"coll:"):
             field, sep, pk = rest[5:].partition(b":")
             return gen if field and sep and pk.isdigit() else None
-        if rest.startswith(b"sort:") and len(rest) > 5:
+        if rest.startswith((b"sort:", b"uniq:")) and len(rest) > 5:
             return gen
         return None
 

@@ -283,16 +283,39 @@ class IndexedRedisModel:
         return self.__dict__.get("_id")
 
     # ------------------------------------------------------------------ persistence
-    def save(self, cascadeSave: bool = True) -> Any:
+    def save(self, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """Save this object (insert or update only the changed fields) in one atomic step.
 
         Returns a list holding its pk (``[7]``), or the pk itself on a model with ``SAVE_RETURNS_PK``.
-        Linked objects saved along (``cascadeSave``) are not in the list.
+        Linked objects saved along (``cascadeSave``) are not in the list. ``ttl`` (models with
+        ``EXPIRE``): the object lives that many seconds from now; without it a new object gets the
+        model's ``EXPIRE`` and an existing one keeps its deadline.
         """
         from .persistence import saveObjects
 
-        pks = saveObjects(type(self), [self], cascadeSave=cascadeSave)
+        pks = saveObjects(type(self), [self], cascadeSave=cascadeSave, ttl=ttl)
         return pks[0] if getSchema(type(self)).saveReturnsPk else pks
+
+    def expire(self, seconds: Any) -> bool:
+        """Give this saved object a deadline ``seconds`` from now (models with ``EXPIRE``), without
+        saving its fields. Returns False when it no longer exists (deleted, or expired)."""
+        from .expiry import setDeadline
+
+        return setDeadline(self, seconds)
+
+    def persist(self) -> bool:
+        """Remove this object's deadline (models with ``EXPIRE``): it lives until deleted. Returns
+        False when it no longer exists."""
+        from .expiry import setDeadline
+
+        return setDeadline(self, None)
+
+    def ttl(self) -> Optional[float]:
+        """Seconds this object has left (models with ``EXPIRE``), None when it has no deadline, 0.0
+        when it no longer exists (deleted, or expired)."""
+        from .expiry import timeToLive
+
+        return timeToLive(self)
 
     def increment(self, name: str, delta: Any = 1) -> Any:
         """Add ``delta`` to the number field ``name`` on the server, atomically (compare and set,

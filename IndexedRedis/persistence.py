@@ -68,13 +68,30 @@ def scanOp(pattern: bytes, anyGen: bool = False) -> Op:
 
 
 # ---------------------------------------------------------------------------- save
-def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
-    """Save objects of ``model`` in one atomic step; return their pks."""
+def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+    """Save objects of ``model`` in one atomic step; return their pks. ``ttl``: seconds each of them
+    lives from now on (EXPIRE), instead of the model's default for new objects and the deadline
+    they had for the others."""
     schema = getSchema(model)
     objs = list(objs)
     _checkObjects(schema, objs, "save")
     if not objs:
         return []
+    if ttl is None:
+        return _saveObjects(schema, objs, cascadeSave)
+    from .plans import ttlMilliseconds
+
+    ms = ttlMilliseconds(schema, ttl, "save(ttl=...)")
+    for obj in objs:
+        obj.__dict__["_ir_ttl"] = ms
+    try:
+        return _saveObjects(schema, objs, cascadeSave)
+    finally:
+        for obj in objs:
+            obj.__dict__.pop("_ir_ttl", None)
+
+
+def _saveObjects(schema: Any, objs: List[Any], cascadeSave: bool) -> List[Optional[int]]:
     if schema.foreignFields:
         from .foreignsave import checkLinksSaved, saveWithLinks
         from .linkcheck import checkLinkTargets
@@ -209,7 +226,9 @@ def destroyModel(model: type) -> int:
         if all(complete):
             sortedNames = [f.name for f, _ in schema.sortedFields]
             for g in gens:
-                n += yield from dropGenerationOp(base, g, owned=schema.collectionNames, sortedNames=sortedNames)
+                n += yield from dropGenerationOp(
+                    base, g, owned=schema.collectionNames, sortedNames=sortedNames, uniqueNames=schema.uniqueNames
+                )
             shared = (base.nextKey, base.genKey, base.genNextKey, base.gensKey, base.lockKey)
             return n + int((yield Call(command=("UNLINK", *shared), anyGen=True)))
         keys = [k for k in (yield from scanOp(base.allPattern(), anyGen=True)) if base.ownGen(k) is not None]
@@ -316,8 +335,37 @@ def reindexModel(model: type) -> int:
     schema = getSchema(model)
     size = runSync(lambda layout: _countOp(layout), schema, "reindex")
     if size > bigops.STEP or schema.sortedFields:  # replace_sets.lua keeps the set indexes only
-        return bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
-    return runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
+        n = bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
+    else:
+        n = runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
+    if schema.uniqueConstraints:
+        bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
+    return n
+
+
+def rebuildUniqueOp(schema: Any, layout: KeyLayout) -> Op:
+    """Build the unique hashes again from the data (UNIQUE_FIELDS added to a model with data, or
+    hashes written behind IndexedRedis's back), in batches, the model's lock held. Data that holds
+    a value twice raises UniqueConstraintError naming both objects, once the rest is built."""
+    from .exceptions import UniqueConstraintError
+    from .integrity import VerifyReport, checkExtOp
+
+    yield Call(command=("UNLINK", *[layout.uniq(names) for names in schema.uniqueNames]))
+    report = VerifyReport(schema.modelName)
+    yield from checkExtOp(schema, layout, report, fix=True)
+    dups = [(pk, fields, member, holder) for pk, fields, member, holder in report.uniqueMissing if holder is not None]
+    if dups:
+        pk, fields, member, holder = dups[0]
+        raise UniqueConstraintError(
+            f"Model {schema.modelName}: the stored data holds {'+'.join(fields)}={member!r} twice (pk {holder} and pk {pk}"
+            f"{f', and {len(dups) - 1} more duplicate(s)' if len(dups) > 1 else ''}); the unique index names pk {holder}. "
+            "Change or delete one of them, then run reindex() again.",
+            model=schema.modelName,
+            fields=fields,
+            value=(member,),
+            holder=holder,
+        )
+    return None
 
 
 def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
@@ -370,16 +418,16 @@ class IRSaver(IndexedRedisHelper):
     def __init__(self, model: type) -> None:
         self.model = model
 
-    def save(self, obj: Any, cascadeSave: bool = True) -> Any:
+    def save(self, obj: Any, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """Save one object or a list of objects (a list in one atomic step). Returns the list of
-        pks (one object: as ``obj.save()`` returns)."""
+        pks (one object: as ``obj.save()`` returns). ``ttl``: see ``IndexedRedisModel.save``."""
         if isinstance(obj, (list, tuple)):
-            return saveObjects(self.model, obj, cascadeSave=cascadeSave)
-        pks = saveObjects(self.model, [obj], cascadeSave=cascadeSave)
+            return saveObjects(self.model, obj, cascadeSave=cascadeSave, ttl=ttl)
+        pks = saveObjects(self.model, [obj], cascadeSave=cascadeSave, ttl=ttl)
         return pks[0] if getSchema(self.model).saveReturnsPk else pks
 
-    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True) -> List[Optional[int]]:
-        return saveObjects(self.model, objs, cascadeSave=cascadeSave)
+    def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+        return saveObjects(self.model, objs, cascadeSave=cascadeSave, ttl=ttl)
 
     def reindex(self, objs: Any = None) -> int:
         return reindexModel(self.model)

@@ -14,9 +14,11 @@ from . import scripts
 from .codec import DecoderTable, decoderTable, encoderTable
 from .exceptions import (
     ConcurrentWriteError,
+    InvalidModelException,
     InvalidQueryError,
     InvalidValueError,
     ObjectNotFoundError,
+    UniqueConstraintError,
     WriteOutcomeUnknownError,
 )
 from .fields.base import _short
@@ -47,6 +49,7 @@ class Call:
         "retrySafe",
         "pks",
         "genArg",
+        "extArgs",
     )
 
     def __init__(
@@ -62,6 +65,7 @@ class Call:
         retrySafe: bool = True,
         pks: Sequence[Any] = (),
         genArg: Optional[bytes] = None,
+        extArgs: Sequence[Any] = (),
     ) -> None:
         self.script = script
         self.keys = keys
@@ -80,6 +84,9 @@ class Call:
         # The generation pointer's value the call expects, when not the layout's generation: the
         # locked value '<gen>L<token>' for the calls of the lock's holder (bigops.py).
         self.genArg = genArg
+        # The call's own arguments to the model's extension block (scripts/ext.lua), sent only to
+        # models with UNIQUE_FIELDS or EXPIRE: a deadline per saved object, the pk a keyed read is about.
+        self.extArgs = extArgs
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         if self.script is not None:
@@ -96,12 +103,13 @@ def command(*args: Any) -> Call:
     return Call(command=args)
 
 
-def keyed(name: str, key: bytes, *args: Any) -> Call:
+def keyed(name: str, key: bytes, *args: Any, pk: Any = None) -> Call:
     """One read command on one key, checked against the current generation in the same step (keyed.lua).
 
-    Replies come as Lua converts them: HGETALL gives a flat list, SMEMBERS a list.
+    Replies come as Lua converts them: HGETALL gives a flat list, SMEMBERS a list. ``pk``: the
+    object whose data key it reads, which reads as absent once past its deadline (EXPIRE).
     """
-    return Call(script=scripts.KEYED, keys=[key], args=[name, *args])
+    return Call(script=scripts.KEYED, keys=[key], args=[name, *args], extArgs=() if pk is None else (pk,))
 
 
 def transaction(commands: List[Tuple[Any, ...]]) -> Call:
@@ -492,14 +500,42 @@ def _label(obj: Any) -> str:
 class SaveEntry:
     """One object in a save batch: its mode, the fields to write, the index changes to make."""
 
-    __slots__ = ("obj", "mode", "pk", "sets", "idx")
+    __slots__ = ("obj", "mode", "pk", "sets", "idx", "ttl")
 
-    def __init__(self, obj: Any, mode: str, pk: Optional[int], sets: Dict[str, bytes], idx: List[list]) -> None:
+    def __init__(
+        self, obj: Any, mode: str, pk: Optional[int], sets: Dict[str, bytes], idx: List[list], ttl: Optional[bytes] = None
+    ) -> None:
         self.obj = obj
         self.mode = mode  # 'N' new, 'U' update, 'C' create under pk
         self.pk = pk
         self.sets = sets  # field name -> stored bytes to HSET
         self.idx = idx  # [field, expected stored (bytes | ABSENT | UNKNOWN), new stored]
+        self.ttl = ttl  # EXPIRE: None keep the deadline, b'p' none, else milliseconds from now
+
+
+def entryTtl(schema: "ModelSchema", obj: Any, new: bool) -> Optional[bytes]:
+    """The deadline a save gives ``obj`` (EXPIRE): the one asked for by ``save(ttl=...)``, else the
+    model's default for a new object, else None (an update keeps the object's deadline)."""
+    if not schema.expiry:
+        return None
+    asked = obj.__dict__.get("_ir_ttl")
+    if asked is not None:
+        return asked  # type: ignore[no-any-return]
+    if new and schema.defaultTtl:
+        return b"%d" % round(schema.defaultTtl * 1000)
+    return None
+
+
+def ttlMilliseconds(schema: "ModelSchema", seconds: Any, what: str) -> bytes:
+    """``seconds`` (a time to live) as the milliseconds a script takes; refuses what is not one."""
+    if not schema.expiry:
+        raise InvalidModelException(
+            f"Model {schema.modelName} has no EXPIRE, so its objects cannot expire ({what}); set EXPIRE = seconds on the "
+            "model (a new object's default time to live), or EXPIRE = 0 for deadlines given per object only"
+        )
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (0 < seconds < 10**11):
+        raise InvalidValueError(f"Model {schema.modelName}: {what} needs a number of seconds > 0; got {seconds!r}")
+    return b"%d" % max(1, round(seconds * 1000))
 
 
 def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optional[SaveEntry]:
@@ -507,11 +543,12 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
     pk = obj.__dict__.get("_id")
     if pk is None:
         return newEntry(schema, obj)
+    ttl = entryTtl(schema, obj, False)
     if forceFull:
         sets = storageOf(schema, obj)
     else:
         sets = changedStorage(schema, obj)
-        if not sets:
+        if not sets and ttl is None:
             return None
     if schema.sortedFields:
         checkSorted(schema, sets)
@@ -524,7 +561,7 @@ def saveEntry(schema: "ModelSchema", obj: Any, forceFull: bool = False) -> Optio
             else:
                 expected = stored.get(name, ABSENT)
             idx.append([f, expected, sets[name]])
-    return SaveEntry(obj, "U", pk, sets, idx)
+    return SaveEntry(obj, "U", pk, sets, idx, ttl)
 
 
 def sortedArgs(layout: "KeyLayout", sortedFields: Sequence[Tuple[Any, str]], keys: List[Any], args: List[Any]) -> None:
@@ -596,8 +633,10 @@ def saveCall(
     args.extend(body)
     sortedArgs(layout, sortedFields, keys, args)
     inserts = [e for e in entries if e.mode != "U"]
+    ttls = [b"" if e.ttl is None else e.ttl for e in entries] if any(e.ttl is not None for e in entries) else ()
     return Call(
         script=scripts.SAVE,
+        extArgs=ttls,
         keys=keys,
         args=args,
         anyGen=anyGen,
@@ -632,7 +671,7 @@ def newEntry(schema: "ModelSchema", obj: Any, pk: Optional[int] = None) -> SaveE
     if schema.sortedFields:
         checkSorted(schema, sets)
     idx = [[f, ABSENT, sets[n]] for f, n in zip(schema.indexedFields, schema.indexedNameList)]
-    return SaveEntry(obj, "N" if pk is None else "C", pk, sets, idx)
+    return SaveEntry(obj, "N" if pk is None else "C", pk, sets, idx, entryTtl(schema, obj, True))
 
 
 def checkSorted(schema: "ModelSchema", sets: Dict[str, bytes]) -> None:
@@ -688,11 +727,14 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
                         change[1] = current[change[0].name]
             continue
         e = todo[int(reply[1]) - 1]
+        if status == b"unique":
+            other = todo[int(reply[4]) - 1].obj if int(reply[4]) else None
+            raise uniqueError(schema, e.obj, int(reply[2]) - 1, reply[3], other, e.sets)
         if status == b"gone":
             # Deleted meanwhile (or the dataset was replaced by reset): writing it again could
             # resurrect a row the new dataset no longer has, so the caller decides.
             raise ObjectNotFoundError(
-                f"Model {schema.modelName}: object pk={e.pk} was deleted (or the dataset was reset) since it was "
+                f"Model {schema.modelName}: object pk={e.pk} was deleted (or it expired, or the dataset was reset) since it was "
                 "fetched; nothing was saved. Save obj.copy() to store it again as a new object."
             )
         elif status == b"exists":
@@ -704,6 +746,46 @@ def saveEntriesOp(schema: "ModelSchema", layout: "KeyLayout", todo: List[SaveEnt
     raise ConcurrentWriteError(
         f"Model {schema.modelName}: save gave up after {MAX_WRITE_ATTEMPTS} attempts; other writers kept changing "
         "the same objects' indexed fields. Retry the save."
+    )
+
+
+def uniqueError(
+    schema: "ModelSchema", obj: Any, u: int, holder: Any, other: Any = None, sets: Optional[Dict[str, bytes]] = None
+) -> UniqueConstraintError:
+    """The error of a write refused by unique constraint number ``u`` (UNIQUE_FIELDS); ``sets``: the
+    stored values the write gives (for writes without the object's values, such as update())."""
+    fields = schema.uniqueConstraints[u]
+    names = tuple(f.name for f in fields)
+
+    def valueOf(f: Any) -> Any:
+        if sets is not None and f.name in sets:
+            try:
+                return f.fromStorage(sets[f.name])
+            except Exception:  # pragma: no cover - shown as stored
+                return sets[f.name]
+        return obj.__dict__.get(f.name)
+
+    value = tuple(valueOf(f) for f in fields)
+    shown = repr(value[0]) if len(value) == 1 else repr(value)
+    label = names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+    if holder:
+        holderPk: Any = int(holder)
+        where = f"object pk={holderPk} already holds it"
+        hint = f"change the value, or change or delete pk={holderPk} first"
+    else:
+        holderPk = None
+        mine = obj.__dict__.get("_id")
+        where = f"another object of the same save ({_label(other) if other is not None else 'a new object'}) takes it too"
+        hint = "give each object its own value"
+        if mine is not None:
+            where += f" (this one is pk={mine})"
+    return UniqueConstraintError(
+        f"Model {schema.modelName}: {label} must be unique, and {label}={shown} is taken: {where}; nothing of this "
+        f"write was stored. To go on, {hint}.",
+        model=schema.modelName,
+        fields=names,
+        value=value,
+        holder=holderPk,
     )
 
 
@@ -739,6 +821,16 @@ def finishInserts(schema: "ModelSchema", entries: Sequence[SaveEntry], reply: Se
         raise InvalidValueError(
             f"Model {schema.modelName}: pk {pk} is given to reset twice (or was handed out earlier in the same reset to "
             "an object given without a pk); pks given to reset must be distinct. Give every object its pk, or none"
+        )
+    if reply and reply[0] == b"unique":
+        i, other = int(reply[1]) - 1, int(reply[4])
+        err = uniqueError(schema, entries[i].obj, int(reply[2]) - 1, reply[3], entries[other - 1].obj if other else None)
+        raise UniqueConstraintError(
+            f"{err} The input of reset holds this value twice; the dataset was not replaced.",
+            model=err.model,
+            fields=err.fields,
+            value=err.value,
+            holder=err.holder,
         )
     if not reply or reply[0] != b"ok" or len(reply) != len(entries) + 1:
         raise ConcurrentWriteError(f"Model {schema.modelName}: unexpected reply from save script: {reply!r:.200}")

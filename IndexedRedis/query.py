@@ -7,7 +7,7 @@ Each fetch function is one round trip that reads one instant of the data.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import readplans
 from .compat_str import getDefaultIREncoding
@@ -17,6 +17,8 @@ from .keys import KeyLayout
 from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
+
+_NO_PK: Any = object()  # get() without a pk: a lookup by unique fields
 
 
 class IRQueryBuilder(IndexedRedisHelper):
@@ -200,9 +202,30 @@ class IRQueryBuilder(IndexedRedisHelper):
         return self._run(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
-    def get(self, pk: Any, cascadeFetch: bool = False) -> Optional[Any]:
-        """The object with this pk, or None (one HGETALL)."""
+    def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[Any]:
+        """The object with this pk, or None (one HGETALL).
+
+        ``get(email='a@b.c')``: the object holding these values of a unique constraint
+        (UNIQUE_FIELDS: all the fields of one constraint, by keyword), or None; one round trip.
+        """
+        if unique:
+            if pk is not _NO_PK:
+                raise InvalidQueryError(f"Model {self._schema.modelName}: get() takes a pk or unique fields by keyword, not both")
+            return self._fetch(lambda: self._run(lambda layout: uniqueGetOp(self._schema, layout, unique), "get"), cascadeFetch)
+        if pk is _NO_PK:
+            raise InvalidQueryError(
+                f"Model {self._schema.modelName}: get() needs a pk, or the fields of a unique constraint by keyword "
+                f"({self._schema.uniqueHint()})"
+            )
         return self._fetch(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+
+    def purgeExpired(self, limit: Optional[int] = None) -> int:
+        """Remove the objects past their deadline (EXPIRE) with their index entries, in bounded
+        steps (500 objects per call); returns how many were removed. Reads leave such objects out
+        already: this frees their memory. ``limit``: remove at most that many."""
+        from .expiry import purgeExpired
+
+        return purgeExpired(self.model, limit)
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
@@ -323,3 +346,34 @@ class IRQueryBuilder(IndexedRedisHelper):
 
 
 __all__ = ["IRQueryBuilder"]
+
+
+def uniqueGetOp(schema: Any, layout: KeyLayout, values: Dict[str, Any]) -> Op:
+    """Fetch the object holding ``values`` in a unique constraint (unique_get.lua)."""
+    from . import scripts
+    from .plans import Call, objectFromHash
+
+    names = set(values)
+    for c in schema.uniqueConstraints:
+        if {f.name for f in c} == names:
+            break
+    else:
+        raise InvalidQueryError(
+            f"Model {schema.modelName}: get({', '.join(sorted(names))}=...) needs all the fields of one unique "
+            f"constraint, and only those ({schema.uniqueHint()}); use filter(...).first() for other lookups"
+        )
+    parts = []
+    for f in c:
+        try:
+            stored = f.toStorage(f.fromInput(values[f.name]))
+        except Exception as exc:
+            raise InvalidQueryError(f"Model {schema.modelName}: cannot look up {f.name}={values[f.name]!r}: {exc}") from exc
+        stored = stored if isinstance(stored, bytes) else str(stored).encode(getDefaultIREncoding())
+        if stored in (b"", b"IRNullType()"):
+            return None  # empty and null values are never unique: no object holds them
+        parts.append(stored)
+    member = parts[0] if len(parts) == 1 else b"".join(b"%d:" % len(p) + p for p in parts)
+    reply = yield Call(script=scripts.UNIQUE_GET, keys=[layout.uniq([f.name for f in c])], args=[layout.dataPrefix, member])
+    if not reply:
+        return None
+    return objectFromHash(schema, int(reply[0]), reply[1])

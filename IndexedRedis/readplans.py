@@ -97,13 +97,13 @@ def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, f
 
 
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
-    if not filters:
+    if not filters and not schema.expiry:
         return int((yield keyed("SCARD", layout.keysKey)))
     return int((yield fetchCall(layout, filters, "count")))
 
 
 def pksOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, sortByAge: bool = False) -> Op:
-    if not filters:
+    if not filters and not schema.expiry:
         reply = yield keyed("SMEMBERS", layout.keysKey)
     else:
         reply = yield fetchCall(layout, filters, "pks")
@@ -123,7 +123,7 @@ def oneOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, mode: st
 
 def getOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
     pk = primaryKey(schema, pk)
-    raw = yield keyed("HGETALL", layout.data(pk))
+    raw = yield keyed("HGETALL", layout.data(pk), pk=pk)
     if not raw:
         return None
     return objectFromHash(schema, pk, raw)
@@ -133,9 +133,31 @@ def getMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any]
     pks = primaryKeys(schema, pks)
     if not pks:
         return []
-    replies = yield transaction([("HGETALL", layout.data(pk)) for pk in pks])
+    cmds: List[Tuple[Any, ...]] = [("HGETALL", layout.data(pk)) for pk in pks]
+    replies = yield transaction(expiryChecked(schema, layout, pks, cmds))
+    replies, alive = aliveOf(schema, pks, replies)
     table = decoderTable(schema)
-    return [objectFromDict(schema, pk, raw, table) for pk, raw in zip(pks, replies) if raw]
+    return [objectFromDict(schema, pk, raw, table) for pk, raw, ok in zip(pks, replies, alive) if raw and ok]
+
+
+def expiryChecked(
+    schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[int], cmds: List[Tuple[Any, ...]]
+) -> List[Tuple[Any, ...]]:
+    """``cmds`` (a transaction reading objects ``pks``), with, for a model with EXPIRE, the server
+    clock and the deadlines of ``pks`` read first in the same transaction."""
+    if not schema.expiry:
+        return cmds
+    return [("TIME",), ("ZMSCORE", layout.expKey, *pks), *cmds]
+
+
+def aliveOf(schema: "ModelSchema", pks: Sequence[int], replies: Sequence[Any]) -> Tuple[Sequence[Any], List[bool]]:
+    """The replies of an ``expiryChecked`` transaction without its first two, and per pk whether it
+    is alive: not past its deadline by the server clock of that transaction."""
+    if not schema.expiry:
+        return replies, [True] * len(pks)
+    now = int(replies[0][0]) * 1000 + int(replies[0][1]) // 1000
+    deadlines = replies[1]
+    return replies[2:], [d is None or int(float(d)) > now for d in deadlines]  # whole ms: see ext.lua deadlineScore
 
 
 def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[Any], fields: Sequence[Any]) -> Op:
@@ -148,11 +170,11 @@ def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[An
         cmds.append(("EXISTS", layout.data(pk)))
         if names:
             cmds.append(("HMGET", layout.data(pk), *[n.encode("utf-8") for n in names]))
-    replies = yield transaction(cmds)
+    replies, alive = aliveOf(schema, pks, (yield transaction(expiryChecked(schema, layout, pks, cmds))))
     out: List[Optional[Any]] = []
     step = 2 if names else 1
     for i, pk in enumerate(pks):
-        if not replies[i * step]:
+        if not replies[i * step] or not alive[i]:
             continue
         values = replies[i * step + 1] if names else []
         out.append(objectFromFields(schema, pk, names, values))
@@ -160,7 +182,8 @@ def getOnlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[An
 
 
 def existsOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
-    return bool((yield keyed("EXISTS", layout.data(primaryKey(schema, pk)))))
+    pk = primaryKey(schema, pk)
+    return bool((yield keyed("EXISTS", layout.data(pk), pk=pk)))
 
 
 __all__ = [

@@ -100,7 +100,12 @@ def buildRegistryOp(base: KeyLayout, currentGen: int, report: Any = None) -> Op:
 
 
 def dropGenerationOp(
-    base: KeyLayout, gen: int, listed: Optional[List[int]] = None, owned: Sequence[str] = (), sortedNames: Sequence[str] = ()
+    base: KeyLayout,
+    gen: int,
+    listed: Optional[List[int]] = None,
+    owned: Sequence[str] = (),
+    sortedNames: Sequence[str] = (),
+    uniqueNames: Sequence[Sequence[str]] = (),
 ) -> Op:
     """Delete every key of generation ``gen`` in batches; return how many keys were deleted.
 
@@ -142,6 +147,7 @@ def dropGenerationOp(
             walks = [w for w in walks if w[2] != 0]
     own = [k for k in (target.keysKey, target.verKey, target.registryKey) if k not in (base.nextKey, base.genKey)]
     own += [target.sort(name) for name in sortedNames]
+    own += [target.expKey] + [target.uniq(names) for names in uniqueNames]  # EXPIRE, UNIQUE_FIELDS
     replies = yield _anyTransaction(
         [("UNLINK", *own), ("DEL", target.buildingKey), ("SREM", base.gensKey, gen), ("SMEMBERS", base.gensKey)]
     )

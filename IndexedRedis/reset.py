@@ -265,7 +265,12 @@ def dropGeneration(schema: ModelSchema, gen: int, client: Any = None, listed: Op
     def op(layout: KeyLayout) -> Op:
         return (
             yield from dropGenerationOp(
-                base, gen, listed, owned=schema.collectionNames, sortedNames=[f.name for f, _ in schema.sortedFields]
+                base,
+                gen,
+                listed,
+                owned=schema.collectionNames,
+                sortedNames=[f.name for f, _ in schema.sortedFields],
+                uniqueNames=schema.uniqueNames,
             )
         )
 

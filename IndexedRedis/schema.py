@@ -58,6 +58,9 @@ def asFieldList(fields: Any, modelName: str = "") -> Any:
     return out
 
 
+SHADOWABLE_METHODS = frozenset(("expire", "persist", "ttl"))
+
+
 class _PlainStringField(IRClassicField):
     """A plain string given in FIELDS: behaves as IRClassicField (a deprecation warning is given on first use)."""
 
@@ -77,11 +80,19 @@ class ModelSchema:
         sortedNames = getattr(model, "SORTED_FIELDS", None) or []
         self._validate(keyName, fields, indexed)
         self._validateSorted(fields, sortedNames)
+        unique = self._validateUnique(fields, getattr(model, "UNIQUE_FIELDS", None) or [])
+        expire = self._validateExpire(getattr(model, "EXPIRE", None), getattr(model, "EXPIRE_SWEEP", 10))
 
         self.keyName: str = keyName  # type: ignore[assignment]
-        self.layout = KeyLayout(keyName)  # type: ignore[arg-type]
         self.fields: List[IRField] = list(fields)  # type: ignore[arg-type]
         self.fieldsByName: Dict[str, IRField] = {f.name: f for f in self.fields}
+        # UNIQUE_FIELDS: one tuple of fields per constraint; EXPIRE: expiry on (None: off), the
+        # default time to live in seconds of a new object (0: none), and the sweep budget of writes.
+        self.uniqueConstraints: List[Tuple[IRField, ...]] = [tuple(self.fieldsByName[n] for n in c) for c in unique]
+        self.uniqueNames: List[Tuple[str, ...]] = list(unique)
+        self.expiry: bool = expire is not None
+        self.defaultTtl: Optional[float] = expire[0] if expire is not None and expire[0] > 0 else None
+        self.expireSweep: int = expire[1] if expire is not None else 0
         self.fieldNames: List[str] = [f.name for f in self.fields]
         self.indexedFields: List[IRField] = [self.fieldsByName[str(n)] for n in indexed]
         self.indexedNames = frozenset(f.name for f in self.indexedFields)
@@ -122,6 +133,8 @@ class ModelSchema:
             problem = c.definitionProblem(self.fieldNames)
             if problem:
                 self._fail(f"collection field {c.name!r}: {problem}")
+        extBuilder = self._extBlock if (self.uniqueConstraints or self.expiry) else None
+        self.layout = KeyLayout(keyName, extBuilder=extBuilder)  # type: ignore[arg-type]
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
@@ -150,7 +163,9 @@ class ModelSchema:
                     f"{'IRBase64Field' if legacy == 'BASE64_FIELDS' else 'IRBytesField or IRRawField'}(name) instead"
                 )
         seen = set()
-        reserved = set(dir(IndexedRedisModel))
+        # Methods added in 7 may be shadowed by a field of that name (6.x models keep working; the
+        # method stays reachable as IndexedRedisModel.ttl(obj) and so on).
+        reserved = set(dir(IndexedRedisModel)) - SHADOWABLE_METHODS
         # Classes between the model and IndexedRedisModel (mixins, parent models) may define attributes too.
         between = [c for c in self.model.__mro__ if c is not IndexedRedisModel and c not in IndexedRedisModel.__mro__]
         plain = []
@@ -228,6 +243,72 @@ class ModelSchema:
                 self._fail(f"field {name!r} appears twice in SORTED_FIELDS")
             seen.add(name)
             checkSortable(self.modelName, match[0])
+
+    def _validateUnique(self, fields: Any, unique: Any) -> List[Tuple[str, ...]]:
+        """UNIQUE_FIELDS as a list of tuples of field names (a name alone is a tuple of one)."""
+        if not isinstance(unique, (list, tuple)):
+            self._fail(f"UNIQUE_FIELDS must be a list of field names or tuples of field names; got {type(unique).__name__}")
+        byName = {f.name: f for f in fields}
+        out: List[Tuple[str, ...]] = []
+        for entry in unique:
+            names = (entry,) if isinstance(entry, str) else entry
+            if not isinstance(names, (list, tuple)) or not names or not all(isinstance(n, str) for n in names):
+                self._fail(f"UNIQUE_FIELDS entry {entry!r} must be a field name or a non-empty tuple of field names")
+            names = tuple(str(n) for n in names)
+            for n in names:
+                if n not in byName:
+                    self._fail(f"unique field {n!r} is not in FIELDS; add it to FIELDS or remove it from UNIQUE_FIELDS")
+                if "+" in n or ":" in n:
+                    self._fail(f"unique field {n!r} contains '+' or ':', which would make its unique key ambiguous")
+                f = byName[n]
+                if not f.isIndexable:
+                    self._fail(f"field {n!r} ({type(f).__name__}) cannot be unique: {f.notIndexableReason}")
+            if len(set(names)) != len(names):
+                self._fail(f"UNIQUE_FIELDS entry {entry!r} names a field twice")
+            if names in out:
+                self._fail(f"UNIQUE_FIELDS lists {entry!r} twice")
+            out.append(names)
+        return out
+
+    def _validateExpire(self, expire: Any, sweep: Any) -> Optional[Tuple[float, int]]:
+        """EXPIRE and EXPIRE_SWEEP: None (no expiry), or (default time to live in seconds, sweep budget)."""
+        if expire is None or expire is False:
+            return None
+        if isinstance(expire, bool) or not isinstance(expire, (int, float)) or not (expire >= 0) or expire == float("inf"):
+            self._fail(
+                f"EXPIRE must be a number of seconds (a new object's time to live), or 0 for expiry set per object "
+                f"only (obj.expire(), save(ttl=...)); got {expire!r}"
+            )
+        if isinstance(sweep, bool) or not isinstance(sweep, int) or sweep < 0:
+            self._fail(f"EXPIRE_SWEEP must be an int >= 0 (objects past their deadline each write removes); got {sweep!r}")
+        return float(expire), sweep
+
+    def uniqueHint(self) -> str:
+        """The unique constraints, for error messages."""
+        if not self.uniqueConstraints:
+            return "the model has no UNIQUE_FIELDS"
+        shown = [", ".join(f"{f.name}=..." for f in c) for c in self.uniqueConstraints]
+        return "its unique constraints: " + "; ".join(f"get({s})" for s in shown)
+
+    def _extBlock(self, layout: KeyLayout) -> Tuple[List[bytes], List[Any]]:
+        """The extension block of the model's scripts for one generation (scripts/ext.lua)."""
+        keys: List[bytes] = [layout.keysKey, layout.verKey, layout.registryKey, layout.expKey]
+        keys += [layout.uniq([f.name for f in c]) for c in self.uniqueConstraints]
+        args: List[Any] = [b"1" if self.expiry else b"0", self.expireSweep]
+        args += [layout.dataPrefix, layout.idxPrefix, layout.sortPrefix, layout.collPrefix]
+        args.append(len(self.indexedFields))
+        for f in self.indexedFields:
+            args += [f.name, b"1" if f.hashIndex else b"0"]
+        args.append(len(self.sortedFields))
+        for f, kind in self.sortedFields:
+            args += [f.name, kind]
+        args.append(len(self.collectionNames))
+        args += self.collectionNames
+        args.append(len(self.uniqueConstraints))
+        for c in self.uniqueConstraints:
+            args.append(len(c))
+            args += [f.name for f in c]
+        return keys, args
 
     # ------------------------------------------------------------------ lookups
     def field(self, name: str) -> IRField:

@@ -20,7 +20,7 @@ from .exceptions import ConcurrentWriteError, InvalidFieldError, InvalidValueErr
 from .executor import runSync
 from .fields.null import IR_NULL_BYTES
 from .keys import KeyLayout
-from .plans import Call, Op, SaveEntry, UNKNOWN, fetchCall, newToken, saveEntriesOp, sortedArgs
+from .plans import Call, Op, SaveEntry, UNKNOWN, fetchCall, newToken, saveEntriesOp, sortedArgs, uniqueError
 from .schema import ModelSchema, getSchema
 
 INCREMENT_ATTEMPTS = 1000  # compare-and-set tries against other writers of the same field
@@ -92,8 +92,14 @@ def incrementOp(schema: ModelSchema, layout: KeyLayout, obj: Any, name: str, del
             return new
         if status == b"gone":
             raise ObjectNotFoundError(
-                f"Model {schema.modelName}: object pk={pk} was deleted (or the dataset was reset); nothing was incremented"
+                f"Model {schema.modelName}: object pk={pk} was deleted (or it expired, or the dataset was reset); nothing "
+                "was incremented"
             )
+        if status == b"unique":
+            probe = _Row(pk)
+            probe.__dict__.update({n: obj.__dict__.get(n) for n in schema.fieldNames})
+            probe.__dict__[name] = field.fromStorage(new)
+            raise uniqueError(schema, probe, int(reply[1]) - 1, reply[2])
         expected = reply[1]  # None: the field is absent
     raise ConcurrentWriteError(
         f"Model {schema.modelName}: increment of {name!r} on pk={pk} gave up after {INCREMENT_ATTEMPTS} attempts; other "
@@ -142,9 +148,16 @@ def _matchesOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[Any], n
 
 
 def _writeOp(schema: ModelSchema, layout: KeyLayout, entries: List[SaveEntry]) -> Op:
-    for i in range(0, len(entries), bigops.STEP):
-        yield from saveEntriesOp(schema, layout, entries[i : i + bigops.STEP])
-    return len(entries)
+    def steps() -> Op:
+        for i in range(0, len(entries), bigops.STEP):
+            yield from saveEntriesOp(schema, layout, entries[i : i + bigops.STEP])
+        return len(entries)
+
+    if schema.uniqueConstraints and len(entries) > bigops.STEP:
+        from .uniquecheck import stepsOp
+
+        return (yield from stepsOp(schema, layout, entries, steps))  # a duplicate in any step writes nothing
+    return (yield from steps())
 
 
 def _entry(schema: ModelSchema, pk: int, current: Dict[str, Any], new: Dict[str, bytes]) -> Optional[SaveEntry]:

@@ -15,13 +15,15 @@ from redis.commands.core import Script
 
 def scriptLoader(directory: str) -> Callable[[str], Script]:
     """``load(name)``: a redis-py ``Script`` for ``directory/name.lua`` with that directory's
-    ``lib.lua`` in front; the client is given at each call."""
+    ``lib.lua`` (and ``ext.lua``, when there is one) in front; the client is given at each call."""
 
     def read(name: str) -> bytes:
         with open(os.path.join(directory, name + ".lua"), "rb") as fh:
             return fh.read()
 
     lib = read("lib")
+    if os.path.exists(os.path.join(directory, "ext.lua")):
+        lib += b"\n" + read("ext")
 
     def load(name: str) -> Script:
         return Script(None, lib + b"\n" + read(name))  # type: ignore[arg-type]  # bytes source: the sha needs no client
@@ -47,6 +49,10 @@ LOCK = _load("lock")
 QUERY = _load("query")
 INCR = _load("incr")
 UNLOCK = _load("unlock")
+PURGE = _load("purge")
+TTL = _load("ttl")
+UNIQUE_GET = _load("unique_get")
+UNIQUE_CHECK = _load("unique_check")
 
 __all__ = [
     "BUMP",
@@ -58,10 +64,14 @@ __all__ = [
     "INCR",
     "KEYED",
     "LOCK",
+    "PURGE",
     "QUERY",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",
     "SWAP_GENERATION",
+    "TTL",
+    "UNIQUE_CHECK",
+    "UNIQUE_GET",
     "UNLOCK",
 ]

@@ -21,6 +21,9 @@
 -- The generation pointer and the planned generation come last in KEYS and ARGV, after the
 -- token key and flag (lib.lua: replayed / remember), and before those the sorted sets of
 -- SORTED_FIELDS (lib.lua: sortedSpec, unplaceSorted).
+-- Models with UNIQUE_FIELDS or EXPIRE (ext.lua): objects past their deadline are purged first (at
+-- most the sweep budget, and every entry found past it); a deleted object leaves its unique
+-- hashes and the expiry set too.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local stale = staleGeneration()
@@ -47,10 +50,18 @@ for i = 1, nEntries do
   entries[i] = e
 end
 
+if EXT then
+  purgeDue(EXT.sweep)
+end
 local conflicts = {'conflict'}
 for i = 1, nEntries do
   local e = entries[i]
   e.exists = redis.call('EXISTS', e.dataKey) == 1
+  if e.exists and EXT and isDue(e.pk) then
+    -- past its deadline: already gone for every reader; removed here, not counted as deleted
+    purgeOne(e.pk)
+    e.exists = false
+  end
   if e.exists then
     local fields, expected = {}, {}
     for j = 1, e.nIdx do
@@ -74,6 +85,14 @@ for i = 1, nEntries do
   if e.exists then
     if #spec > 0 then
       unplaceSorted(spec, e.pk, e.dataKey)
+    end
+    if EXT then
+      if #EXT.uniq > 0 then
+        uniqueRelease(e.pk, function(f) return redis.call('HGET', e.dataKey, f) end)
+      end
+      if EXT.expiry then
+        redis.call('ZREM', EXT.expKey, e.pk)
+      end
     end
     redis.call('DEL', e.dataKey)
     redis.call('SREM', KEYS[1], e.pk)

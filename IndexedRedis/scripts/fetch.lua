@@ -24,13 +24,19 @@
 --          the reply is {'chunked', counter, {every matching pk}, rows of the first `limit` pks}
 --          and the caller reads the other rows with rows.lua, which checks that the write
 --          counter did not move, so all rows still come from this instant.
--- Objects whose data key is gone are left out of row replies.
+-- Objects whose data key is gone are left out of row replies, and, for models with EXPIRE, objects
+-- past their deadline are left out of every reply, counts included (ext.lua).
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local stale = staleGeneration()
 if stale then
   return stale
+end
+
+-- EXPIRE (ext.lua): purge a few objects past their deadline; the others are left out below.
+if EXT and EXT.expiry then
+  purgeDue(READ_SWEEP)
 end
 
 local prefix = ARGV[1]
@@ -72,6 +78,7 @@ if mode == 'scan' or mode == 'scanall' then
     if #found == 0 then break end
     found = without(found, KEYS[i])
   end
+  found = dropDue(found)
   return {page[1], rowsFields(prefix, found, 1, #found, 7, nArgs)}
 end
 
@@ -108,6 +115,20 @@ if mode == 'count' and nKeys - 1 - nEq <= 4 then
     end
     if odd then total = total - n else total = total + n end
   end
+  -- objects past their deadline that the sets still hold are not counted
+  local due, dn = dueNow()
+  if dn > 0 then
+    for pk in pairs(due) do
+      local match = redis.call('SISMEMBER', nEq == 0 and KEYS[1] or KEYS[2], pk) == 1
+      for i = 3, 1 + nEq do
+        if match and redis.call('SISMEMBER', KEYS[i], pk) == 0 then match = false end
+      end
+      for i = 2 + nEq, nKeys do
+        if match and redis.call('SISMEMBER', KEYS[i], pk) == 1 then match = false end
+      end
+      if match then total = total - 1 end
+    end
+  end
   return total
 end
 
@@ -131,6 +152,8 @@ else
     pks = without(pks, KEYS[i])
   end
 end
+
+pks = dropDue(pks)
 
 if mode == 'pks' then
   return pks

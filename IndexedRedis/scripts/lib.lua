@@ -1,5 +1,27 @@
 -- Shared by every script (scripts/__init__.py puts it in front of each one).
 
+-- Model extensions (UNIQUE_FIELDS, EXPIRE; ext.lua): the executor appends the model's extension
+-- block last before the generation pointer and the planned generation, and marks the planned
+-- generation as 'GEN|nKeys|nArgs'. It is taken off here, so each script sees its own layout;
+-- EXT_KEYS / EXT_ARGS hold it (empty for models without extensions, which pay nothing).
+local KEYS, ARGV = KEYS, ARGV
+local EXT_KEYS, EXT_ARGS = nil, nil
+do
+  local g, nk, na = string.match(ARGV[#ARGV] or '', '^(.-)|(%d+)|(%d+)$')
+  if g then
+    nk, na = tonumber(nk), tonumber(na)
+    local K, A, XK, XA = {}, {}, {}, {}
+    local nK, nA = #KEYS - 1 - nk, #ARGV - 1 - na
+    for i = 1, nK do K[i] = KEYS[i] end
+    for i = 1, nk do XK[i] = KEYS[nK + i] end
+    K[nK + 1] = KEYS[#KEYS]
+    for i = 1, nA do A[i] = ARGV[i] end
+    for i = 1, na do XA[i] = ARGV[nA + i] end
+    A[nA + 1] = g
+    KEYS, ARGV, EXT_KEYS, EXT_ARGS = K, A, XK, XA
+  end
+end
+
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 -- Returns the IRSTALE error reply to give back when they differ, else nil.

@@ -18,10 +18,20 @@
 -- 'scan' pages through the matches for a delete done in steps (the model's lock is held): from
 -- the first range's sorted set (cursor 'z<kept so far>': the matches of a page are deleted
 -- before the next) or by SSCAN, and replies {next cursor or '0', {pk1, {v1, ...}, ...}}.
+-- For models with EXPIRE, objects past their deadline are left out of every reply (ext.lua).
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 local stale = staleGeneration()
 if stale then
   return stale
+end
+
+-- EXPIRE (ext.lua): purge a few objects past their deadline; `passing` leaves out the others.
+if EXT and EXT.expiry then
+  purgeDue(READ_SWEEP)
+end
+local function noneDue()
+  local _, n = dueNow()
+  return n == 0
 end
 
 local prefix, mode, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -104,6 +114,7 @@ end
 
 -- The pks of `pks` that pass every filter but range number `skip` (answered by the source).
 local function passing(pks, skip)
+  pks = dropDue(pks)
   for i = 1, #eq do pks = members(pks, eq[i], 1) end
   for i = 1, #ne do pks = members(pks, ne[i], 0) end
   for g = 1, #groups do
@@ -191,7 +202,7 @@ end
 -- Redis cuts the slice itself (ZRANGE... LIMIT offset count): page n costs what page 1 costs.
 local function orderedSlice(rev)
   local ri = orderRange()
-  if #eq + #ne + #groups == 0 and (#ranges == 0 or (#ranges == 1 and ri ~= nil)) then
+  if #eq + #ne + #groups == 0 and (#ranges == 0 or (#ranges == 1 and ri ~= nil)) and noneDue() then
     local page = rangeMembers(orderKey, orderKind, ri and ranges[ri] or nil, rev, sliceFrom, sliceCount)
     local pks = {}
     for i = 1, #page do pks[i] = pkOf(page[i], orderKind) end
@@ -253,7 +264,7 @@ end
 
 -- count: from the sorted set alone when a single range is the whole query
 if mode == 'count' and not ordered and #eq == 0 and #ne == 0 and #groups == 0 and #ranges == 1
-    and sliceFrom == 0 and sliceCount < 0 then
+    and sliceFrom == 0 and sliceCount < 0 and noneDue() then
   local r = ranges[1]
   if r.kind == 's' then return redis.call('ZCOUNT', r.key, r.min, r.max) end
   return redis.call('ZLEXCOUNT', r.key, r.min, r.max)

@@ -22,6 +22,18 @@ end
 local mode = ARGV[2]
 local nf = tonumber(ARGV[3])
 local firstPk = 4 + nf
+-- EXPIRE (ext.lua): an object of this chunk past its deadline now makes the caller start over,
+-- so no object is returned after its deadline and the rows stay those of one instant.
+if EXT and EXT.expiry then
+  local due, dn = dueNow()
+  if dn > 0 then
+    for i = 2, #KEYS - 1 do
+      if due[ARGV[firstPk + i - 2]] then
+        return {'changed'}
+      end
+    end
+  end
+end
 local out = {}
 for i = 2, #KEYS - 1 do
   local key = KEYS[i]

@@ -34,6 +34,13 @@
 -- The generation pointer and the planned generation come last in KEYS and ARGV, after the
 -- token key and flag (lib.lua: replayed / remember), and before those the sorted sets of
 -- SORTED_FIELDS (lib.lua: sortedSpec, placeSorted).
+-- Models with UNIQUE_FIELDS or EXPIRE (ext.lua): objects past their deadline are purged first (at
+-- most EXPIRE_SWEEP plus one per entry; a U entry that meets one gets 'gone'); with expiry, the call's extension
+-- arguments hold one deadline per entry: '' keep it, 'p' none, else milliseconds from now. Replies
+-- also:
+--   {'unique', i, u, holder, j}              entry i would give constraint u (1-based) a member
+--                                            that object `holder` holds, or (holder '') that
+--                                            entry j of this batch takes too; nothing is written
 -- Generation check (see keys.py): the last key is the generation pointer, the last argument the
 -- generation the client planned for ('*': any, used while a reset builds a new generation).
 local stale = staleGeneration()
@@ -48,6 +55,11 @@ end
 
 local prefix = ARGV[1]
 local nEntries = tonumber(ARGV[2])
+-- EXPIRE_SWEEP > 0: purge that many objects past their deadline, plus one per entry, so that a
+-- stream of new objects never outgrows the sweep
+if EXT and EXT.sweep > 0 then
+  purgeDue(EXT.sweep + nEntries)
+end
 local spec = sortedSpec()
 local nNames = tonumber(ARGV[3])
 local names = {}
@@ -94,6 +106,10 @@ for i = 1, nEntries do
     if redis.call('EXISTS', e.dataKey) == 0 then
       return {'gone', i}
     end
+    if EXT and isDue(e.pk) then
+      purgeOne(e.pk)
+      return {'gone', i}
+    end
     local fields, expected = {}, {}
     for j = 1, e.nIdx do
       fields[j] = names[tonumber(ARGV[e.idxArg + 2 * j - 2])]
@@ -101,6 +117,9 @@ for i = 1, nEntries do
     end
     addConflict(conflicts, i, e.dataKey, fields, expected)
   elseif e.mode == 'C' then
+    if EXT and isDue(e.pk) then
+      purgeOne(e.pk)
+    end
     if redis.call('EXISTS', e.dataKey) == 1 then
       return {'exists', i}
     end
@@ -108,6 +127,85 @@ for i = 1, nEntries do
 end
 if #conflicts > 1 then
   return conflicts
+end
+
+-- The value entry e stores in field f once written (nil when it writes none there).
+local function written(e, f)
+  if e.nSet < 0 then
+    for j = 1, -e.nSet do
+      if names[j] == f then return ARGV[e.setArg + j - 1] end
+    end
+  else
+    for j = 1, e.nSet do
+      if names[tonumber(ARGV[e.setArg + 2 * j - 2])] == f then return ARGV[e.setArg + 2 * j - 1] end
+    end
+  end
+  return nil
+end
+
+-- Unique constraints: each entry's members before and after, checked against the holders and
+-- against the other entries of the batch. Nothing is written unless every member is free.
+if EXT and #EXT.uniq > 0 then
+  local byPk = {}
+  for i = 1, nEntries do
+    if entries[i].mode ~= 'N' then byPk[entries[i].pk] = entries[i] end
+  end
+  for i = 1, nEntries do
+    local e = entries[i]
+    e.uOld, e.uNew = {}, {}
+    for u = 1, #EXT.uniq do
+      local c = EXT.uniq[u]
+      local changes = e.mode ~= 'U'
+      for j = 1, #c.fields do
+        if written(e, c.fields[j]) ~= nil then changes = true end
+      end
+      if changes then
+        local cache = {}
+        local function now(f)
+          local v = written(e, f)
+          if v ~= nil then return v end
+          if e.mode == 'N' then return nil end
+          if cache[f] == nil then cache[f] = redis.call('HGET', e.dataKey, f) end
+          return cache[f]
+        end
+        if e.mode == 'U' then
+          e.uOld[u] = uniqueMember(c, function(f)
+            if cache[f] == nil then cache[f] = redis.call('HGET', e.dataKey, f) end
+            return cache[f]
+          end) or false
+        else
+          e.uOld[u] = false
+        end
+        e.uNew[u] = uniqueMember(c, now) or false
+      end
+    end
+  end
+  local claimed = {}
+  for i = 1, nEntries do
+    local e = entries[i]
+    for u, m in pairs(e.uNew) do
+      if m and m ~= e.uOld[u] then
+        local c = EXT.uniq[u]
+        local slot = u .. ':' .. m
+        if claimed[slot] then
+          return {'unique', i, u, '', claimed[slot]}
+        end
+        claimed[slot] = i
+        local holder = redis.call('HGET', c.key, m)
+        if holder and holder ~= e.pk then
+          local other = byPk[holder]
+          local leaves = other and other.uNew[u] ~= nil and other.uNew[u] ~= m
+          if not leaves then
+            if isDue(holder) then
+              purgeOne(holder)
+            else
+              return {'unique', i, u, holder, 0}
+            end
+          end
+        end
+      end
+    end
+  end
 end
 
 -- Phase 2: writes.
@@ -175,6 +273,28 @@ for i = 1, nEntries do
   end
   if e.mode ~= 'U' then
     redis.call('SADD', KEYS[1], pk)
+  end
+  if e.uNew then
+    for u, m in pairs(e.uNew) do
+      local key = EXT.uniq[u].key
+      local before = e.uOld[u]
+      if m ~= before then
+        if before and redis.call('HGET', key, before) == pk then
+          redis.call('HDEL', key, before)
+        end
+        if m then
+          redis.call('HSET', key, m, pk)
+        end
+      end
+    end
+  end
+  if EXT and EXT.expiry then
+    local d = EXT_ARGS[EXT.dynArg + i - 1]
+    if d == 'p' then
+      redis.call('ZREM', EXT.expKey, pk)
+    elseif d and d ~= '' then
+      redis.call('ZADD', EXT.expKey, deadlineScore(nowMs() + tonumber(d), i), pk)
+    end
   end
   if e.mode == 'C' then
     -- A pk given by the client (reserved, or kept by reset): pks handed out later come after it.
