@@ -230,7 +230,7 @@ class KeyLayout:
         "sortPrefix",
     )
 
-    def __init__(self, keyName: Value, gen: int = 0, extBuilder: Optional[Callable[["KeyLayout"], Any]] = None) -> None:
+    def __init__(self, keyName: Value, gen: int = 0, extBuilder: Optional[Callable[[KeyLayout], Any]] = None) -> None:
         self.keyName = _b(keyName)
         self.gen = int(gen)
         self.extBuilder = extBuilder
