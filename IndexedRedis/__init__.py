@@ -16,7 +16,6 @@ from .connection import (
 from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
-    UniqueConstraintError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
@@ -26,6 +25,8 @@ from .exceptions import (
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
+    UniqueConstraintError,
+    UnsizedQueryError,
     WriteOutcomeUnknownError,
 )
 from .fields import (
@@ -107,6 +108,7 @@ __all__ = [
     "RedisOperationError",
     "RedisServerNotFound",
     "UniqueConstraintError",
+    "UnsizedQueryError",
     "WriteOutcomeUnknownError",
     "clearRedisPools",
     "compat_str",

@@ -6,6 +6,7 @@ The tree::
     ├── InvalidModelException          a model class is defined wrongly (raised on first use)
     ├── InvalidFieldError              unknown field name  (also KeyError)
     ├── InvalidQueryError              filter on an unknown or non-indexed field (also ValueError)
+    │   └── UnsizedQueryError          len() of a query, which has no size until fetched (also TypeError)
     ├── InvalidValueError              a value that a field cannot hold or store (also ValueError, TypeError)
     ├── ObjectNotFoundError            an operation needs an object that is not in Redis (also KeyError)
     ├── ConcurrentWriteError           a save kept losing races against other writers
@@ -41,6 +42,11 @@ class InvalidFieldError(IndexedRedisError, KeyError):
 
 class InvalidQueryError(IndexedRedisError, ValueError):
     """A filter that the server cannot run: unknown field, non-indexed field, bad operator."""
+
+
+class UnsizedQueryError(InvalidQueryError, TypeError):
+    """``len(query)``: a query is not fetched until a fetch function runs, so it has no size; the
+    message says which call to use (``count()``, ``len(query.all())``)."""
 
 
 class InvalidValueError(IndexedRedisError, ValueError, TypeError):
@@ -113,5 +119,6 @@ __all__ = [
     "RedisOperationError",
     "RedisServerNotFound",
     "UniqueConstraintError",
+    "UnsizedQueryError",
     "WriteOutcomeUnknownError",
 ]

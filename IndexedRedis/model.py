@@ -14,12 +14,32 @@ import copy as _copy
 import itertools
 import pprint as _pprint
 import sys
-from typing import Any, Dict, List, Optional, Sequence, SupportsIndex, Tuple, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    List,
+    Optional,
+    Sequence,
+    SupportsIndex,
+    Tuple,
+    Type,
+    TypeVar,
+    cast,
+)
 
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
-from .fields.base import _short
+from .fields.base import IRField, _short
 from .fields.null import irNull
 from .schema import ModelSchema, asFieldList, getSchema
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
+
+    from .persistence import IRDeleter, IRSaver
+    from .query import IRQueryBuilder
+
+_M = TypeVar("_M", bound="IndexedRedisModel")
 
 
 class FieldAccessor:
@@ -141,6 +161,20 @@ class _ClassProperty:
         return self.factory(owner)
 
 
+if TYPE_CHECKING:  # pragma: no cover
+
+    class _ObjectsProperty:
+        """What type checkers see of ``Model.objects``: a query on that very model class."""
+
+        def __get__(self, obj: Any, owner: Type[_M]) -> "IRQueryBuilder[_M]": ...
+
+    class _SaverProperty:
+        def __get__(self, obj: Any, owner: Type[_M]) -> "IRSaver": ...
+
+    class _DeleterProperty:
+        def __get__(self, obj: Any, owner: Type[_M]) -> "IRDeleter": ...
+
+
 class _Hybrid:
     """A method usable on the class (``Model.diff(a, b)``) and on an instance (``a.diff(b)``)."""
 
@@ -196,7 +230,9 @@ class IndexedRedisModel:
     """Base class of every model.
 
     Class attributes: ``FIELDS`` (IRField objects or names), ``INDEXED_FIELDS`` (names),
-    ``KEY_NAME`` (the model's name in Redis), optional ``REDIS_CONNECTION_PARAMS``.
+    ``KEY_NAME`` (the model's name in Redis), optional ``REDIS_CONNECTION_PARAMS``. Instead of
+    ``FIELDS``, each field may be a class attribute (``year: IRField[int] = IRField(valueType=int)``,
+    named by the attribute); ``FIELDS`` is then filled from them, after a base model's fields.
 
     Opt-in stricter behaviour (each False by default, as in IndexedRedis 6.0.3; set them on a
     model, or on a base class of your models):
@@ -226,15 +262,30 @@ class IndexedRedisModel:
     NULL_MARKER_ESCAPE: bool = False
 
     _ir_schema: Any = None  # the ModelSchema, built on first use
+    _ir_declarationProblem: Optional[str] = None  # what is wrong with the field declarations (see _collectDeclaredFields)
 
-    objects = _ClassProperty(_objects)
-    saver = _ClassProperty(_saver)
-    deleter = _ClassProperty(_deleter)
+    if TYPE_CHECKING:  # pragma: no cover
+        objects: _ObjectsProperty
+        saver: _SaverProperty
+        deleter: _DeleterProperty
+    else:
+        objects = _ClassProperty(_objects)
+        saver = _ClassProperty(_saver)
+        deleter = _ClassProperty(_deleter)
+
+    if TYPE_CHECKING:  # pragma: no cover
+        # Fields listed in FIELDS (6.x style) are not attributes type checkers know: reading one
+        # gives Any (``__getattr__`` below), and so may assigning one. Declared fields are typed.
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "FIELDS" in cls.__dict__:
             cls.FIELDS = asFieldList(cls.__dict__["FIELDS"], cls.__name__)
+            problem = _mixedDeclarations(cls)
+        else:
+            problem = _collectDeclaredFields(cls)
+        cls._ir_declarationProblem = problem  # raised as InvalidModelException on first use
         cls._ir_schema = None  # built on first use
 
     # ------------------------------------------------------------------ construction
@@ -526,7 +577,7 @@ class IndexedRedisModel:
         return hash((getSchema(type(self)).keyName, self.getPk()))
 
     # ------------------------------------------------------------------ copies and pickling
-    def copy(self, copyPrimaryKey: bool = False, copyValues: bool = False) -> "IndexedRedisModel":
+    def copy(self, copyPrimaryKey: bool = False, copyValues: bool = False) -> Self:
         """A new object with the same values.
 
         ``copyPrimaryKey``: the copy keeps the pk (saving it updates the same object).
@@ -553,10 +604,10 @@ class IndexedRedisModel:
             d["_ir_dirty"] = set(self.__dict__["_ir_dirty"])  # assignments not saved yet stay pending
         return new
 
-    def __copy__(self) -> "IndexedRedisModel":
+    def __copy__(self) -> Self:
         return self.copy(copyPrimaryKey=True, copyValues=False)
 
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "IndexedRedisModel":
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Self:
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         for key, value in self.__dict__.items():
@@ -606,7 +657,7 @@ class IndexedRedisModel:
 
     # ------------------------------------------------------------------ class-level helpers
     @classmethod
-    def connectAlt(cls, redisConnectionParams: Dict[str, Any]) -> type:
+    def connectAlt(cls, redisConnectionParams: Dict[str, Any]) -> Type[Self]:
         """A copy of this model class bound to another Redis (params override the defaults key by key)."""
         if not isinstance(redisConnectionParams, dict):
             raise InvalidValueError("connectAlt takes a dict of connection params, such as {'host': 'other', 'db': 1}")
@@ -618,17 +669,17 @@ class IndexedRedisModel:
             "__module__": cls.__module__,
             "__qualname__": cls.__qualname__,
         }
-        return type(cls.__name__, (base,), attrs)
+        return cast("Type[Self]", type(cls.__name__, (base,), attrs))
 
     @classmethod
-    def copyModel(cls) -> type:
+    def copyModel(cls) -> Type[Self]:
         """An independent copy of this model class (same params and KEY_NAME), e.g. to change it
         without touching the original. It is named ``<Name>_Copy<N>``."""
         name = f"{cls.__name__}_Copy{next(_copyCounter)}"
         attrs: Dict[str, Any] = {"__module__": cls.__module__, "__qualname__": name}
         attrs["FIELDS"] = [_copy.copy(f) for f in cls.FIELDS or []]
         attrs["INDEXED_FIELDS"] = list(cls.INDEXED_FIELDS or [])
-        return type(name, (cls,), attrs)
+        return cast("Type[Self]", type(name, (cls,), attrs))
 
     @classmethod
     def reset(cls, newObjs: Any) -> Sequence[int]:
@@ -644,6 +695,66 @@ class IndexedRedisModel:
         """Build and check the model now (it is otherwise checked on first use). Raises InvalidModelException."""
         getSchema(cls)
         return True
+
+
+def _collectDeclaredFields(cls: type) -> Optional[str]:
+    """Fill FIELDS of a model declared with field attributes (``year: IRField[int] =
+    IRField(valueType=int)``): the base class's fields, then the ones declared here in order (a
+    field of the same name replaces the inherited one in place). A field given without a name
+    takes the attribute's. Returns what is wrong with the declaration, or None."""
+    problems: List[str] = []
+    declared: List[Any] = []
+    for attr, value in list(cls.__dict__.items()):
+        if not isinstance(value, IRField):
+            continue
+        if not value.name:
+            value = value.copyWithName(attr)
+            setattr(cls, attr, value)
+        elif value.name != attr:
+            problems.append(
+                f"attribute {attr!r} holds a field named {value.name!r}; leave the name out ({attr} = "
+                f"{type(value).__name__}(...)) or use the same name for both"
+            )
+            continue
+        declared.append(value)
+    annotations = cls.__dict__.get("__annotations__") or {}
+    for attr, hint in annotations.items():
+        if attr not in cls.__dict__ and _looksLikeFieldType(hint):
+            problems.append(
+                f"attribute {attr!r} is annotated as a field but has no value; declare it with one, such as "
+                f"{attr}: IRField[int] = IRField(valueType=int)"
+            )
+    if declared:
+        merged = list(getattr(cls, "FIELDS", None) or [])
+        for field in declared:
+            at = next((i for i, f in enumerate(merged) if str(f) == field.name), None)
+            if at is None:
+                merged.append(field)
+            else:
+                merged[at] = field
+        cls.FIELDS = asFieldList(merged, cls.__name__)  # type: ignore[attr-defined]
+    return "; ".join(problems) or None
+
+
+def _mixedDeclarations(cls: type) -> Optional[str]:
+    """With FIELDS in the class body, a field attribute must be one of its entries (``year =
+    IRField('year', valueType=int)`` then ``FIELDS = [year]``): else it would not be stored."""
+    listed = {id(f) for f in cls.__dict__["FIELDS"] or ()} if isinstance(cls.__dict__["FIELDS"], (list, tuple)) else set()
+    extra = [attr for attr, value in cls.__dict__.items() if isinstance(value, IRField) and id(value) not in listed]
+    if not extra:
+        return None
+    return (
+        f"field attribute(s) {', '.join(map(repr, extra))} are not entries of FIELDS; declare fields one way: list "
+        "every field in FIELDS, or leave FIELDS out and declare each field as a class attribute"
+    )
+
+
+def _looksLikeFieldType(hint: Any) -> bool:
+    if isinstance(hint, str):
+        head = hint.strip().split("[", 1)[0].rsplit(".", 1)[-1]
+        return head.startswith("IR") and head.endswith("Field")
+    origin = getattr(hint, "__origin__", hint)
+    return isinstance(origin, type) and issubclass(origin, IRField)
 
 
 def isIndexedRedisModel(model: Any) -> bool:

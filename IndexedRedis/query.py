@@ -7,26 +7,27 @@ Each fetch function is one round trip that reads one instant of the data.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple, TypeVar, overload
 
 from . import readplans
 from .compat_str import getDefaultIREncoding
-from .exceptions import InvalidQueryError
+from .exceptions import InvalidQueryError, UnsizedQueryError
 from .executor import runSync
 from .keys import KeyLayout
 from .plans import Op, parseFilters, primaryKeys
 from .results import IRQueryableList
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
-_NO_PK: Any = object()  # get() without a pk: a lookup by unique fields
+_M = TypeVar("_M")  # the model class of a query (for type checkers)
+_NO_PK: Any = object()  # get() without a pk (a lookup by unique fields), exists() without a pk (any match)
 
 
-class IRQueryBuilder(IndexedRedisHelper):
+class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
     """A query on one model: filters plus fetch functions. ``Model.objects`` returns an empty one."""
 
     __slots__ = ("model", "_filters")
 
-    def __init__(self, model: type, filters: Tuple[Tuple[str, str, Any], ...] = ()) -> None:
+    def __init__(self, model: "type[_M]", filters: Tuple[Tuple[str, str, Any], ...] = ()) -> None:
         self.model = model
         self._filters = filters
 
@@ -38,7 +39,7 @@ class IRQueryBuilder(IndexedRedisHelper):
     def _run(self, opFactory: Callable[[KeyLayout], Op], what: str) -> Any:
         return runSync(opFactory, self._schema, what)
 
-    def _list(self, objs: Sequence[Any]) -> IRQueryableList:
+    def _list(self, objs: Sequence[Any]) -> "IRQueryableList[_M]":
         return IRQueryableList(objs, model=self.model)
 
     def __repr__(self) -> str:
@@ -53,7 +54,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return f"<{self.model.__name__}.objects.filter({conds}){extra}>"
 
     # ------------------------------------------------------------------ order and slices (on the server)
-    def order_by(self, *names: str) -> "IRQueryBuilder":
+    def order_by(self, *names: str) -> "IRQueryBuilder[_M]":
         """A new query whose results come ordered by a field of SORTED_FIELDS (``'-price'``:
         descending); ties are broken by pk (ascending, or descending for a descending order).
         Slices, ``first()`` and ``last()`` then follow this order, on the server."""
@@ -73,6 +74,10 @@ class IRQueryBuilder(IndexedRedisHelper):
         kept = tuple(f for f in self._filters if f[1] != "order")
         return IRQueryBuilder(self.model, kept + (("", "order", (name, desc, kind)),))
 
+    @overload
+    def __getitem__(self, item: slice) -> "IRQueryBuilder[_M]": ...
+    @overload
+    def __getitem__(self, item: int) -> _M: ...
     def __getitem__(self, item: Any) -> Any:
         """``query[20:40]``: a new query for that slice of the results (in the query's order, by pk
         without one), fetched by the server alone; ``query[5]``: that object (IndexError if none)."""
@@ -108,9 +113,50 @@ class IRQueryBuilder(IndexedRedisHelper):
                 return (int(v[0]), int(v[1]))
         return (0, -1)
 
-    def __iter__(self) -> Any:
-        """Iterating a query fetches its results (``all()``)."""
-        return iter(self.all())
+    def __iter__(self) -> Iterator[_M]:
+        """Iterating a query streams its results in chunks (see ``iterator``)."""
+        return self.iterator()
+
+    def iterator(self, chunkSize: int = 0) -> Iterator[_M]:
+        """The matching objects, in the order of ``all()``, fetched ``chunkSize`` at a time
+        (default ``readplans.READ_CHUNK``, 2000), so a big result never sits in memory whole.
+
+        A result of up to ``chunkSize`` objects is one round trip (fetch.lua), as ``all()``. A
+        bigger one: the first call gives the first chunk and every matching pk, from one instant;
+        each further chunk is one more round trip (rows.lua), read from that same instant while
+        nothing writes to the model. After a write the rest is read as it is then (by pk, with
+        objects deleted meanwhile left out, none added). Each match is given at most once.
+        """
+        schema = self._schema
+        size = chunkSize or readplans.READ_CHUNK
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise InvalidQueryError(f"Model {schema.modelName}: iterator(chunkSize=...) takes an int >= 1; got {chunkSize!r}")
+        return self._stream(size)
+
+    def _stream(self, size: int) -> Iterator[_M]:
+        schema, filters = self._schema, self._filters
+        objs, counter, rest = self._run(lambda layout: readplans.firstChunkOp(schema, layout, filters, size), "iterate")
+        yield from objs
+        del objs
+        for start in range(0, len(rest), size):
+            part = rest[start : start + size]
+            objs, same = self._run(partial(_nextChunk, schema, counter, part), "iterate")
+            if not same:
+                counter = None  # the instant is gone: read the rest as it is now, without asking rows.lua again
+            yield from objs
+            del objs
+
+    def __len__(self) -> int:
+        schema = self._schema
+        raise UnsizedQueryError(
+            f"Model {schema.modelName}: a query has no len() before it is fetched; use query.count() (one round trip, "
+            "no objects sent) or len(query.all())"
+        )
+
+    def __bool__(self) -> bool:
+        """A query is always true, as in IndexedRedis 6.0.3 (code tests ``if query:`` for None);
+        ``exists()`` says whether anything matches."""
+        return True
 
     def _get_key_for_index(self, field: Any, value: Any) -> str:
         """The name of the index key (a Redis set of pks) of ``field`` = ``value``, as str:
@@ -129,7 +175,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return key.decode(getDefaultIREncoding(), "surrogateescape")
 
     # ------------------------------------------------------------------ filters
-    def filter(self, /, **kwargs: Any) -> "IRQueryBuilder":
+    def filter(self, /, **kwargs: Any) -> "IRQueryBuilder[_M]":
         """A new query with these filters added: ``field=value`` (equals) or ``field__ne=value``.
 
         Only indexed fields can be filtered on the server; the fields are checked here.
@@ -137,26 +183,26 @@ class IRQueryBuilder(IndexedRedisHelper):
         added = tuple(parseFilters(self._schema, kwargs))
         return IRQueryBuilder(self.model, self._filters + added)
 
-    def filterInline(self, /, **kwargs: Any) -> "IRQueryBuilder":
+    def filterInline(self, /, **kwargs: Any) -> "IRQueryBuilder[_M]":
         """Add filters to this query itself; returns it."""
         self._filters = self._filters + tuple(parseFilters(self._schema, kwargs))
         return self
 
     # ------------------------------------------------------------------ fetch functions
-    def all(self, cascadeFetch: bool = False) -> IRQueryableList:
+    def all(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Every object matching the filters (one round trip: fetch.lua)."""
         return self._many(
             lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all"), cascadeFetch
         )
 
-    def allByAge(self, cascadeFetch: bool = False) -> IRQueryableList:
+    def allByAge(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Like ``all``, oldest (lowest pk) first."""
         return self._many(
             lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge"),
             cascadeFetch,
         )
 
-    def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
         fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
         return self._many(
@@ -166,7 +212,7 @@ class IRQueryBuilder(IndexedRedisHelper):
             cascadeFetch,
         )
 
-    def allOnlyIndexedFields(self) -> IRQueryableList:
+    def allOnlyIndexedFields(self) -> "IRQueryableList[_M]":
         """Matching objects with only their indexed fields fetched."""
         return self.allOnlyFields(self._schema.indexedNameList)
 
@@ -174,23 +220,26 @@ class IRQueryBuilder(IndexedRedisHelper):
         """How many objects match (SCARD without filters, else fetch.lua)."""
         return self._run(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
 
-    def exists(self, pk: Any) -> bool:
-        """True if an object with this pk exists (filters are not applied)."""
+    def exists(self, pk: Any = _NO_PK) -> bool:
+        """``exists(pk)``: True if an object with this pk exists (filters are not applied; one EXISTS).
+        ``exists()``: True if any object matches the query's filters (one round trip, as ``count()``)."""
+        if pk is _NO_PK:
+            return self.count() > 0
         return self._run(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists")
 
-    def first(self, cascadeFetch: bool = False) -> Optional[Any]:
+    def first(self, cascadeFetch: bool = False) -> Optional[_M]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
         return self._fetch(
             lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
         )
 
-    def last(self, cascadeFetch: bool = False) -> Optional[Any]:
+    def last(self, cascadeFetch: bool = False) -> Optional[_M]:
         """The newest matching object (highest pk), or None. Picked on the server."""
         return self._fetch(
             lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
         )
 
-    def random(self, cascadeFetch: bool = False) -> Optional[Any]:
+    def random(self, cascadeFetch: bool = False) -> Optional[_M]:
         """A random matching object, or None."""
         return self._fetch(
             lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"),
@@ -202,7 +251,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return self._run(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
-    def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[Any]:
+    def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[_M]:
         """The object with this pk, or None (one HGETALL).
 
         ``get(email='a@b.c')``: the object holding these values of a unique constraint
@@ -227,24 +276,26 @@ class IRQueryBuilder(IndexedRedisHelper):
 
         return purgeExpired(self.model, limit)
 
-    def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
         pks = primaryKeys(self._schema, pks)
         return self._many(
             lambda: self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
         )
 
-    def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[Any]:
+    def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[_M]:
         """The object with this pk holding only ``fields``, or None."""
         fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
 
-        def fetch() -> Optional[Any]:
+        def fetch() -> Optional[_M]:
             objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
             return objs[0] if objs else None
 
         return self._fetch(fetch, cascadeFetch)
 
-    def getMultipleOnlyFields(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False) -> IRQueryableList:
+    def getMultipleOnlyFields(
+        self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False
+    ) -> "IRQueryableList[_M]":
         """The objects with these pks holding only ``fields``; missing ones are left out."""
         fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
         pks = primaryKeys(self._schema, pks)
@@ -333,7 +384,7 @@ class IRQueryBuilder(IndexedRedisHelper):
         return report
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
-    def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> IRQueryableList:
+    def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> "IRQueryableList[_M]":
         return self._list(self._fetch(fetch, cascadeFetch))
 
     def _fetch(self, fetch: Callable[[], Any], cascadeFetch: bool) -> Any:
@@ -343,6 +394,10 @@ class IRQueryBuilder(IndexedRedisHelper):
 
             return fetchWithLinks(self.model, fetch)
         return fetch()
+
+
+def _nextChunk(schema: ModelSchema, counter: Any, pks: Sequence[Any], layout: KeyLayout) -> Op:
+    return readplans.nextChunkOp(schema, layout, counter, pks)
 
 
 __all__ = ["IRQueryBuilder"]

@@ -96,6 +96,33 @@ def onlyFieldsOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, f
     return objs
 
 
+def firstChunkOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, chunk: int) -> Op:
+    """The start of a streamed read (iterating a query): ``(objects, counter, pks left)``.
+
+    One fetch.lua call; a result of up to ``chunk`` objects comes whole (counter None, no pks
+    left), a bigger one as its first chunk plus every matching pk, from one instant.
+    """
+    reply = yield fetchCall(layout, filters, "all", (), limit=chunk)
+    if not reply or reply[0] != b"chunked":
+        return rowsToObjects(schema, reply), None, []
+    return rowsToObjects(schema, reply[3]), reply[1], list(reply[2][chunk:])
+
+
+def nextChunkOp(schema: "ModelSchema", layout: "KeyLayout", counter: Optional[bytes], pks: Sequence[Any]) -> Op:
+    """One more chunk of a streamed read: ``(objects, still from the first instant)``.
+
+    While nothing was written since the first call (the write ``counter`` did not move),
+    rows.lua gives the rows as they were then; after a write, or with ``counter`` None, the
+    objects are read as they are now (ones deleted meanwhile left out).
+    """
+    if counter is not None:
+        more = yield rowsCall(layout, counter, "all", (), pks)
+        if not (more and more[0] == b"changed"):
+            return rowsToObjects(schema, more), True
+    objs = yield from getMultipleOp(schema, layout, pks)
+    return objs, False
+
+
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
     if not filters and not schema.expiry:
         return int((yield keyed("SCARD", layout.keysKey)))
@@ -193,9 +220,11 @@ __all__ = [
     "checkFieldNames",
     "countOp",
     "existsOp",
+    "firstChunkOp",
     "getMultipleOp",
     "getOnlyFieldsOp",
     "getOp",
+    "nextChunkOp",
     "oneOp",
     "onlyFieldsOp",
     "pksOp",

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    TypeVar,
+    Union,
+    overload,
+)
 
 from QueryableList import FILTER_TYPES, QueryableListObjs
 
-from .exceptions import IndexedRedisError, InvalidQueryError, ObjectNotFoundError
+from .exceptions import IndexedRedisError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
 from .fields.base import _short
 from .fields.null import irNull
+
+_M = TypeVar("_M")  # the model class of the objects (for type checkers)
 
 CLIENT_OPERATORS = frozenset(FILTER_TYPES)  # what IRQueryableList.filter() knows after ``field__``
 
@@ -109,12 +125,33 @@ def _nullAware(kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]
     return out
 
 
+_CONVERTED_OPS = frozenset(("eq", "ne", "lt", "lte", "gt", "gte", "in", "notin"))
+
+
+def _convertible(field: Any) -> bool:
+    """Fields whose filter values are converted on the client: those with server-side filters
+    (indexable) and plain floats; not links (compared by pk or object) nor JSON, bytes or raw values."""
+    if getattr(field, "isForeignLink", False):
+        return False
+    return bool(field.isIndexable) or getattr(field, "_kind", None) == "float"
+
+
+def _convert(field: Any, value: Any) -> Any:
+    """``value`` as the field holds it, or as given when the field cannot convert it (or it is null)."""
+    if _isNull(value):
+        return value
+    try:
+        return field.fromInput(value)
+    except InvalidValueError:
+        return value
+
+
 def _sortKey(value: Any) -> Tuple[bool, Any]:
     """Nulls (irNull, None) first, then the values in their own order."""
     return (False, 0) if _isNull(value) else (True, value)
 
 
-class IRQueryableList(QueryableListObjs):
+class IRQueryableList(QueryableListObjs, Generic[_M]):
     """A list of model objects that supports QueryableList's client-side filters
     (``filter(year__gt=2000)``, ``filterOr``, ``__in``, ``__contains``, ``sort_by``, ...)
     plus operations on all its objects at once.
@@ -124,7 +161,7 @@ class IRQueryableList(QueryableListObjs):
     Lists derived from this one (filters, sorts, slices, ``+``) keep its model, even when empty.
     """
 
-    def __init__(self, val: Iterable[Any] = (), model: Optional[type] = None) -> None:
+    def __init__(self, val: Iterable[_M] = (), model: "Optional[type[_M]]" = None) -> None:
         super().__init__(val)
         if model is None and isinstance(val, IRQueryableList):
             model = val.getModel()
@@ -139,12 +176,12 @@ class IRQueryableList(QueryableListObjs):
         return result
 
     # QueryableList builds derived lists with ``self.__class__()``, which knows no model.
-    def filterAnd(self, /, **kwargs: Any) -> "IRQueryableList":
+    def filterAnd(self, /, **kwargs: Any) -> "IRQueryableList[_M]":
         return self._clientFilter("filter", QueryableListObjs.filterAnd, kwargs, all)
 
     filter = filterAnd
 
-    def filterOr(self, /, **kwargs: Any) -> "IRQueryableList":
+    def filterOr(self, /, **kwargs: Any) -> "IRQueryableList[_M]":
         return self._clientFilter("filterOr", QueryableListObjs.filterOr, kwargs, any)
 
     def _clientFilter(self, what: str, method: Any, kwargs: Dict[str, Any], combine: Callable[[Iterable[bool]], bool]) -> Any:
@@ -154,6 +191,7 @@ class IRQueryableList(QueryableListObjs):
             name, sep, op = key.rpartition("__")
             if sep and name and op not in CLIENT_OPERATORS:
                 raise InvalidQueryError(self._problem(what, key, None))
+        kwargs = self._converted(kwargs)
         try:
             return self._derived(method(self, **_nullAware(kwargs, combine)))
         except _UserFunctionError as wrapped:
@@ -167,6 +205,35 @@ class IRQueryableList(QueryableListObjs):
             # not apply to a value (ieq on an int, contains on None...), and comparisons the values
             # themselves refuse (a Decimal signalling NaN).
             raise InvalidQueryError(self._problem(what, None, f"{type(exc).__name__}: {exc}", kwargs)) from exc
+
+    def _converted(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        """The filter values converted by their field, as a server-side filter converts them
+        (``added__gt='2024-01-10'`` on a datetime field compares datetimes). A value the field
+        cannot convert is compared as given (``i__gt=Decimal(4)`` on an int field still works;
+        one that cannot be compared raises InvalidQueryError then). Values of operators on text
+        or on parts of a value (``contains``, ``ieq``...) and nulls are left as given."""
+        from .model import isIndexedRedisModel
+        from .schema import getSchema
+
+        model = self.getModel()
+        if model is None or not kwargs or not isIndexedRedisModel(model):
+            return kwargs  # a list of other objects: QueryableList compares them as they are
+
+        fields = getSchema(model).fieldsByName
+        out = dict(kwargs)
+        for key, value in kwargs.items():
+            name, _, op = key.rpartition("__")
+            if not name:
+                name, op = key, "eq"
+            field = fields.get(name)
+            if field is None or op not in _CONVERTED_OPS or not _convertible(field):
+                continue
+            if op in ("in", "notin"):
+                if isinstance(value, (list, tuple, set, frozenset)):
+                    out[key] = type(value)(_convert(field, v) for v in value)
+            else:
+                out[key] = _convert(field, value)
+        return out
 
     def _problem(self, what: str, key: Optional[str], detail: Optional[str], kwargs: Optional[Dict[str, Any]] = None) -> str:
         model = self.getModel()
@@ -183,42 +250,51 @@ class IRQueryableList(QueryableListObjs):
         shown = ", ".join(f"{k}={_short(v, 40)}" for k, v in (kwargs or {}).items())
         return f"{owner}client-side {what}({shown}) failed: {detail}" if shown else f"{owner}{detail}"
 
-    def customFilter(self, filterFunc: Any) -> "IRQueryableList":
+    def customFilter(self, filterFunc: Any) -> "IRQueryableList[_M]":
         return self._derived(super().customFilter(filterFunc))
 
-    def sort_by(self, fieldName: str, reverse: bool = False) -> "IRQueryableList":
+    def sort_by(self, fieldName: str, reverse: bool = False) -> "IRQueryableList[_M]":
         getValue = self._get_item_value
         ordered = sorted(self, key=lambda item: _sortKey(getValue(item, fieldName)), reverse=reverse)
         return IRQueryableList(ordered, model=self.getModel())
 
-    def all(self) -> "IRQueryableList":
+    def all(self) -> "IRQueryableList[_M]":
         return self._derived(super().all())
 
+    if TYPE_CHECKING:  # pragma: no cover
+        # QueryableList has no type hints: say what a list of model objects gives.
+        def __iter__(self) -> Iterator[_M]: ...
+        def __len__(self) -> int: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> "IRQueryableList[_M]": ...
+    @overload
+    def __getitem__(self, item: int) -> _M: ...
     def __getitem__(self, item: Any) -> Any:
         result = list.__getitem__(self, item)
         if isinstance(item, slice):
             return IRQueryableList(result, model=self.getModel())
         return result
 
-    def __add__(self, other: Any) -> "IRQueryableList":
+    def __add__(self, other: Any) -> "IRQueryableList[_M]":
         return self._derived(super().__add__(other))
 
-    def __sub__(self, other: Any) -> "IRQueryableList":
+    def __sub__(self, other: Any) -> "IRQueryableList[_M]":
         return self._derived(super().__sub__(other))
 
-    def __or__(self, other: Any) -> "IRQueryableList":
+    def __or__(self, other: Any) -> "IRQueryableList[_M]":
         return self._derived(super().__or__(other))
 
-    def __and__(self, other: Any) -> "IRQueryableList":
+    def __and__(self, other: Any) -> "IRQueryableList[_M]":
         return self._derived(super().__and__(other))
 
-    def __xor__(self, other: Any) -> "IRQueryableList":
+    def __xor__(self, other: Any) -> "IRQueryableList[_M]":
         return self._derived(super().__xor__(other))
 
-    def __copy__(self) -> "IRQueryableList":
+    def __copy__(self) -> "IRQueryableList[_M]":
         return self._derived(super().__copy__())
 
-    def getModel(self) -> Optional[type]:
+    def getModel(self) -> "Optional[type[_M]]":
         """The model of the objects in this list."""
         if self.__model is None and len(self) > 0:
             self.__model = type(self[0])
@@ -257,14 +333,15 @@ class IRQueryableList(QueryableListObjs):
         from .schema import getSchema
 
         schema = getSchema(model)
-        fresh = {o.getPk(): o for o in model.objects.getMultiple([o.getPk() for o in self if o.getPk() is not None])}
+        objs: List[Any] = list(self)
+        fresh = {o.getPk(): o for o in model.objects.getMultiple([o.getPk() for o in objs if o.getPk() is not None])}
         differing: Dict[int, List[str]] = {}
         if cascadeObjects and schema.foreignFields:
             from .foreignfetch import linksThatDiffer
 
-            differing = linksThatDiffer([(o, fresh[o.getPk()]) for o in self if o.getPk() in fresh])
+            differing = linksThatDiffer([(o, fresh[o.getPk()]) for o in objs if o.getPk() in fresh])
         out: List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]] = []
-        for obj in self:
+        for obj in objs:
             pk = obj.getPk()
             new = fresh.get(pk)
             if new is None:
@@ -274,12 +351,13 @@ class IRQueryableList(QueryableListObjs):
             out.append(applyFetched(schema, obj, new, cascadeObjects, differing.get(id(obj), ())))
         return out
 
-    def refetch(self) -> "IRQueryableList":
+    def refetch(self) -> "IRQueryableList[_M]":
         """Fetch every object of the list again by pk; returns a new list (filters are not re-run)."""
         model: Any = self.getModel()
         if model is None or len(self) == 0:
             return IRQueryableList([], model=model)
-        return model.objects.getMultiple([o.getPk() for o in self if o.getPk() is not None])
+        objs: List[Any] = list(self)
+        return model.objects.getMultiple([o.getPk() for o in objs if o.getPk() is not None])
 
 
 __all__ = ["IRQueryableList"]

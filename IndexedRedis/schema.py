@@ -147,13 +147,21 @@ class ModelSchema:
     def _validate(self, keyName: Any, fields: Any, indexed: Any) -> None:
         from .model import IndexedRedisModel
 
+        for cls in self.model.__mro__:
+            declared = cls.__dict__.get("_ir_declarationProblem")
+            if declared:
+                where = "" if cls is self.model else f" (in its base class {cls.__name__})"
+                self._fail(f"{declared}{where}")
         if not keyName or not isinstance(keyName, str):
             self._fail(f"KEY_NAME must be a non-empty str naming the model in Redis (like a table name); got {keyName!r}")
         problem = keyNameProblem(keyName)
         if problem:
             self._fail(problem)
         if not fields or not isinstance(fields, (list, tuple)):
-            self._fail("FIELDS must be a non-empty list of IRField objects (or field-name strings)")
+            self._fail(
+                "FIELDS must be a non-empty list of IRField objects (or field-name strings), or the fields declared as "
+                "class attributes (year: IRField[int] = IRField(valueType=int))"
+            )
         if not isinstance(indexed, (list, tuple)):
             self._fail(f"INDEXED_FIELDS must be a list of field names; got {type(indexed).__name__}")
         for legacy in ("BASE64_FIELDS", "BINARY_FIELDS"):
@@ -188,7 +196,7 @@ class ModelSchema:
                 self._fail(f"field name {name!r} clashes with an attribute of IndexedRedisModel; rename the field")
             for cls in between:
                 own = cls.__dict__.get(name)
-                if own is not None and not _isFieldAccessor(own):
+                if own is not None and not _isFieldAccessor(own) and not (isinstance(own, IRField) and own.name == name):
                     where = "the model" if cls is self.model else f"{cls.__name__} (a base class of the model)"
                     self._fail(f"field name {name!r} clashes with attribute {name!r} defined on {where}; rename one of them")
                 if own is not None:

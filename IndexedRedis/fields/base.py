@@ -22,11 +22,17 @@ import datetime
 import hashlib
 import json
 import sys
-from typing import Any, Optional, SupportsIndex
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, SupportsIndex, TypeVar, Union, overload
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
 from .null import IR_NULL_BYTES, NULL_MARKER_ESCAPE_PREFIX, IRNullType, irNull
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
+
+# The python type of a field's value, for type checkers: ``IRField[int]``. Only typing uses it.
+_T = TypeVar("_T")
 
 
 def _typeName(value: Any) -> str:
@@ -42,7 +48,7 @@ def fieldSettingsVersion() -> int:
     return _settingsVersion
 
 
-class IRField(str):
+class IRField(str, Generic[_T]):
     """A named field, optionally typed with ``valueType``.
 
     ``IRField(name, valueType=str, defaultValue=irNull, hashIndex=False)``
@@ -68,12 +74,55 @@ class IRField(str):
             raise InvalidValueError(f"A field name must be a str, not {_typeName(name)} ({name!r})")
         return str.__new__(cls, name)
 
+    # What type checkers infer from valueType (``IRField[int]``); the last definition runs.
+    @overload
+    def __init__(self: "IRField[str]", name: str = "", *, defaultValue: Any = irNull, hashIndex: bool = False) -> None: ...
+    @overload
+    def __init__(
+        self: "IRField[Union[str, bytes]]", name: str, valueType: None, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: "IRField[Union[str, bytes]]",
+        name: str = "",
+        *,
+        valueType: None,
+        defaultValue: Any = irNull,
+        hashIndex: bool = False,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: "IRField[_T]", name: str, valueType: Callable[..., _T], defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: "IRField[_T]",
+        name: str = "",
+        *,
+        valueType: Callable[..., _T],
+        defaultValue: Any = irNull,
+        hashIndex: bool = False,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: "IRField[Any]", name: str = "", valueType: Any = str, defaultValue: Any = irNull, hashIndex: bool = False
+    ) -> None: ...  # anything else the run time accepts (``valueType='str'``): Any
     def __init__(self, name: str = "", valueType: Any = str, defaultValue: Any = irNull, hashIndex: bool = False) -> None:
         self.valueType = valueType
         self.defaultValue = defaultValue
         self.hashIndex = bool(hashIndex)
         self._setupCodec()
         self._ready()
+
+    if TYPE_CHECKING:  # pragma: no cover
+        # A field declared as a model attribute reads as its value on an object. At run time the
+        # model's FieldAccessor (no __get__: reads hit the instance dict) holds the class attribute.
+        @overload
+        def __get__(self, obj: None, owner: Any) -> Any: ...
+        @overload
+        def __get__(self, obj: object, owner: Any) -> _T: ...
+        def __get__(self, obj: Any, owner: Any) -> Any: ...
+        def __set__(self, obj: Any, value: Any) -> None: ...
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A setting changed on a live field (``Model.FIELDS['price'].decimalPlaces = 5``) takes
@@ -118,17 +167,17 @@ class IRField(str):
         state.pop("_ir_escapeNullBy", None)
         return state
 
-    def __copy__(self) -> "IRField":
+    def __copy__(self) -> Self:
         return _rebuildField(type(self), self.name, self._stateForCopy())
 
-    def __deepcopy__(self, memo: dict) -> "IRField":
+    def __deepcopy__(self, memo: dict) -> Self:
         return _rebuildField(type(self), self.name, _copy.deepcopy(self._stateForCopy(), memo))
 
-    def copy(self) -> "IRField":
+    def copy(self) -> Self:
         """A copy of this field (same name and settings), e.g. to put in another model's FIELDS."""
         return self.__copy__()
 
-    def copyWithName(self, name: str) -> "IRField":
+    def copyWithName(self, name: str) -> Self:
         """Return a copy of this field under another name (used by chains)."""
         return _rebuildField(type(self), name, self._stateForCopy())
 
@@ -476,7 +525,7 @@ class IRField(str):
         return self.valueType(raw.decode(getDefaultIREncoding()))
 
 
-class IRClassicField(IRField):
+class IRClassicField(IRField[str]):
     """A text field as plain-string fields behaved before 6.0: default ``''``, default encoding.
 
     ``defaultValue`` cannot be changed (it is always ``''``).
@@ -569,8 +618,8 @@ def _short(value: Any, limit: int = 60) -> str:
     return text
 
 
-def _rebuildField(cls: Any, name: str, state: dict) -> IRField:
-    obj: IRField = str.__new__(cls, name)
+def _rebuildField(cls: Any, name: str, state: dict) -> Any:
+    obj: Any = str.__new__(cls, name)
     obj.__dict__.update(state)
     return obj
 

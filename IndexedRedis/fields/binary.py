@@ -13,7 +13,7 @@ from .null import irNull
 from .text import EncodedField
 
 
-class IRRawField(IRField):
+class IRRawField(IRField[Any]):
     """A value stored without conversion. Not indexable.
 
     Assignment keeps the value exactly as given (an int 5 stays 5, irNull stays irNull). It is
@@ -67,7 +67,7 @@ class IRRawField(IRField):
         return bytes(raw)
 
 
-class IRBase64Field(EncodedField):
+class IRBase64Field(EncodedField[bytes]):
     """Bytes stored as base64 text (a str value is encoded with ``encoding`` first). Values are bytes.
 
     Indexed by the md5 of the stored text (``hashIndex`` is always True).

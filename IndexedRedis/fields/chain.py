@@ -10,7 +10,7 @@ from .base import IRField
 from .null import irNull
 
 
-class IRFieldChain(IRField):
+class IRFieldChain(IRField[Any]):
     """``IRFieldChain(name, [IRUnicodeField(encoding='utf-16'), IRCompressedField()], defaultValue=...)``
 
     On store the value passes through the links left to right (each link's stored bytes are the

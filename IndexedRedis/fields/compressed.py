@@ -20,7 +20,7 @@ _ALIASES = {"zlib": "zlib", "gzip": "zlib", "gz": "zlib", "bz2": "bz2", "bzip2":
 _MODULES = {"zlib": zlib, "bz2": bz2, "lzma": lzma}
 
 
-class IRCompressedField(IRField):
+class IRCompressedField(IRField[Any]):
     """Compressed in Redis; on the object, the value as assigned (str or bytes), and bytes once fetched.
 
     ``compressMode``: ``'zlib'`` (default; ``'gzip'``/``'gz'`` are accepted for it), ``'bz2'`` or

@@ -374,7 +374,7 @@ def _isNullStored(raw: Any) -> bool:
     return raw is None or raw == b"IRNullType()" or raw == b""
 
 
-class IRForeignLinkField(IRField):
+class IRForeignLinkField(IRField[Any]):
     """A link to one object of ``foreignModel`` (or irNull). Indexable: ``filter(author=obj_or_pk)``."""
 
     isForeignLink = True

@@ -15,7 +15,7 @@ from .null import irNull
 _CONTEXT = decimal.Context(prec=400)
 
 
-class IRFixedPointField(IRField):
+class IRFixedPointField(IRField[float]):
     """A float stored with exactly ``decimalPlaces`` decimals (``b'12.50'`` for 2).
 
     Values are rounded to ``decimalPlaces`` on assignment: a float as ``round(x,

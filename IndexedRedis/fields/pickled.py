@@ -16,7 +16,7 @@ from .null import irNull
 PICKLE_PROTOCOL = 4  # readable by Python 3.4+
 
 
-class IRPickleField(IRField):
+class IRPickleField(IRField[Any]):
     """Any picklable object (pickle protocol 4). Not indexable.
 
     Unpickling runs code: only use it with a Redis that untrusted parties cannot write to.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import codecs
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from ..compat_str import getDefaultIREncoding
 from ..exceptions import InvalidValueError
 from .base import IRField, _short, asBytes
 from .null import irNull
+
+_T = TypeVar("_T")
 
 
 def _encodingProblem(encoding: Optional[str]) -> Optional[str]:
@@ -21,7 +23,7 @@ def _encodingProblem(encoding: Optional[str]) -> Optional[str]:
     return None
 
 
-class EncodedField(IRField):
+class EncodedField(IRField[_T]):
     """Base of the field types taking an ``encoding`` (None: the IndexedRedis default encoding)."""
 
     VALUE_TYPE: Any = str
@@ -36,7 +38,7 @@ class EncodedField(IRField):
         return _encodingProblem(self.encoding)
 
 
-class IRUnicodeField(EncodedField):
+class IRUnicodeField(EncodedField[str]):
     """Text stored in ``encoding`` (default: the IndexedRedis default encoding). Values are str.
 
     Indexed by the md5 of the stored bytes (``hashIndex`` is always True).
@@ -68,7 +70,7 @@ class IRUnicodeField(EncodedField):
         return raw.decode(self.encoding or getDefaultIREncoding())
 
 
-class IRBytesField(EncodedField):
+class IRBytesField(EncodedField[bytes]):
     """Bytes; a str given to it is encoded with ``encoding`` (default: the IndexedRedis default encoding).
 
     Indexed by the md5 of the stored bytes (``hashIndex`` is always True).
