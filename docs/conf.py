@@ -49,4 +49,6 @@ nitpick_ignore = [
     ("py:class", "IndexedRedis.plans.Call"),
     ("py:class", "Value"),
 ]
+# The private type variables of the generic classes (_M: the model, _T: a field's value type).
+nitpick_ignore_regex = [(r"py:(class|obj)", r"(IndexedRedis\.[\w.]+\.)?_[A-Z]\w*")]
 html_title = f"IndexedRedis {release}"
