@@ -16,12 +16,14 @@ from .connection import (
 from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
     ConcurrentWriteError,
+    DefinitionMismatchError,
     IndexedRedisError,
     InvalidFieldError,
     InvalidModelException,
     InvalidQueryError,
     InvalidValueError,
     LockNotOwnedError,
+    MigrationError,
     ObjectNotFoundError,
     RedisOperationError,
     RedisServerNotFound,
@@ -72,6 +74,7 @@ def decodeDict(d: dict, encoding: str = "") -> dict:
 
 __all__ = [
     "ConcurrentWriteError",
+    "DefinitionMismatchError",
     "INDEXED_REDIS_PREFIX",
     "INDEXED_REDIS_VERSION",
     "INDEXED_REDIS_VERSION_STR",
@@ -104,6 +107,7 @@ __all__ = [
     "InvalidValueError",
     "KeyList",
     "LockNotOwnedError",
+    "MigrationError",
     "ObjectNotFoundError",
     "RedisOperationError",
     "RedisServerNotFound",

@@ -11,6 +11,8 @@ The tree::
     ├── ObjectNotFoundError            an operation needs an object that is not in Redis (also KeyError)
     ├── ConcurrentWriteError           a save kept losing races against other writers
     ├── LockNotOwnedError              release/extend of a RedisLock this holder does not own (also RuntimeError)
+    ├── MigrationError                 Model.migrate() cannot convert the data (nothing was switched)
+    ├── DefinitionMismatchError        a write from a model definition other than the one the data follows
     └── RedisOperationError            Redis could not be reached or answered with an error;
         │                              the redis-py exception is chained as ``__cause__``
         ├── WriteOutcomeUnknownError   a write was sent but no try could confirm whether it ran
@@ -81,6 +83,18 @@ class ConcurrentWriteError(IndexedRedisError):
 class LockNotOwnedError(IndexedRedisError, RuntimeError):
     """A ``RedisLock`` was released (or extended) by a holder that does not own it: never acquired,
     already released, or its lease ran out and another holder may have it now."""
+
+
+class MigrationError(IndexedRedisError):
+    """``Model.migrate()`` could not rebuild the data for the new definition (a stored value the
+    new definition refuses, an old definition that cannot be rebuilt). Nothing was switched: the
+    data is as it was."""
+
+
+class DefinitionMismatchError(IndexedRedisError):
+    """A write through a model class whose definition differs from the one the stored data
+    follows (kept by ``reset`` and ``migrate``): another process migrated the data to a new
+    definition, or this one runs an old one. Nothing was written; run the current model code."""
 
 
 class RedisOperationError(IndexedRedisError):

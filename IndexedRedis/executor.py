@@ -7,6 +7,10 @@ differ; every plain command is sent inside MULTI/EXEC after a GET of the pointer
 generation the whole operation is planned again for the new generation, so one operation
 always sees one generation: readers never mix the datasets before and after a ``reset``.
 
+While a migration runs (pointer ``<N>M<M>``, see migrate.py), each write script call of the
+current generation is sent in one MULTI/EXEC behind a redo.lua call that adds the call's pks to
+the migration's redo log: both run, or neither (both check the same pointer).
+
 Redis errors become ``RedisOperationError`` naming the operation and the model, with the
 redis-py exception chained.
 """
@@ -14,12 +18,12 @@ redis-py exception chained.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import redis
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from .exceptions import ConcurrentWriteError, RedisOperationError, WriteOutcomeUnknownError
+from .exceptions import ConcurrentWriteError, DefinitionMismatchError, RedisOperationError, WriteOutcomeUnknownError
 from .keys import KeyLayout
 from .plans import Call, Op
 
@@ -27,11 +31,13 @@ MAX_GENERATION_RETRIES = 10
 
 
 class StaleGeneration(Exception):
-    """The model's data moved to another generation while an operation was planned."""
+    """The model's data moved to another generation (or a migration began or ended) while an
+    operation was planned; ``pointer`` is the pointer's value now."""
 
-    def __init__(self, gen: int) -> None:
+    def __init__(self, gen: int, pointer: Optional[bytes] = None) -> None:
         super().__init__(gen)
         self.gen = gen
+        self.pointer = pointer
 
 
 class ModelLocked(Exception):
@@ -43,20 +49,22 @@ class ModelLocked(Exception):
 
 
 def _pointer(value: Any) -> int:
-    """The generation a pointer value names, raising ModelLocked for a locked one."""
+    """The generation a pointer value (``<gen>[M<target>][L<token>]``, see keys.py) names,
+    raising ModelLocked for a locked one."""
     if value is None:
         return 0
     if isinstance(value, str):
         value = value.encode()
     if b"L" in value:
         raise ModelLocked(value)
-    return int(value)
+    return int(value.split(b"M", 1)[0])
 
 
-def _staleGen(exc: ResponseError) -> Optional[int]:
+def _staleGen(exc: ResponseError) -> Optional[StaleGeneration]:
     text = str(exc)
     if text.startswith("IRSTALE "):
-        return _pointer(text.split()[1].encode())
+        raw = text.split()[1].encode()
+        return StaleGeneration(_pointer(raw), raw)
     return None
 
 
@@ -86,7 +94,7 @@ def isWrite(call: Call) -> bool:
     from . import scripts
 
     if call.script is not None:
-        return call.script not in (scripts.FETCH, scripts.KEYED, scripts.ROWS, scripts.QUERY)
+        return call.script not in (scripts.FETCH, scripts.KEYED, scripts.ROWS, scripts.QUERY, scripts.UNIQUE_GET)
     commands = [call.command] if call.command is not None else list(call.pipeline or ())
     return any(_commandName(c) in _WRITE_COMMANDS for c in commands)
 
@@ -132,6 +140,8 @@ def execute(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     waiting ``BACKOFF``) when that is safe (``call.retrySafe``); a write that may have run but
     could not be confirmed raises OutcomeUnknown.
     """
+    if layout.refuse is not None and not call.anyGen and isWrite(call):
+        raise DefinitionMismatchError(layout.refuse)
     attempt = 0
     while True:
         try:
@@ -151,6 +161,8 @@ def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     if call.script is not None:
         script = call.script
         evalsha = scriptArgs(call, layout, layout.genArg if checkGen else "*")
+        if checkGen and layout.logTo is not None and isWrite(call):
+            return _sendLogged(call, client, layout, evalsha)
         try:
             try:
                 return client.execute_command(*evalsha)
@@ -159,10 +171,10 @@ def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
                 client.script_load(script.script)
                 return client.execute_command(*evalsha)
         except ResponseError as exc:
-            gen = _staleGen(exc)
-            if gen is None:
+            stale = _staleGen(exc)
+            if stale is None:
                 raise
-            raise StaleGeneration(gen) from None
+            raise stale from None
     commands = [call.command] if call.command is not None else list(call.pipeline or ())
     if not checkGen:
         if call.command is not None:
@@ -179,8 +191,45 @@ def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
     if call.genArg is None or replies[0] != call.genArg:
         gen = _pointer(replies[0])
         if gen != layout.gen:
-            raise StaleGeneration(gen)
+            raise StaleGeneration(gen, replies[0])
     return replies[1] if call.command is not None else replies[1:]
+
+
+def _sendLogged(call: Call, client: redis.Redis, layout: KeyLayout, evalsha: tuple) -> Any:
+    """A write script call made while a migration runs: MULTI, redo.lua adding the call's known
+    pks to the redo log (``layout.logTo``), the call, EXEC. redo.lua checks the same pointer and
+    planned generation as the call, so the pks are logged exactly when the write runs; it is sent
+    with EVAL, so that it cannot fail with NOSCRIPT while the write beside it runs. (pks that the
+    call hands out itself, new objects, are found by the migration from the pk counter.)"""
+    from . import scripts
+
+    pks = [pk for pk in call.pks if pk is not None]
+    genArg = evalsha[-1]
+    if layout.ext is not None:  # 'GEN|nKeys|nArgs': redo.lua gets no extension block
+        genArg = genArg.rsplit(b"|", 2)[0]
+    redo = ("EVAL", scripts.REDO_SOURCE, 2, layout.logTo, layout.genKey, *pks, genArg)
+    for _attempt in range(2):
+        pipe = client.pipeline(transaction=True)
+        pipe.execute_command(*redo)
+        pipe.execute_command(*evalsha)
+        try:
+            logged, reply = pipe.execute(raise_on_error=False)
+        except NoScriptError:  # pragma: no cover - redis-py raises the first error of a failed EXEC
+            reply = NoScriptError("NOSCRIPT")
+        if isinstance(reply, NoScriptError) or (isinstance(reply, ResponseError) and str(reply).startswith("NOSCRIPT")):
+            # First use of the write script on this server: it did not run (redo.lua may have
+            # logged its pks: harmless, they are copied once more); load it and send the pair again.
+            client.script_load(call.script.script)
+            continue
+        if isinstance(reply, ResponseError):
+            stale = _staleGen(reply)
+            if stale is None:
+                raise reply
+            raise stale
+        if isinstance(logged, ResponseError) and pks:  # pragma: no cover - e.g. OOM on the log alone
+            client.sadd(cast(bytes, layout.logTo), *pks)  # the write ran: its pks must reach the log
+        return reply
+    raise ResponseError("NOSCRIPT the scripts could not be loaded")  # pragma: no cover
 
 
 def drive(op: Op, client: redis.Redis, layout: KeyLayout) -> Any:
@@ -213,15 +262,20 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
         tries = 0
         while tries < MAX_GENERATION_RETRIES:
             try:
-                layout = schema.layoutFor(gen)
+                layout = schema.layoutFor(gen, schema.knownPointer(client))
                 return drive(opFactory(layout), client, layout)
             except StaleGeneration as stale:
                 tries += 1
+                if stale.gen != gen:
+                    schema.checkDefinition(client, stale.gen)
                 gen = stale.gen
-                schema.rememberGeneration(client, gen)
+                schema.rememberGeneration(client, gen, stale.pointer)
             except ModelLocked as locked:
-                gen = waitUnlocked(client, schema.layout, locked.value, what, schema.modelName)
-                schema.rememberGeneration(client, gen)
+                pointer = waitUnlocked(client, schema.layout, locked.value, what, schema.modelName)
+                if _pointer(pointer) != gen:
+                    schema.checkDefinition(client, _pointer(pointer))
+                gen = _pointer(pointer)
+                schema.rememberGeneration(client, gen, pointer)
     except OutcomeUnknown as unknown:
         raise outcomeUnknownError(unknown, what, schema.modelName) from unknown.cause
     except RedisError as exc:
@@ -232,9 +286,10 @@ def runSync(opFactory: Callable[[KeyLayout], Op], schema: Any, what: str, client
 LOCK_WAIT_LIMIT = 600.0  # seconds a call waits for a model's lock before giving up
 
 
-def waitUnlocked(client: redis.Redis, base: KeyLayout, value: bytes, what: str, modelName: str) -> int:
+def waitUnlocked(client: redis.Redis, base: KeyLayout, value: bytes, what: str, modelName: str) -> Optional[bytes]:
     """Wait until the model's lock (generation pointer ``value``) is given back; return the
-    generation then current. A lock whose holder's lease ran out (the holder died) is freed."""
+    pointer's value then (None: absent, generation 0). A lock whose holder's lease ran out (the
+    holder died) is freed."""
     from . import scripts
 
     deadline = time.monotonic() + LOCK_WAIT_LIMIT
@@ -246,7 +301,8 @@ def waitUnlocked(client: redis.Redis, base: KeyLayout, value: bytes, what: str, 
         current, alive = pipe.execute()
         if current != value:
             try:
-                return _pointer(current)
+                _pointer(current)
+                return current
             except ModelLocked as other:
                 value = other.value  # locked again, by another operation
                 continue

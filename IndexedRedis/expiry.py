@@ -33,7 +33,7 @@ def ttlOp(layout: KeyLayout, pk: int, action: str, ms: bytes = b"") -> Op:
     args: list = [pk, action]
     if ms:
         args.append(ms)
-    return (yield Call(script=scripts.TTL, keys=[layout.data(pk)], args=args))
+    return (yield Call(script=scripts.TTL, keys=[layout.data(pk)], args=args, pks=[pk]))
 
 
 def setDeadline(obj: Any, seconds: Any) -> bool:

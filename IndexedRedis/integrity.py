@@ -133,8 +133,10 @@ class VerifyReport:
         return f"<VerifyReport {self.modelName}: {self.problemCount} problem(s)>"
 
 
-def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
+def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False, track: Any = None) -> Op:
     """Walk data and indexes of one model and return a VerifyReport (several round trips, batched).
+
+    ``track``: a progress.Tracker told of the objects checked (one SCARD more when given).
 
     Dangling links are looked up afterwards by ``checkLinks`` (the linked models may live elsewhere).
     """
@@ -156,6 +158,8 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
 
     # 1. Every object: its data exists, and it is in the index set of each indexed value it stores,
     #    and that index set is in the registry.
+    if track is not None:
+        track.start("checking", int((yield command("SCARD", layout.keysKey))))
     cursor = 0
     while True:
         cursor, pks = yield command("SSCAN", layout.keysKey, cursor, "COUNT", BATCH)
@@ -202,6 +206,8 @@ def verifyOp(schema: ModelSchema, layout: KeyLayout, deep: bool = False) -> Op:
                 for (n, k, pk, raw), got in zip(placed, scores):
                     if not _placedRight(k, raw, got):
                         report.sortedMisplaced.append((n, pk))
+        if track is not None:
+            track.advance(len(pks))
         if cursor == 0:
             break
 

@@ -56,6 +56,18 @@ objects, a reindex) locks the model while it runs: the generation pointer then h
 
     _ir_|KEY:lock               string, with a TTL: the token of the lock's holder
 
+``Model.migrate()`` (see migrate.py) rebuilds the data into a new generation M after the model's
+definition changed, while writers keep writing the current one N. Meanwhile the pointer holds
+``<N>M<M>`` and every write also adds the pks it touches to M's redo log, atomically with the
+write, so that the migration copies them again before it switches to M::
+
+    _ir_|KEY:genM:redo          set: pks written in the current generation since the migration began
+    _ir_|KEY:schema  /  _ir_|KEY:genN:schema   JSON: the model definition the generation's data
+                                follows (written by reset and migrate; absent for data written
+                                otherwise, for example by 6.0.3)
+
+The pointer's grammar is thus ``<gen>[M<target>][L<token>]``.
+
 The pk counter ``_ir_|KEY:next`` is shared by all generations, so a pk is never reused.
 Key names are bytes, since an index key embeds a stored value, which may be binary.
 
@@ -111,6 +123,8 @@ RESERVED_WORDS = frozenset(
         "coll",
         "gens",
         "idxkeys",
+        "redo",
+        "schema",
         "uniq",
         "exp",
     )
@@ -181,7 +195,8 @@ def keyNameProblem(keyName: str) -> Optional[str]:
     return None
 
 
-_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building", b"exp")  # the keys every generation may have besides data and index keys
+# the keys every generation may have besides data and index keys
+_GEN_OWN = (b"keys", b"ver", b"idxkeys", b"building", b"exp", b"redo", b"schema")
 
 REGISTRY_OPEN = b"\x00"  # registry member: the write scripts keep this registry up to date
 REGISTRY_COMPLETE = b"\x01"  # registry member: every index key of the generation is listed
@@ -228,6 +243,10 @@ class KeyLayout:
         "lockKey",
         "collPrefix",
         "sortPrefix",
+        "redoKey",
+        "schemaKey",
+        "logTo",
+        "refuse",
     )
 
     def __init__(self, keyName: Value, gen: int = 0, extBuilder: Optional[Callable[[KeyLayout], Any]] = None) -> None:
@@ -256,6 +275,19 @@ class KeyLayout:
         # The extension block of the model's scripts (UNIQUE_FIELDS, EXPIRE): (keys, args) or None
         # (see executor.scriptArgs and scripts/ext.lua).
         self.ext: Any = extBuilder(self) if extBuilder is not None else None
+        self.redoKey = self.base + b"redo"
+        self.schemaKey = self.base + b"schema"
+        self.logTo: Optional[bytes] = None  # while a migration runs: the redo log every write adds its pks to
+        self.refuse: Optional[str] = None  # why writes to this generation are refused (another definition's data)
+
+    def whileMigrating(self, pointer: bytes, target: int) -> "KeyLayout":
+        """This generation's layout while a migration into generation ``target`` runs: the
+        pointer then holds ``pointer`` (``<gen>M<target>``), which scripts compare, and writes
+        log their pks into the target's redo log (``_ir_|KEY:genM:redo``)."""
+        layout = KeyLayout(self.keyName, self.gen, self.extBuilder)
+        layout.genArg = pointer
+        layout.logTo = self.forGen(target).redoKey
+        return layout
 
     def forGen(self, gen: int) -> "KeyLayout":
         """The layout of another generation of the same model."""
@@ -311,10 +343,10 @@ class KeyLayout:
         named ``App:User:Profile``; every pass that deletes or judges keys found by SCAN asks
         this first. A key is this model's when what follows ``_ir_|KEY:`` is one of the forms
         above: ``data:<digits>``, ``idx:...``, ``coll:FIELD:<digits>``, ``sort:FIELD``, ``uniq:FIELDS``,
-        ``keys``, ``ver``, ``idxkeys``, ``exp``, the shared ``next``, ``gen``, ``gennext``, ``gens``,
+        ``keys``, ``ver``, ``idxkeys``, ``exp``, ``redo``, ``schema``, the shared ``next``, ``gen``, ``gennext``, ``gens``,
         ``lock``, ``op:TOKEN``, or ``genN:`` followed by ``data:<digits>``, ``idx:...``,
         ``coll:FIELD:<digits>``, ``sort:FIELD``, ``uniq:FIELDS``, ``keys``, ``ver``, ``idxkeys``,
-        ``exp`` or ``building``.
+        ``exp``, ``redo``, ``schema`` or ``building``.
         """
         if not key.startswith(self.root):
             return None

@@ -17,6 +17,7 @@ import sys
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     Dict,
     List,
     Optional,
@@ -682,13 +683,36 @@ class IndexedRedisModel:
         return cast("Type[Self]", type(name, (cls,), attrs))
 
     @classmethod
-    def reset(cls, newObjs: Any) -> Sequence[int]:
+    def reset(cls, newObjs: Any, progress: Any = None) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs``, atomically. Returns the pks in input
         order (a compact sequence equal to the list of them). Objects given with a pk (``_id``,
-        such as their SQL ids) keep it; the others get new pks."""
+        such as their SQL ids) keep it; the others get new pks. ``progress``: a callable receiving
+        an ``IndexedRedis.progress.Progress`` after each chunk written (see that module)."""
         from .persistence import resetModel
 
-        return resetModel(cls, newObjs)
+        return resetModel(cls, newObjs, progress=progress)
+
+    @classmethod
+    def migrate(
+        cls,
+        progress: Any = None,
+        convert: Optional[Dict[str, Callable[[Any], Any]]] = None,
+        previous: Optional[type] = None,
+    ) -> Any:
+        """Rebuild the stored data for the model's definition as it is now (fields, types,
+        INDEXED_FIELDS, SORTED_FIELDS, hashIndex...), while readers and writers keep working, then
+        switch to it in one step; writes made meanwhile are kept (see docs/migrate.rst). Does
+        nothing when the stored definition (kept by reset and migrate) is the current one.
+
+        ``progress``: a callable receiving an ``IndexedRedis.progress.Progress`` after each page
+        copied and at each phase (``copying``, ``catching up``, ``switching``...). ``convert`` maps a field name
+        to a function from the old value to the new one; ``previous`` is the model class as it
+        was, for a field whose old definition Redis cannot describe. Returns a
+        ``MigrationReport`` (false when there was nothing to do). Raises MigrationError, leaving
+        the data as it was, when a stored value does not fit the new definition."""
+        from .migrate import migrateModel
+
+        return migrateModel(cls, progress=progress, convert=convert, previous=previous)
 
     @classmethod
     def validateModel(cls) -> bool:

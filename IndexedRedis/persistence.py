@@ -32,6 +32,7 @@ from .plans import (
     script,
     transaction,
 )
+from .progress import ProgressCallback, Tracker, tracker
 from .registry import buildRegistryOp, dropGenerationOp, isComplete, openMembers
 from .reset import resetModel
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
@@ -290,7 +291,7 @@ def _sortedAdds(schema: ModelSchema, layout: KeyLayout, rows: Sequence[Any], nId
     return cmds
 
 
-def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
+def reindexStepsOp(schema: ModelSchema, layout: KeyLayout, track: Optional[Tracker] = None) -> Op:
     """Reindex in bounded steps (run holding the model's lock, see bigops.py): UNLINK the index
     keys the registry lists in batches (SSCAN), start the registry afresh, then rebuild the index
     sets, the registry and the sorted sets page by page (fetch.lua 'scan' of the pk set)."""
@@ -322,24 +323,32 @@ def reindexStepsOp(schema: ModelSchema, layout: KeyLayout) -> Op:
         if cmds:
             yield transaction(cmds)
             built.update(members)
+        if track:
+            track.advance(len(rows) // 2)
         if cursor in (0, b"0", "0"):
             break
     yield script(scripts.BUMP, [layout.verKey], [])  # chunked readers (after the lock) start over
     return len(built)
 
 
-def reindexModel(model: type) -> int:
+def reindexModel(model: type, progress: Optional[ProgressCallback] = None) -> int:
     """Drop every index key of the model and rebuild them from the stored data; return the number
     of index sets. Up to bigops.STEP objects this is one atomic script; beyond, it runs in steps
-    holding the model's lock (readers and writers of the model wait; Redis is never held long)."""
+    holding the model's lock (readers and writers of the model wait; Redis is never held long).
+    ``progress``: see progress.py (phase ``'indexing'``, one report per step of objects)."""
     schema = getSchema(model)
     size = runSync(lambda layout: _countOp(layout), schema, "reindex")
+    track = tracker(progress, "reindex", schema.modelName)
+    if track:
+        track.start("indexing", int(size))
     if size > bigops.STEP or schema.sortedFields:  # replace_sets.lua keeps the set indexes only
-        n = bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout), "reindex")
+        n = bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout, track if track else None), "reindex")
     else:
         n = runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
     if schema.uniqueConstraints:
         bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
+    if track:
+        track.finish()
     return n
 
 
@@ -429,8 +438,8 @@ class IRSaver(IndexedRedisHelper):
     def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
         return saveObjects(self.model, objs, cascadeSave=cascadeSave, ttl=ttl)
 
-    def reindex(self, objs: Any = None) -> int:
-        return reindexModel(self.model)
+    def reindex(self, objs: Any = None, progress: Optional[ProgressCallback] = None) -> int:
+        return reindexModel(self.model, progress=progress)
 
     def compat_convertHashedIndexes(self, objs: Any = None, fetchAll: bool = True) -> int:
         return convertHashedIndexes(self.model, fetchAll=fetchAll)

@@ -510,7 +510,7 @@ class SaveEntry:
         self.pk = pk
         self.sets = sets  # field name -> stored bytes to HSET
         self.idx = idx  # [field, expected stored (bytes | ABSENT | UNKNOWN), new stored]
-        self.ttl = ttl  # EXPIRE: None keep the deadline, b'p' none, else milliseconds from now
+        self.ttl = ttl  # EXPIRE: None keep the deadline, b'p' none, b'a<ms>' that deadline, else ms from now
 
 
 def entryTtl(schema: "ModelSchema", obj: Any, new: bool) -> Optional[bytes]:

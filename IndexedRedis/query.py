@@ -328,17 +328,19 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
 
         return incrementMatching(self.model, self._filters, name, delta)
 
-    def reindex(self) -> int:
-        """Rebuild every index set of the model from the stored data. Returns the number of index sets."""
+    def reindex(self, progress: Any = None) -> int:
+        """Rebuild every index set of the model from the stored data. Returns the number of index sets.
+
+        ``progress``: a callable receiving an ``IndexedRedis.progress.Progress`` per step (see there)."""
         from .persistence import reindexModel
 
-        return reindexModel(self.model)
+        return reindexModel(self.model, progress=progress)
 
-    def reset(self, newObjs: Any) -> Sequence[int]:
+    def reset(self, newObjs: Any, progress: Any = None) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs`` atomically (same as ``Model.reset``)."""
         from .persistence import resetModel
 
-        return resetModel(self.model, newObjs)
+        return resetModel(self.model, newObjs, progress=progress)
 
     def compat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
         """Rewrite the index keys after ``hashIndex`` was switched on or off for some field.
@@ -349,38 +351,60 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
 
         return convertHashedIndexes(self.model, fetchAll=fetchAll)
 
-    def verify(self, deep: bool = False) -> Any:
+    def verify(self, deep: bool = False, progress: Any = None) -> Any:
         """Check every index entry against the stored data, the model's keys and its links; returns a VerifyReport.
 
         Incremental (SSCAN in batches over the pk set and the index key registry), safe on a live
         server; every suspect is checked again at one instant before it is reported. The first
         verify of data without a key registry (the 6.0.3 layout) builds it with one SCAN of the
         keyspace; ``deep=True`` does that SCAN again, to find keys that nothing lists (orphan data,
-        index keys written by other clients). Filters are not applied.
+        index keys written by other clients). Filters are not applied. ``progress``: a callable
+        receiving an ``IndexedRedis.progress.Progress`` (phase ``'checking'``, objects checked of
+        the pk set's size) per batch.
         """
+        from .progress import tracker
+
+        return self._verify(deep, tracker(progress, "verify", self._schema.modelName), finish=True)
+
+    def _verify(self, deep: bool, track: Any, finish: bool) -> Any:
         from .executor import runSync
         from .integrity import checkLinks, verifyOp
 
-        report = self._run(lambda layout: verifyOp(self._schema, layout, deep), "verify")
+        report = self._run(lambda layout: verifyOp(self._schema, layout, deep, track if track else None), "verify")
         checkLinks(self._schema, report, lambda schema, op: runSync(op, schema, "verify"))
+        if finish and track:
+            track.finish()
         return report
 
-    def repair(self, passes: int = 3, deep: bool = False) -> Any:
+    def repair(self, passes: int = 3, deep: bool = False, progress: Any = None) -> Any:
         """Fix what ``verify(deep)`` finds (each fix re-checked on the server); returns the last VerifyReport.
 
         Runs verify and repair until verify finds nothing, at most ``passes`` times. Leftover
         generations are deleted in batches; dangling links are reported, not changed.
+        ``progress``: a callable receiving an ``IndexedRedis.progress.Progress``: phase
+        ``'checking'`` (objects checked, per batch) for each verify pass, ``'fixing'`` (problems
+        fixed of those found) after each repair step, ``'reindexing'`` when sorted sets are rebuilt.
         """
         from .integrity import repairOp
+        from .progress import tracker
 
-        report = self.verify(deep=deep)
+        track = tracker(progress, "repair", self._schema.modelName)
+        report = self._verify(deep, track, finish=False)
         for _ in range(passes):
             if report.ok or not (report.problemCount - len(report.danglingLinks)):
                 break
+            if track:
+                track.start("fixing", report.problemCount)
             self._run(partial(repairOp, self._schema, report=report), "repair")
+            if track:
+                track.advance(report.problemCount)
             if report.sortedMisplaced or report.sortedExtra:
+                if track:
+                    track.start("reindexing")
                 self.reindex()  # rebuilds the sorted sets from the data, in steps under the model's lock
-            report = self.verify()
+            report = self._verify(False, track, finish=False)
+        if track:
+            track.finish()
         return report
 
     # ------------------------------------------------------------------ cascade fetch of foreign links

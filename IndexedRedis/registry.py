@@ -145,7 +145,11 @@ def dropGenerationOp(
             if doomed:
                 n += int((yield _any("UNLINK", *doomed)))
             walks = [w for w in walks if w[2] != 0]
-    own = [k for k in (target.keysKey, target.verKey, target.registryKey) if k not in (base.nextKey, base.genKey)]
+    own = [
+        k
+        for k in (target.keysKey, target.verKey, target.registryKey, target.redoKey, target.schemaKey)
+        if k not in (base.nextKey, base.genKey)
+    ]
     own += [target.sort(name) for name in sortedNames]
     own += [target.expKey] + [target.uniq(names) for names in uniqueNames]  # EXPIRE, UNIQUE_FIELDS
     replies = yield _anyTransaction(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import weakref
 from functools import partial
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Sized, Tuple
 
 from . import scripts
 from redis.exceptions import RedisError
@@ -31,7 +31,9 @@ from redis.exceptions import RedisError
 from .exceptions import WriteOutcomeUnknownError
 from .executor import CallStream, redisError, runSync
 from .keys import KeyLayout
+from .progress import ProgressCallback, Tracker, tracker
 from .plans import Call, Op, finishInserts, newEntry, saveCall
+from .migrate import descriptionBytes
 from .registry import HEARTBEAT_TTL, Heartbeat, abandonedGenerationsOp, dropGenerationOp, openMembers
 from .schema import ModelSchema, getSchema
 
@@ -135,14 +137,21 @@ class _Given:
                 d["_ir_dirty"] = dirty
 
 
-def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None) -> PkList:
+def resetModel(
+    model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = None, progress: Optional[ProgressCallback] = None
+) -> PkList:
     """Replace the model's dataset with ``newObjs``; return the pks, in input order (see the module doc).
 
     An object given with a pk (``_id``, for example the id of its SQL row) keeps it; the others
     get new pks. A pk given twice raises InvalidValueError, and the old dataset stays.
+    ``progress``: see progress.py (phase ``'writing'``, one report per chunk written; ``total``
+    is ``len(newObjs)`` when it has a length, else None).
     """
     chunkSize = chunkSize or RESET_CHUNK
     schema = getSchema(model)
+    track = tracker(progress, "reset", schema.modelName)
+    if track:
+        track.start("writing", len(newObjs) if isinstance(newObjs, Sized) else None)
     client = schema.client()
     base = schema.layout
 
@@ -159,11 +168,12 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
             ("SET", building.buildingKey, b"1", "EX", HEARTBEAT_TTL),
             ("SADD", base.gensKey, newGen),
             ("SADD", building.registryKey, *openMembers()),
+            ("SET", building.schemaKey, descriptionBytes(schema)),  # the definition the new data follows (migrate.py)
         ]
         run(Call(pipeline=start, transaction=True, anyGen=True))
         try:
             with Heartbeat(client, building.buildingKey, create=False):
-                _build(schema, client, building, newObjs, chunkSize, given, pks)
+                _build(schema, client, building, newObjs, chunkSize, given, pks, track)
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
         swap = Call(
@@ -201,6 +211,8 @@ def resetModel(model: type, newObjs: Iterable[Any], chunkSize: Optional[int] = N
         dropGeneration(schema, oldGen, listed=listed)
     if oldGen < 0 or set(listed) - {newGen}:
         reclaimAbandoned(schema)  # generations left by resets whose client died
+    if track:
+        track.finish()
     return pks
 
 
@@ -212,6 +224,7 @@ def _build(
     chunkSize: int,
     given: _Given,
     pks: PkList,
+    track: Optional[Tracker] = None,
 ) -> None:
     """Write ``newObjs`` into the generation being built, one save.lua call per chunk.
 
@@ -231,6 +244,8 @@ def _build(
 
             # into the generation being built: readers see the collections at the switch
             writePending(schema, client, building.gen, [e.obj for e in entries])
+        if track:
+            track.advance(len(entries))
 
     with CallStream(client, building) as stream:
         for chunk in _chunks(newObjs, chunkSize):

@@ -138,7 +138,10 @@ class ModelSchema:
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
-        self._layouts: Dict[int, KeyLayout] = {0: self.layout}
+        self._pointers: Dict[int, bytes] = {}
+        self._mismatch: Dict[int, str] = {}  # generation -> why this definition may not write it
+        self._description: Optional[bytes] = None
+        self._layouts: Dict[Any, KeyLayout] = {0: self.layout}
 
     # ------------------------------------------------------------------ validation
     def _fail(self, problem: str) -> None:
@@ -334,18 +337,78 @@ class ModelSchema:
         """The data generation last seen current on this client's server (0 until told otherwise)."""
         return self._generations.get(id(client.connection_pool), 0)
 
-    def layoutFor(self, gen: int) -> KeyLayout:
-        """The key layout of generation ``gen`` (cached: every operation asks for one)."""
+    def knownPointer(self, client: redis.Redis) -> Optional[bytes]:
+        """The generation pointer's value last seen on this client's server, when it said more
+        than the generation (a migration running: ``<gen>M<target>``); else None."""
+        return self._pointers.get(id(client.connection_pool))
+
+    def layoutFor(self, gen: int, pointer: Optional[bytes] = None) -> KeyLayout:
+        """The key layout of generation ``gen`` (cached: every operation asks for one); with
+        ``pointer`` ``<gen>M<target>``, the layout writers use while that migration runs."""
         layouts = self._layouts
-        layout = layouts.get(gen)
+        key: Any = gen if pointer is None else pointer
+        layout = layouts.get(key)
         if layout is None:
             if len(layouts) > 8:
                 layouts.clear()
-            layout = layouts[gen] = self.layout.forGen(gen)
+            if pointer is None:
+                layout = self.layout.forGen(gen)
+                if layout is self.layout and gen in self._mismatch:
+                    layout = KeyLayout(self.keyName, gen)
+            else:
+                layout = self.layout.forGen(gen).whileMigrating(pointer, int(pointer.split(b"M", 1)[1]))
+            layout.refuse = self._mismatch.get(gen)
+            layouts[key] = layout
         return layout
 
-    def rememberGeneration(self, client: redis.Redis, gen: int) -> None:
-        self._generations[id(client.connection_pool)] = gen
+    def description(self) -> bytes:
+        """The model's definition as reset and migrate keep it beside the data (migrate.py)."""
+        if self._description is None:
+            from .migrate import descriptionBytes
+
+            self._description = descriptionBytes(self)
+        return self._description
+
+    def checkDefinition(self, client: redis.Redis, gen: int) -> None:
+        """Compare the definition generation ``gen``'s data follows (one GET, made when an operation
+        finds the data in another generation than it knew) with this model's; writes to it are
+        refused (DefinitionMismatchError) when they differ, so that a process running an old model
+        definition never writes data in the old form after a migration."""
+        stored = client.get(self.layout.forGen(gen).schemaKey)
+        problem: Optional[str] = None
+        if stored is not None and stored != self.description():
+            import json
+
+            from .migrate import changesBetween, describeModel
+
+            try:
+                theirs = json.loads(stored)
+            except ValueError:
+                theirs = None
+            changes = changesBetween(describeModel(self), theirs) if isinstance(theirs, dict) else ["unreadable"]
+            if changes:
+                problem = (
+                    f"Model {self.modelName}: the data in Redis (generation {gen}) follows another definition of this model "
+                    f"than this process's ({'; '.join(changes)}): it was migrated or reset by other code. Nothing was "
+                    "written; run this process with the model code the data follows (or Model.migrate() to it)."
+                )
+        if problem is None:
+            if self._mismatch.pop(gen, None) is not None:
+                self._layouts.clear()
+        elif self._mismatch.get(gen) != problem:
+            self._mismatch[gen] = problem
+            self._layouts.clear()
+            self._layouts[0] = self.layout
+
+    def rememberGeneration(self, client: redis.Redis, gen: int, pointer: Optional[bytes] = None) -> None:
+        """Note the generation seen current on this client's server; ``pointer``: the pointer's
+        value, kept when it names a migration running (``<gen>M<target>``)."""
+        pool = id(client.connection_pool)
+        self._generations[pool] = gen
+        if pointer is not None and b"M" in pointer:
+            self._pointers[pool] = pointer
+        else:
+            self._pointers.pop(pool, None)
 
     def client(self) -> redis.Redis:
         """The redis client of this model (on the shared pool for its params), cached until pools change."""

@@ -224,6 +224,8 @@ def _expectedKeys() -> set:
     gen = int(client.get(schema.layout.genKey) or 0)
     layout = schema.layout.forGen(gen)
     keys = {layout.keysKey, layout.verKey, layout.registryKey}
+    if gen:
+        keys.add(layout.schemaKey)  # written by the reset (or migrate) that made the generation
     keys |= {schema.layout.nextKey, schema.layout.genKey, schema.layout.genNextKey, schema.layout.gensKey}
     for obj in Item.objects.all():
         keys.add(layout.data(obj._id))

@@ -49,6 +49,10 @@ LOCK = _load("lock")
 QUERY = _load("query")
 INCR = _load("incr")
 UNLOCK = _load("unlock")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "redo.lua"), "rb") as _fh:
+    REDO_SOURCE = _fh.read()  # sent with EVAL, on its own (see redo.lua)
+MIGRATE_POINTER = _load("migrate_pointer")
+MIGRATE_SWITCH = _load("migrate_switch")
 PURGE = _load("purge")
 TTL = _load("ttl")
 UNIQUE_GET = _load("unique_get")
@@ -64,8 +68,11 @@ __all__ = [
     "INCR",
     "KEYED",
     "LOCK",
+    "MIGRATE_POINTER",
+    "MIGRATE_SWITCH",
     "PURGE",
     "QUERY",
+    "REDO_SOURCE",
     "REPLACE_SETS",
     "ROWS",
     "SAVE",

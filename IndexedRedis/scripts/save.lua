@@ -36,7 +36,8 @@
 -- SORTED_FIELDS (lib.lua: sortedSpec, placeSorted).
 -- Models with UNIQUE_FIELDS or EXPIRE (ext.lua): objects past their deadline are purged first (at
 -- most EXPIRE_SWEEP plus one per entry; a U entry that meets one gets 'gone'); with expiry, the call's extension
--- arguments hold one deadline per entry: '' keep it, 'p' none, else milliseconds from now. Replies
+-- arguments hold one deadline per entry: '' keep it, 'p' none, 'a' .. ms a deadline in ms of the
+-- server clock (migrate copies deadlines so), else milliseconds from now. Replies
 -- also:
 --   {'unique', i, u, holder, j}              entry i would give constraint u (1-based) a member
 --                                            that object `holder` holds, or (holder '') that
@@ -292,6 +293,8 @@ for i = 1, nEntries do
     local d = EXT_ARGS[EXT.dynArg + i - 1]
     if d == 'p' then
       redis.call('ZREM', EXT.expKey, pk)
+    elseif d and string.sub(d, 1, 1) == 'a' then
+      redis.call('ZADD', EXT.expKey, deadlineScore(tonumber(string.sub(d, 2)), i), pk)
     elseif d and d ~= '' then
       redis.call('ZADD', EXT.expKey, deadlineScore(nowMs() + tonumber(d), i), pk)
     end

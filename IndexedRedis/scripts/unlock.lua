@@ -13,7 +13,7 @@ end
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-local gen = string.match(ARGV[1], '^(%d+)L')
+local gen = string.match(ARGV[1], '^([%dM]+)L')  -- '<gen>' or '<gen>M<target>' (a migration running)
 redis.call('SET', ptr, gen)
 redis.call('DEL', KEYS[1])
 return 1
