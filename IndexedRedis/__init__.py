@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import compat_str
 from .compat_str import getDefaultIREncoding, setDefaultIREncoding, to_unicode, tobytes
 from .connection import (
+    aclose,
     clearRedisPools,
     getDefaultRedisConnectionParams,
     getRedisPool,
@@ -15,6 +16,7 @@ from .connection import (
 )
 from .deprecated import deprecated, deprecatedMessage, toggleDeprecatedMessages
 from .exceptions import (
+    BlockingCallError,
     ConcurrentWriteError,
     DefinitionMismatchError,
     IndexedRedisError,
@@ -73,6 +75,7 @@ def decodeDict(d: dict, encoding: str = "") -> dict:
 
 
 __all__ = [
+    "BlockingCallError",
     "ConcurrentWriteError",
     "DefinitionMismatchError",
     "INDEXED_REDIS_PREFIX",
@@ -114,6 +117,7 @@ __all__ = [
     "UniqueConstraintError",
     "UnsizedQueryError",
     "WriteOutcomeUnknownError",
+    "aclose",
     "clearRedisPools",
     "compat_str",
     "decodeDict",

@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from . import scripts
-from .executor import runScript, runSync
+from .jobs import Job, Run
 from .keys import KeyLayout
 from .plans import (
     Call,
@@ -74,19 +74,23 @@ def lockedOp(layout: KeyLayout, body: Callable[[KeyLayout], Op], held: Dict[str,
     return result
 
 
-def runLocked(schema: ModelSchema, body: Callable[[KeyLayout], Op], what: str) -> Any:
+def runLocked(schema: ModelSchema, body: Callable[[KeyLayout], Op], what: str) -> Job:
     """Run ``body`` holding the model's lock (see the module doc)."""
     held: Dict[str, Any] = {}
     try:
-        return runSync(lambda layout: lockedOp(layout, body, held), schema, what)
+        return (yield Run(lambda layout: lockedOp(layout, body, held), schema, what))
     finally:
         value = held.pop("value", None)
         if value is not None:  # the body failed: give the lock back, if it is still ours
             layout = held["layout"]
             try:
-                runScript(schema.client(), scripts.UNLOCK, [layout.lockKey, layout.genKey], [value, b"0", "*"])
+                yield Run(lambda _layout: _unlockOp(layout, value), schema, what)
             except Exception:  # pragma: no cover - the lease runs out and a waiter frees the model
                 pass
+
+
+def _unlockOp(layout: KeyLayout, value: bytes) -> Op:
+    return (yield Call(script=scripts.UNLOCK, keys=[layout.lockKey], args=[value, b"0"], anyGen=True))
 
 
 # ---------------------------------------------------------------------------- deletes
@@ -113,7 +117,7 @@ def deleteMatchingOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[T
             return deleted
 
 
-def deleteInSteps(schema: ModelSchema, entries: List[Any], what: str) -> int:
+def deleteInSteps(schema: ModelSchema, entries: List[Any], what: str) -> Job:
     """Delete planned entries (many objects) in steps of STEP, holding the model's lock."""
 
     def body(layout: KeyLayout) -> Op:
@@ -122,11 +126,11 @@ def deleteInSteps(schema: ModelSchema, entries: List[Any], what: str) -> int:
             n += yield from deleteOp(schema, layout, copyEntries(entries[i : i + STEP]))
         return n
 
-    return runLocked(schema, body, what)
+    return (yield from runLocked(schema, body, what))
 
 
 # ---------------------------------------------------------------------------- saves
-def saveInSteps(schema: ModelSchema, objs: List[Any]) -> List[Any]:
+def saveInSteps(schema: ModelSchema, objs: List[Any]) -> Job:
     """Save many objects in steps of STEP, holding the model's lock: readers see all of them
     saved or none. Returns their pks."""
 
@@ -157,7 +161,7 @@ def saveInSteps(schema: ModelSchema, objs: List[Any]) -> List[Any]:
             yield from steps()
         return [o.__dict__.get("_id") for o in objs]
 
-    return runLocked(schema, body, "save")
+    return (yield from runLocked(schema, body, "save"))
 
 
 __all__ = ["LEASE_MS", "STEP", "deleteInSteps", "deleteMatchingOp", "lockedOp", "runLocked", "saveInSteps"]

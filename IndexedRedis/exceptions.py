@@ -13,6 +13,7 @@ The tree::
     ├── LockNotOwnedError              release/extend of a RedisLock this holder does not own (also RuntimeError)
     ├── MigrationError                 Model.migrate() cannot convert the data (nothing was switched)
     ├── DefinitionMismatchError        a write from a model definition other than the one the data follows
+    ├── BlockingCallError              blocking I/O asked for inside a running event loop (also RuntimeError)
     └── RedisOperationError            Redis could not be reached or answered with an error;
         │                              the redis-py exception is chained as ``__cause__``
         ├── WriteOutcomeUnknownError   a write was sent but no try could confirm whether it ran
@@ -97,6 +98,12 @@ class DefinitionMismatchError(IndexedRedisError):
     definition, or this one runs an old one. Nothing was written; run the current model code."""
 
 
+class BlockingCallError(IndexedRedisError, RuntimeError):
+    """Code running in an event loop read an unfetched link as an attribute, which would block the
+    loop on a round trip to Redis: ``await obj.aget('field')`` fetches it instead (or fetch with
+    ``cascadeFetch=True``, or ``await obj.acascadeFetch()``)."""
+
+
 class RedisOperationError(IndexedRedisError):
     """Redis could not be reached, timed out, or rejected a command.
 
@@ -122,6 +129,7 @@ class RedisServerNotFound(RedisOperationError):
 
 
 __all__ = [
+    "BlockingCallError",
     "ConcurrentWriteError",
     "IndexedRedisError",
     "InvalidFieldError",

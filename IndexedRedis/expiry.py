@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from . import scripts
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .jobs import Job, Run
 from .keys import KeyLayout
 from .plans import Call, Op, ttlMilliseconds
 from .schema import getSchema
@@ -36,7 +36,7 @@ def ttlOp(layout: KeyLayout, pk: int, action: str, ms: bytes = b"") -> Op:
     return (yield Call(script=scripts.TTL, keys=[layout.data(pk)], args=args, pks=[pk]))
 
 
-def setDeadline(obj: Any, seconds: Any) -> bool:
+def setDeadline(obj: Any, seconds: Any) -> Job:
     """``obj.expire(seconds)`` (``seconds`` None: ``obj.persist()``)."""
     schema = getSchema(type(obj))
     what = "persist()" if seconds is None else "expire(seconds)"
@@ -45,16 +45,16 @@ def setDeadline(obj: Any, seconds: Any) -> bool:
         ttlMilliseconds(schema, 1, what)  # raises: the model has no EXPIRE
     pk = _savedPk(schema, obj, what)
     action = "persist" if seconds is None else "set"
-    return bool(runSync(lambda layout: ttlOp(layout, pk, action, ms), schema, what))
+    return bool((yield Run(lambda layout: ttlOp(layout, pk, action, ms), schema, what)))
 
 
-def timeToLive(obj: Any) -> Optional[float]:
+def timeToLive(obj: Any) -> Job:
     """``obj.ttl()``: seconds left, None without a deadline, 0.0 when the object is gone."""
     schema = getSchema(type(obj))
     if not schema.expiry:
         ttlMilliseconds(schema, 1, "ttl()")  # raises: the model has no EXPIRE
     pk = _savedPk(schema, obj, "ttl()")
-    ms = int(runSync(lambda layout: ttlOp(layout, pk, "get"), schema, "ttl"))
+    ms = int((yield Run(lambda layout: ttlOp(layout, pk, "get"), schema, "ttl")))
     if ms == -1:
         return None
     if ms < 0:
@@ -74,7 +74,7 @@ def purgeOp(layout: KeyLayout, limit: Optional[int]) -> Op:
     return total
 
 
-def purgeExpired(model: type, limit: Optional[int] = None) -> int:
+def purgeExpired(model: type, limit: Optional[int] = None) -> Job:
     """``Model.objects.purgeExpired(limit=None)``: remove the objects past their deadline (with their
     index entries), in bounded steps; returns how many were removed."""
     schema = getSchema(model)
@@ -82,7 +82,7 @@ def purgeExpired(model: type, limit: Optional[int] = None) -> int:
         return 0
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise InvalidValueError(f"Model {schema.modelName}: purgeExpired(limit=...) takes an int >= 0 or None; got {limit!r}")
-    return int(runSync(lambda layout: purgeOp(layout, limit), schema, "purgeExpired"))
+    return int((yield Run(lambda layout: purgeOp(layout, limit), schema, "purgeExpired")))
 
 
 __all__ = ["PURGE_STEP", "purgeExpired", "purgeOp", "setDeadline", "timeToLive", "ttlOp"]

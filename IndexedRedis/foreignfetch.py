@@ -16,8 +16,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from . import scripts
-from .executor import runSync
+from . import readplans, scripts
+from .exceptions import InvalidFieldError
+from .jobs import ClientOf, Job, Run
 from .plans import Call, Op, storageOf
 from .schema import getSchema
 
@@ -38,17 +39,17 @@ def reachableModels(model: type) -> List[type]:
     return found
 
 
-def _readCounters(models: Sequence[type]) -> Tuple[Any, ...]:
+def _readCounters(models: Sequence[type]) -> Job:
     """The generation pointer and current write counter of each model, one transaction per server."""
     byPool: Dict[int, List[Any]] = {}
     for m in models:
         schema = getSchema(m)
-        client = schema.client()
+        client = yield ClientOf(schema)
         layout = schema.layoutFor(schema.knownGeneration(client))
         byPool.setdefault(id(client.connection_pool), [schema, client, []])[2].extend([layout.genKey, layout.verKey])
     out: List[Any] = []
     for schema, client, keys in byPool.values():
-        out.extend(runSync(partial(_countersOp, keys=keys), schema, "cascade fetch", client=client))
+        out.extend((yield Run(partial(_countersOp, keys=keys), schema, "cascade fetch", client=client)))
     return tuple(out)
 
 
@@ -56,24 +57,50 @@ def _countersOp(layout: Any, keys: List[bytes]) -> Op:
     return (yield Call(script=scripts.COUNTERS, keys=keys, args=[], anyGen=True))
 
 
-def fetchWithLinks(model: type, fetch: Callable[[], Any]) -> Any:
-    """Run ``fetch`` (returning a list of objects, one object or None) and cascade-fetch the
-    result's links, all from one instant (see the module doc)."""
+def fetchWithLinks(model: type, fetch: Callable[[], Job]) -> Job:
+    """Run ``fetch()`` (a job returning a list of objects, one object or None) and cascade-fetch
+    the result's links, all from one instant (see the module doc)."""
     models = reachableModels(model)
     result: Any = None
     for _attempt in range(CASCADE_ATTEMPTS):
-        before = _readCounters(models)
-        result = fetch()
+        before = yield from _readCounters(models)
+        result = yield from fetch()
         objs = result if isinstance(result, list) else ([] if result is None else [result])
         if not objs:
             break  # one read, nothing linked: nothing to check
-        cascadeFetchObjects(objs)
-        if _readCounters(models) == before:
+        yield from cascadeFetchObjects(objs)
+        if (yield from _readCounters(models)) == before:
             break
     return result
 
 
-def cascadeFetchObjects(objs: Sequence[Any]) -> None:
+def getMultipleJob(model: type, pks: List[Any]) -> Job:
+    """The objects of ``model`` with these pks (readplans.getMultipleOp), missing ones left out."""
+    schema = getSchema(model)
+    return (yield Run(lambda layout: readplans.getMultipleOp(schema, layout, pks), schema, "getMultiple"))
+
+
+def linkJob(obj: Any, name: str) -> Job:
+    """Fetch the objects the link ``name`` of ``obj`` names and has not fetched yet (one
+    getMultiple), attach them, and return the link's value as reading ``obj.<name>`` gives it."""
+    owner = type(obj)
+    schema = getSchema(owner)
+    field: Any = schema.fieldsByName.get(str(name))
+    if field is None or not getattr(field, "isForeignLink", False):
+        links = [f.name for f in schema.foreignFields]
+        raise InvalidFieldError(
+            f"Model {schema.modelName}: aget({name!r}) reads a link field, and {name!r} is none; its link fields are {links}"
+            " (read other fields as attributes: they need no I/O)"
+        )
+    missing = field.missingPks(obj)
+    if missing:
+        fm = field.foreignModelFor(owner)
+        found = yield from getMultipleJob(fm, list(dict.fromkeys(missing)))
+        field.attach(obj, {o.getPk(): o for o in found})
+    return field.resolve(obj, obj)
+
+
+def cascadeFetchObjects(objs: Sequence[Any]) -> Job:
     """Fetch, level by level, the linked objects of ``objs`` and of the objects found, recursively."""
     cache: Dict[Tuple[str, int], Any] = {}
     seen = set()
@@ -96,7 +123,7 @@ def cascadeFetchObjects(objs: Sequence[Any]) -> None:
                         wants.setdefault(fm, {})[pk] = None
         for fm, pks in wants.items():
             key = getSchema(fm).keyName
-            for found in fm.objects.getMultiple(list(pks)):
+            for found in (yield from getMultipleJob(fm, list(pks))):
                 cache[(key, found.getPk())] = found
         nextLevel: List[Any] = []
         for obj in level:
@@ -112,7 +139,7 @@ def cascadeFetchObjects(objs: Sequence[Any]) -> None:
         level = nextLevel
 
 
-def linksThatDiffer(pairs: Sequence[Tuple[Any, Any]]) -> Dict[int, List[str]]:
+def linksThatDiffer(pairs: Sequence[Tuple[Any, Any]]) -> Job:
     """For ``reload(cascadeObjects=True)``: ``{id(obj): [link field names]}`` of the links whose
     pk(s) are the same on ``obj`` and on ``fresh`` (the same object just read) but through which
     an object in memory is reached, at any depth, that differs from what Redis holds: changed
@@ -139,7 +166,7 @@ def linksThatDiffer(pairs: Sequence[Tuple[Any, Any]]) -> Dict[int, List[str]]:
             wanted.setdefault(type(o), {})[o.getPk()] = None
     current: Dict[Tuple[type, int], Any] = {}
     for model, pks in wanted.items():
-        for found in model.objects.getMultiple(list(pks)):
+        for found in (yield from getMultipleJob(model, list(pks))):
             current[(model, found.getPk())] = found
     differs = {key: _differs(o, current.get((type(o), o.getPk()))) for key, o in reached.items()}
     out: Dict[int, List[str]] = {}
@@ -192,4 +219,12 @@ class _View:
         return self.cache[(self.key, pk)]
 
 
-__all__ = ["CASCADE_ATTEMPTS", "cascadeFetchObjects", "fetchWithLinks", "linksThatDiffer", "reachableModels"]
+__all__ = [
+    "CASCADE_ATTEMPTS",
+    "cascadeFetchObjects",
+    "fetchWithLinks",
+    "getMultipleJob",
+    "linkJob",
+    "linksThatDiffer",
+    "reachableModels",
+]

@@ -9,10 +9,10 @@ finds a link to an object that is not there yet.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .jobs import Job, Run
 from .linkcheck import checkLinkTargets
 from .plans import Op, command, newEntry, saveEntriesOp, saveEntry, storageOf
 from .schema import ModelSchema, getSchema
@@ -40,7 +40,7 @@ def _walk(objs: List[Any]) -> List[List[Any]]:
     return levels
 
 
-def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
+def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> Job:
     """Save ``objs`` and every new or changed object they link to (recursively)."""
     levels = _walk(objs)
     # Deepest level first: linked objects are written before the objects linking to them.
@@ -57,7 +57,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
     for key, group in groups.items():
         for obj in group:
             storageOf(schemas[key], obj, strict=False)
-    checkLinkTargets(schema, ordered, ordered)  # links to pks that do not exist are refused
+    yield from checkLinkTargets(schema, ordered, ordered)  # links to pks that do not exist are refused
 
     reserved: List[Any] = []
     try:
@@ -66,7 +66,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
             new = [o for o in group if o.getPk() is None]
             if not new:
                 continue
-            top = runSync(partial(_reserveOp, n=len(new)), s, "save (reserving pks)")
+            top = yield Run(partial(_reserveOp, n=len(new)), s, "save (reserving pks)")
             for i, obj in enumerate(new):
                 obj.__dict__["_id"] = top - len(new) + 1 + i
                 obj.__dict__["_ir_newReserved"] = True
@@ -88,7 +88,7 @@ def saveWithLinks(schema: ModelSchema, objs: List[Any]) -> List[Optional[int]]:
         for s, entries in planned:
             for e in entries:
                 e.obj.__dict__.pop("_ir_newReserved", None)
-            runSync(partial(saveEntriesOp, s, todo=entries), s, "save")
+            yield Run(partial(saveEntriesOp, s, todo=entries), s, "save")
     except BaseException:
         for obj in reserved:
             if obj.__dict__.pop("_ir_newReserved", False) or obj.__dict__.get("_ir_stored") is None:

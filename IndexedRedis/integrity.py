@@ -14,9 +14,11 @@ the stored value first, so an object changed meanwhile by a writer is left alone
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import scripts, sorting
+from .jobs import Job, Run
 from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import Op, command, script, transaction
 from .registry import abandonedGenerationsOp, buildRegistryOp, dropGenerationOp
@@ -467,12 +469,10 @@ def repairOp(schema: ModelSchema, layout: KeyLayout, report: VerifyReport) -> Op
     return fixed
 
 
-def checkLinks(schema: ModelSchema, report: VerifyReport, run: Any) -> None:
+def checkLinks(schema: ModelSchema, report: VerifyReport) -> Job:
     """Fill ``report.danglingLinks`` from the links the pass collected: each linked pk is looked up in
     its model's current generation (``EXISTS`` of its data, batched), and a link found dangling is
     read again (the object's field, then the linked object) before it is reported.
-
-    ``run(schema, opFactory)`` runs an operation for a model (the executor's runSync).
     """
     found: List[Tuple[int, str, str, int]] = []
     for field in schema.foreignFields:
@@ -480,26 +480,26 @@ def checkLinks(schema: ModelSchema, report: VerifyReport, run: Any) -> None:
         if not refs:
             continue
         other = getSchema(field.foreignModelFor(schema.model))
-        missing = _missingPks(other, sorted(refs), run)
+        missing = yield from _missingPks(other, sorted(refs))
         candidates = [(pk, linked) for linked in missing for pk in refs[linked]]
         if not candidates:
             continue
         # Read again: the object may have been re-linked, or the linked object saved, meanwhile.
         pks = [pk for pk, _ in candidates]
-        values = run(schema, lambda layout, pks=pks, name=field.name: _hgetOp(layout, pks, name))
+        values = yield Run(partial(_hgetOp, pks=pks, name=field.name), schema, "verify")
         still = {pk: set(_linkedPks(raw)) for pk, raw in zip(pks, values)}
         candidates = [(pk, linked) for pk, linked in candidates if linked in still[pk]]
-        gone = set(_missingPks(other, sorted({linked for _, linked in candidates}), run))
+        gone = set((yield from _missingPks(other, sorted({linked for _, linked in candidates}))))
         found.extend((pk, field.name, other.modelName, linked) for pk, linked in candidates if linked in gone)
     report.danglingLinks = sorted(found)
     report._links = {}
 
 
-def _missingPks(schema: ModelSchema, pks: List[int], run: Any) -> List[int]:
+def _missingPks(schema: ModelSchema, pks: List[int]) -> Job:
     out: List[int] = []
     for i in range(0, len(pks), BATCH):
         batch = pks[i : i + BATCH]
-        flags = run(schema, lambda layout, batch=batch: _existsOp(layout, batch))
+        flags = yield Run(partial(_existsOp, pks=batch), schema, "verify")
         out.extend(pk for pk, flag in zip(batch, flags) if not flag)
     return out
 

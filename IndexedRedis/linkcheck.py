@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .jobs import Job, Run
 from .fields.null import irNull
 from .plans import Op, keyed
 from .schema import ModelSchema, getSchema
@@ -40,7 +40,7 @@ def changedLinkPks(schema: ModelSchema, obj: Any) -> Iterable[Tuple[Any, int]]:
                 yield field, pk
 
 
-def checkLinkTargets(schema: ModelSchema, objs: Iterable[Any], writing: Iterable[Any]) -> None:
+def checkLinkTargets(schema: ModelSchema, objs: Iterable[Any], writing: Iterable[Any]) -> Job:
     """Raise InvalidValueError if a changed link of ``objs`` names a pk that its linked model does
     not hold, leaving out the pks of ``writing`` (objects the same save writes)."""
     ownPks: Set[Tuple[str, int]] = set()
@@ -60,7 +60,7 @@ def checkLinkTargets(schema: ModelSchema, objs: Iterable[Any], writing: Iterable
             wanted.setdefault(target.keyName, (target, {}))[1].setdefault(pk, (obj, field, s))
     for target, byPk in wanted.values():
         pks = list(byPk)
-        present = runSync(partial(_presentOp, target=target, pks=pks), target, "save (checking linked objects)")
+        present = yield Run(partial(_presentOp, target=target, pks=pks), target, "save (checking linked objects)")
         for pk, flag in zip(pks, present):
             if not flag:
                 obj, field, s = byPk[pk]

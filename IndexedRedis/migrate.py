@@ -34,7 +34,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import re
 import time
 from dataclasses import dataclass, field as dataField
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
@@ -43,7 +42,9 @@ from . import bigops, scripts
 from .exceptions import ConcurrentWriteError, InvalidValueError, MigrationError
 from redis.exceptions import RedisError
 
-from .executor import ModelLocked, _pointer, drive, redisError, runScript, runSync, waitUnlocked
+from .executors.common import ModelLocked, redisError
+from .executors.common import pointer as _pointer
+from .executors.sync import drive, runJob, runScript, runSync, waitUnlocked
 from .fields.base import IRField
 from .fields.null import irNull
 from .keys import KeyLayout
@@ -51,11 +52,11 @@ from .progress import ProgressCallback, tracker
 from .plans import Call, Op, deleteEntry, deleteOp, fetchCall, newEntry, objectFromDict, saveCall
 from .registry import HEARTBEAT_TTL, Heartbeat, openMembers
 from .schema import ModelSchema, getSchema
+from .definition import SCHEMA_VERSION, _format, changesBetween, describeField, describeModel, descriptionBytes  # noqa: F401
 
 PAGE = 500  # objects per copy step (one read of N, one write of M)
 CATCH_UP = 100  # a catch-up round this small is the last one before the lock
 MAX_ROUNDS = 20  # unlocked catch-up rounds before the lock is taken anyway
-SCHEMA_VERSION = 1
 
 
 @dataclass
@@ -81,98 +82,6 @@ class MigrationReport:
             f"{self.caughtUp:,} copied again in {self.rounds} catch-up rounds, "
             f"model locked {self.lockedSeconds * 1000:.1f} ms"
         )
-
-
-# ---------------------------------------------------------------------------- descriptions
-def _qualified(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _describeValue(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if value is irNull:
-        return {"irNull": True}
-    if isinstance(value, type):
-        return {"class": _qualified(value)}
-    if isinstance(value, IRField):
-        return describeField(value)
-    if isinstance(value, (list, tuple)):
-        return [_describeValue(v) for v in value]
-    return {"repr": re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))}  # stable across processes
-
-
-def describeField(field: IRField) -> Dict[str, Any]:
-    """A field as JSON: its class and its public settings (``defaultValue`` aside: it changes
-    what a new object holds, not how stored values read)."""
-    settings = {
-        k: _describeValue(v)
-        for k, v in sorted(field.__dict__.items())
-        if not k.startswith("_") and k not in ("defaultValue", "ownerModel")
-    }
-    return {"name": field.name, "class": _qualified(type(field)), "settings": settings}
-
-
-def describeModel(schema: ModelSchema) -> Dict[str, Any]:
-    """The definition a model's stored data follows, as JSON-able data (kept in Redis by reset and
-    migrate under ``layout.schemaKey``)."""
-    model = schema.model
-    return {
-        "version": SCHEMA_VERSION,
-        "fields": [describeField(f) for f in schema.fields],
-        "indexed": [f.name for f in schema.indexedFields],
-        "sorted": [f.name for f, _ in schema.sortedFields],
-        "unique": [n if isinstance(n, str) else [str(x) for x in n] for n in (getattr(model, "UNIQUE_FIELDS", None) or [])],
-        "nullEscape": schema.escapeNullMarker,
-        "expire": schema.expiry,
-    }
-
-
-def descriptionBytes(schema: ModelSchema) -> bytes:
-    return json.dumps(describeModel(schema), sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _format(desc: Dict[str, Any]) -> Dict[str, Any]:
-    """How a field's stored values read: its description without ``hashIndex`` (which only
-    names its index keys)."""
-    settings = {k: v for k, v in desc["settings"].items() if k != "hashIndex"}
-    return {"class": desc["class"], "settings": settings}
-
-
-def changesBetween(old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> List[str]:
-    """What differs between two descriptions, in words (empty: nothing to do)."""
-    if old is None:
-        return ["no stored definition (data written by 6.0.3 or by saves only): every object is rebuilt"]
-    out: List[str] = []
-    oldFields = {d["name"]: d for d in old.get("fields", [])}
-    newFields = {d["name"]: d for d in new["fields"]}
-    for name in newFields:
-        if name not in oldFields:
-            out.append(f"field {name!r} added")
-    for name in oldFields:
-        if name not in newFields:
-            out.append(f"field {name!r} dropped")
-    for name, d in newFields.items():
-        o = oldFields.get(name)
-        if o is None:
-            continue
-        if _format(o) != _format(d):
-            out.append(f"field {name!r} changed type or settings")
-        if bool(o["settings"].get("hashIndex")) != bool(d["settings"].get("hashIndex")):
-            out.append(f"field {name!r}: hashIndex {'on' if d['settings'].get('hashIndex') else 'off'}")
-    for key, label in (("indexed", "INDEXED_FIELDS"), ("sorted", "SORTED_FIELDS"), ("unique", "UNIQUE_FIELDS")):
-        before, after = old.get(key, []), new.get(key, [])
-        for name in after:
-            if name not in before:
-                out.append(f"{label}: {name!r} added")
-        for name in before:
-            if name not in after:
-                out.append(f"{label}: {name!r} removed")
-    if bool(old.get("nullEscape")) != bool(new.get("nullEscape")):
-        out.append("NULL_MARKER_ESCAPE changed")
-    if bool(old.get("expire")) != bool(new.get("expire")):
-        out.append(f"EXPIRE turned {'on' if new.get('expire') else 'off'}")
-    return out
 
 
 def _rebuildValue(value: Any) -> Any:
@@ -512,7 +421,7 @@ def _migrate(
     changes: List[str],
     progress: Optional[ProgressCallback],
 ) -> MigrationReport:
-    from .reset import dropGeneration, reclaimAbandoned
+    from .reset import dropGeneration, reclaimAbandonedJob
 
     client = schema.client()
     base = schema.layout
@@ -613,7 +522,7 @@ def _migrate(
             track.start("switching", None, track.done)
             t0 = time.monotonic()
             try:
-                n = bigops.runLocked(schema, final, "migrate")
+                n = runJob(bigops.runLocked(schema, final, "migrate"))
             finally:
                 report.lockedSeconds = time.monotonic() - t0
             switched = True
@@ -646,7 +555,7 @@ def _migrate(
     report.objects = int(client.scard(target.keysKey))
     track.start("dropping the old generation", None, report.objects)
     dropGeneration(schema, gen)
-    reclaimAbandoned(schema)
+    runJob(reclaimAbandonedJob(schema))
     track.finish()
     return report
 

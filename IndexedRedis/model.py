@@ -29,6 +29,9 @@ from typing import (
     cast,
 )
 
+from . import bindings
+from .executors.async_ import arunJob as _arunJob
+from .executors.sync import runJob as _runJob
 from .exceptions import InvalidFieldError, InvalidValueError, ObjectNotFoundError
 from .fields.base import IRField, _short
 from .fields.null import irNull
@@ -343,9 +346,16 @@ class IndexedRedisModel:
         ``EXPIRE``): the object lives that many seconds from now; without it a new object gets the
         model's ``EXPIRE`` and an existing one keeps its deadline.
         """
-        from .persistence import saveObjects
+        return _runJob(self._saveJob(cascadeSave, ttl))
 
-        pks = saveObjects(type(self), [self], cascadeSave=cascadeSave, ttl=ttl)
+    async def asave(self, cascadeSave: bool = True, ttl: Any = None) -> Any:
+        """``save()``, awaited."""
+        return await _arunJob(self._saveJob(cascadeSave, ttl))
+
+    def _saveJob(self, cascadeSave: bool, ttl: Any) -> Any:
+        from .persistence import saveJob
+
+        pks = yield from saveJob(type(self), [self], cascadeSave=cascadeSave, ttl=ttl)
         return pks[0] if getSchema(type(self)).saveReturnsPk else pks
 
     def expire(self, seconds: Any) -> bool:
@@ -353,21 +363,39 @@ class IndexedRedisModel:
         saving its fields. Returns False when it no longer exists (deleted, or expired)."""
         from .expiry import setDeadline
 
-        return setDeadline(self, seconds)
+        return _runJob(setDeadline(self, seconds))
+
+    async def aexpire(self, seconds: Any) -> bool:
+        """``expire()``, awaited."""
+        from .expiry import setDeadline
+
+        return await _arunJob(setDeadline(self, seconds))
 
     def persist(self) -> bool:
         """Remove this object's deadline (models with ``EXPIRE``): it lives until deleted. Returns
         False when it no longer exists."""
         from .expiry import setDeadline
 
-        return setDeadline(self, None)
+        return _runJob(setDeadline(self, None))
+
+    async def apersist(self) -> bool:
+        """``persist()``, awaited."""
+        from .expiry import setDeadline
+
+        return await _arunJob(setDeadline(self, None))
 
     def ttl(self) -> Optional[float]:
         """Seconds this object has left (models with ``EXPIRE``), None when it has no deadline, 0.0
         when it no longer exists (deleted, or expired)."""
         from .expiry import timeToLive
 
-        return timeToLive(self)
+        return _runJob(timeToLive(self))
+
+    async def attl(self) -> Optional[float]:
+        """``ttl()``, awaited."""
+        from .expiry import timeToLive
+
+        return await _arunJob(timeToLive(self))
 
     def increment(self, name: str, delta: Any = 1) -> Any:
         """Add ``delta`` to the number field ``name`` on the server, atomically (compare and set,
@@ -375,13 +403,40 @@ class IndexedRedisModel:
         Two processes incrementing the same field n times each add exactly 2n."""
         from .updates import incrementObject
 
-        return incrementObject(self, name, delta)
+        return _runJob(incrementObject(self, name, delta))
+
+    async def aincrement(self, name: str, delta: Any = 1) -> Any:
+        """``increment()``, awaited."""
+        from .updates import incrementObject
+
+        return await _arunJob(incrementObject(self, name, delta))
 
     def delete(self) -> int:
         """Delete this object from Redis with its index entries. Returns 1 if it existed, else 0."""
-        from .persistence import deleteObjects
+        from .persistence import deleteJob
 
-        return deleteObjects(type(self), [self])
+        return _runJob(deleteJob(type(self), [self]))
+
+    async def adelete(self) -> int:
+        """``delete()``, awaited."""
+        from .persistence import deleteJob
+
+        return await _arunJob(deleteJob(type(self), [self]))
+
+    async def aget(self, name: str) -> Any:
+        """The value of field ``name``, fetching first what a link field has not fetched yet (one
+        getMultiple, awaited): the awaitable way to read a link in async code, where reading
+        ``obj.link`` unfetched raises BlockingCallError instead of blocking the event loop.
+        Other fields are returned as they are (no I/O)."""
+        schema = getSchema(type(self))
+        field = schema.fieldsByName.get(str(name))
+        if field is None:
+            raise InvalidFieldError(f"Model {schema.modelName} has no field {name!r}; its fields are {schema.fieldNames}")
+        if not getattr(field, "isForeignLink", False):
+            return getattr(self, str(name))
+        from .foreignfetch import linkJob
+
+        return await _arunJob(linkJob(self, name))
 
     def reload(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
         """Fetch the current values from Redis, apply them, and return ``{field: (old, new)}`` of what changed.
@@ -395,18 +450,27 @@ class IndexedRedisModel:
         did not change keeps the linked objects in memory as they are. Raises
         ObjectNotFoundError (a KeyError) if the object is not saved or no longer exists.
         """
+        return _runJob(self._reloadJob(cascadeObjects))
+
+    async def areload(self, cascadeObjects: bool = True) -> Dict[str, Tuple[Any, Any]]:
+        """``reload()``, awaited."""
+        return await _arunJob(self._reloadJob(cascadeObjects))
+
+    def _reloadJob(self, cascadeObjects: bool) -> Any:
+        from . import readplans
+        from .foreignfetch import linksThatDiffer
+        from .jobs import Run
+
         schema = getSchema(type(self))
         pk = self.getPk()
         if pk is None:
             raise ObjectNotFoundError(f"Model {schema.modelName}: cannot reload an object that was never saved")
-        fresh = type(self).objects.get(pk)
+        fresh = yield Run(lambda layout: readplans.getOp(schema, layout, pk), schema, "get")
         if fresh is None:
             raise ObjectNotFoundError(f"Model {schema.modelName}: object pk={pk} no longer exists in Redis")
         differing: Dict[int, List[str]] = {}
         if cascadeObjects and schema.foreignFields:
-            from .foreignfetch import linksThatDiffer
-
-            differing = linksThatDiffer([(self, fresh)])
+            differing = yield from linksThatDiffer([(self, fresh)])
         return applyFetched(schema, self, fresh, cascadeObjects, differing.get(id(self), ()))
 
     def saveToExternal(self, redisCon: Any) -> int:
@@ -416,7 +480,13 @@ class IndexedRedisModel:
         """
         from .persistence import saveToClient
 
-        return saveToClient(type(self), self, redisCon)
+        return _runJob(saveToClient(type(self), self, redisCon))
+
+    async def asaveToExternal(self, redisCon: Any) -> int:
+        """``saveToExternal()`` with a ``redis.asyncio.Redis`` client, awaited."""
+        from .persistence import saveToClient
+
+        return await _arunJob(saveToClient(type(self), self, redisCon))
 
     # ------------------------------------------------------------------ changes
     def getUpdatedFields(self, cascadeObjects: bool = False) -> Dict[str, Tuple[Any, Any]]:
@@ -461,7 +531,13 @@ class IndexedRedisModel:
         """
         from .foreignfetch import cascadeFetchObjects
 
-        cascadeFetchObjects([self])
+        _runJob(cascadeFetchObjects([self]))
+
+    async def acascadeFetch(self) -> None:
+        """``cascadeFetch()``, awaited."""
+        from .foreignfetch import cascadeFetchObjects
+
+        await _arunJob(cascadeFetchObjects([self]))
 
     def hasUnsavedChanges(self, cascadeObjects: bool = True) -> bool:
         """True if the object was never saved or has changed since its last fetch or save.
@@ -715,6 +791,32 @@ class IndexedRedisModel:
         return migrateModel(cls, progress=progress, convert=convert, previous=previous)
 
     @classmethod
+    async def amigrate(
+        cls,
+        progress: Any = None,
+        convert: Optional[Dict[str, Callable[[Any], Any]]] = None,
+        previous: Optional[type] = None,
+    ) -> Any:
+        """``migrate()``, awaited. A migration is long work on its own connections (copy,
+        catch-up rounds, the switch): it runs in a worker thread, so the event loop is never
+        blocked while it does."""
+        import asyncio
+
+        from .migrate import migrateModel
+
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: migrateModel(cls, progress=progress, convert=convert, previous=previous)
+        )
+
+    @classmethod
+    async def areset(cls, newObjs: Any) -> Sequence[int]:
+        """``reset()``, awaited; ``newObjs`` may be an iterable or an async iterable (rows read from
+        an async database driver, say), pulled one chunk at a time."""
+        from .reset import resetJob
+
+        return await _arunJob(resetJob(cls, newObjs))
+
+    @classmethod
     def validateModel(cls) -> bool:
         """Build and check the model now (it is otherwise checked on first use). Raises InvalidModelException."""
         getSchema(cls)
@@ -913,5 +1015,8 @@ def _rebuildAlt(base: Any, frozen: Sequence[Tuple[str, Any]]) -> Any:
         _altCache[key] = cls
     return cls.__new__(cls)
 
+
+bindings.modelBase = IndexedRedisModel
+bindings.installAccessors = installAccessors
 
 __all__ = ["FieldAccessor", "IndexedRedisModel", "applyFetched", "installAccessors", "isIndexedRedisModel"]

@@ -13,7 +13,9 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from . import bigops, scripts
 from .exceptions import InvalidValueError
-from .executor import runSync
+from .executors.async_ import arunJob
+from .executors.sync import runJob
+from .jobs import Blocking, ClientOf, Job, Run
 from .fields.base import _short
 from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import (
@@ -34,7 +36,7 @@ from .plans import (
 )
 from .progress import ProgressCallback, Tracker, tracker
 from .registry import buildRegistryOp, dropGenerationOp, isComplete, openMembers
-from .reset import resetModel
+from .reset import resetJob, resetModel
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
 SCAN_COUNT = 1000
@@ -73,53 +75,60 @@ def saveObjects(model: type, objs: Sequence[Any], cascadeSave: bool = True, ttl:
     """Save objects of ``model`` in one atomic step; return their pks. ``ttl``: seconds each of them
     lives from now on (EXPIRE), instead of the model's default for new objects and the deadline
     they had for the others."""
+    return runJob(saveJob(model, objs, cascadeSave, ttl))
+
+
+def saveJob(model: type, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> Job:
+    """The job of ``saveObjects``."""
     schema = getSchema(model)
     objs = list(objs)
     _checkObjects(schema, objs, "save")
     if not objs:
         return []
     if ttl is None:
-        return _saveObjects(schema, objs, cascadeSave)
+        return (yield from _saveJob(schema, objs, cascadeSave))
     from .plans import ttlMilliseconds
 
     ms = ttlMilliseconds(schema, ttl, "save(ttl=...)")
     for obj in objs:
         obj.__dict__["_ir_ttl"] = ms
     try:
-        return _saveObjects(schema, objs, cascadeSave)
+        return (yield from _saveJob(schema, objs, cascadeSave))
     finally:
         for obj in objs:
             obj.__dict__.pop("_ir_ttl", None)
 
 
-def _saveObjects(schema: Any, objs: List[Any], cascadeSave: bool) -> List[Optional[int]]:
+def _saveJob(schema: Any, objs: List[Any], cascadeSave: bool) -> Job:
     if schema.foreignFields:
         from .foreignsave import checkLinksSaved, saveWithLinks
         from .linkcheck import checkLinkTargets
 
         if cascadeSave:
-            pks = saveWithLinks(schema, objs)
+            pks = yield from saveWithLinks(schema, objs)
         else:
             checkLinksSaved(schema, objs)
-            checkLinkTargets(schema, objs, objs)
+            yield from checkLinkTargets(schema, objs, objs)
             pks = None
     else:
         pks = None
     if pks is None:
         if len(objs) > bigops.STEP:
-            pks = bigops.saveInSteps(schema, objs)
+            pks = yield from bigops.saveInSteps(schema, objs)
         else:
-            pks = runSync(lambda layout: saveOp(schema, layout, objs), schema, "save")
+            pks = yield Run(lambda layout: saveOp(schema, layout, objs), schema, "save")
     if schema.collectionFields:
         from .collections.fields import writePending
 
-        client = schema.client()
-        writePending(schema, client, schema.knownGeneration(client), objs)
+        # Collections have their own (blocking) executor: with asyncio this runs in a worker thread.
+        gen = schema.knownGeneration((yield ClientOf(schema)))
+        yield Blocking(writePending, schema, schema.client(), gen, objs)
     return pks
 
 
-def saveToClient(model: type, obj: Any, client: Any) -> int:
-    """Save a copy of ``obj`` as a new object through ``client`` (another Redis)."""
+def saveToClient(model: type, obj: Any, client: Any) -> Job:
+    """Save a copy of ``obj`` as a new object through ``client`` (another Redis: a ``redis.Redis``,
+    or a ``redis.asyncio.Redis`` with the asyncio API)."""
     schema = getSchema(model)
     _checkObjects(schema, [obj], "saveToExternal")
     copy = obj.copy()
@@ -127,12 +136,17 @@ def saveToClient(model: type, obj: Any, client: Any) -> int:
     def op(layout: KeyLayout) -> Op:
         return (yield from saveOp(schema, layout, [copy]))[0]
 
-    return runSync(op, schema, "saveToExternal", client=client)
+    return (yield Run(op, schema, "saveToExternal", client=client))
 
 
 # ---------------------------------------------------------------------------- delete
 def deleteObjects(model: type, objs: Sequence[Any]) -> int:
     """Delete these objects atomically; return how many existed. Their pks are cleared."""
+    return runJob(deleteJob(model, objs))
+
+
+def deleteJob(model: type, objs: Sequence[Any]) -> Job:
+    """The job of ``deleteObjects``."""
     schema = getSchema(model)
     objs = list(objs)
     _checkObjects(schema, objs, "delete")
@@ -143,7 +157,7 @@ def deleteObjects(model: type, objs: Sequence[Any]) -> int:
             continue
         d = obj.__dict__
         entries.append(deleteEntry(schema, pk, d.get("_ir_stored"), d.get("_ir_partial")))
-    n = runDelete(schema, entries, "delete")
+    n = yield from runDelete(schema, entries, "delete")
     for obj in objs:
         obj.__dict__["_id"] = None
         obj.__dict__["_ir_stored"] = None
@@ -151,19 +165,19 @@ def deleteObjects(model: type, objs: Sequence[Any]) -> int:
     return n
 
 
-def runDelete(schema: ModelSchema, entries: List[DeleteEntry], what: str) -> int:
+def runDelete(schema: ModelSchema, entries: List[DeleteEntry], what: str) -> Job:
     """Delete planned entries atomically: in one script call, or, for more than bigops.STEP
     objects, in steps holding the model's lock (bigops.py). Returns how many existed."""
     if len(entries) > bigops.STEP:
-        return bigops.deleteInSteps(schema, entries, what)
-    return runSync(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, what)
+        return (yield from bigops.deleteInSteps(schema, entries, what))
+    return (yield Run(lambda layout: deleteOp(schema, layout, copyEntries(entries)), schema, what))
 
 
-def deleteByPks(model: type, pks: Iterable[Any]) -> int:
+def deleteByPks(model: type, pks: Iterable[Any]) -> Job:
     """Delete the objects with these pks atomically; return how many existed."""
     schema = getSchema(model)
     entries = [deleteEntry(schema, pk, None) for pk in primaryKeys(schema, pks)]
-    return runDelete(schema, entries, "deleteByPk")
+    return (yield from runDelete(schema, entries, "deleteByPk"))
 
 
 BIG = object()  # deleteByFiltersOp's answer when the matches may be too many for one step
@@ -182,7 +196,7 @@ def deleteByFiltersOp(schema: ModelSchema, layout: KeyLayout, filters: Sequence[
     return (yield from deleteOp(schema, layout, entries))
 
 
-def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, Any]]) -> int:
+def deleteByFiltersJob(model: type, filters: Sequence[Tuple[str, str, Any]]) -> Job:
     """Delete every object matching ``filters``.
 
     No filters: a reset to an empty dataset (one O(1) switch; returns the number of objects just
@@ -191,12 +205,12 @@ def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, Any]]) -> int
     """
     schema = getSchema(model)
     if not filters:
-        n = runSync(lambda layout: _countOp(layout), schema, "delete")
-        resetModel(model, ())
+        n = yield Run(lambda layout: _countOp(layout), schema, "delete")
+        yield from resetJob(model, ())
         return n
-    n = runSync(lambda layout: deleteByFiltersOp(schema, layout, filters), schema, "delete")
+    n = yield Run(lambda layout: deleteByFiltersOp(schema, layout, filters), schema, "delete")
     if n is BIG:
-        n = bigops.runLocked(schema, lambda layout: bigops.deleteMatchingOp(schema, layout, filters), "delete")
+        n = yield from bigops.runLocked(schema, lambda layout: bigops.deleteMatchingOp(schema, layout, filters), "delete")
     return n
 
 
@@ -204,7 +218,7 @@ def _countOp(layout: KeyLayout) -> Op:
     return int((yield keyed("SCARD", layout.keysKey)))
 
 
-def destroyModel(model: type) -> int:
+def destroyModel(model: type) -> Job:
     """Delete every key of the model (all generations, indexes, counters). Returns keys deleted.
 
     The replies that recent inserts and deletes keep for a retry (``_ir_|KEY:op:TOKEN``) are left
@@ -237,8 +251,8 @@ def destroyModel(model: type) -> int:
             n += int((yield Call(command=("UNLINK", *keys[i : i + 1000]), anyGen=True)))
         return n
 
-    n = runSync(op, schema, "destroyModel")
-    schema.rememberGeneration(schema.client(), 0)
+    n = yield Run(op, schema, "destroyModel")
+    schema.rememberGeneration((yield ClientOf(schema)), 0)
     return n
 
 
@@ -331,22 +345,24 @@ def reindexStepsOp(schema: ModelSchema, layout: KeyLayout, track: Optional[Track
     return len(built)
 
 
-def reindexModel(model: type, progress: Optional[ProgressCallback] = None) -> int:
+def reindexJob(model: type, progress: Optional[ProgressCallback] = None) -> Job:
     """Drop every index key of the model and rebuild them from the stored data; return the number
     of index sets. Up to bigops.STEP objects this is one atomic script; beyond, it runs in steps
     holding the model's lock (readers and writers of the model wait; Redis is never held long).
     ``progress``: see progress.py (phase ``'indexing'``, one report per step of objects)."""
     schema = getSchema(model)
-    size = runSync(lambda layout: _countOp(layout), schema, "reindex")
+    size = yield Run(lambda layout: _countOp(layout), schema, "reindex")
     track = tracker(progress, "reindex", schema.modelName)
     if track:
         track.start("indexing", int(size))
     if size > bigops.STEP or schema.sortedFields:  # replace_sets.lua keeps the set indexes only
-        n = bigops.runLocked(schema, lambda layout: reindexStepsOp(schema, layout, track if track else None), "reindex")
+        n = yield from bigops.runLocked(
+            schema, lambda layout: reindexStepsOp(schema, layout, track if track else None), "reindex"
+        )
     else:
-        n = runSync(lambda layout: reindexOp(schema, layout), schema, "reindex")
+        n = yield Run(lambda layout: reindexOp(schema, layout), schema, "reindex")
     if schema.uniqueConstraints:
-        bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
+        yield from bigops.runLocked(schema, lambda layout: rebuildUniqueOp(schema, layout), "reindex")
     if track:
         track.finish()
     return n
@@ -377,7 +393,7 @@ def rebuildUniqueOp(schema: Any, layout: KeyLayout) -> Op:
     return None
 
 
-def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
+def convertHashedIndexesJob(model: type, fetchAll: bool = True, batch: int = 500) -> Job:
     """Rewrite index keys after ``hashIndex`` changed on some field.
 
     ``fetchAll=True`` rebuilds every index (as ``reindex``). ``fetchAll=False`` walks the pks with
@@ -387,7 +403,7 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
     """
     schema = getSchema(model)
     if fetchAll:
-        return reindexModel(model)
+        return (yield from reindexJob(model))
     fieldNames = [f.name.encode("utf-8") for f in schema.indexedFields]
 
     def op(layout: KeyLayout) -> Op:
@@ -417,71 +433,131 @@ def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -
             if cursor == 0:
                 return touched
 
-    return bigops.runLocked(schema, op, "compat_convertHashedIndexes")
+    return (yield from bigops.runLocked(schema, op, "compat_convertHashedIndexes"))
+
+
+# ---------------------------------------------------------------------------- sync entry points
+def deleteByFilters(model: type, filters: Sequence[Tuple[str, str, Any]]) -> int:
+    """``filter(...).delete()``: see deleteByFiltersJob."""
+    return runJob(deleteByFiltersJob(model, filters))
+
+
+def reindexModel(model: type, progress: Optional[ProgressCallback] = None) -> int:
+    """``reindex()``: see reindexJob."""
+    return runJob(reindexJob(model, progress))
+
+
+def convertHashedIndexes(model: type, fetchAll: bool = True, batch: int = 500) -> int:
+    """``compat_convertHashedIndexes()``: see convertHashedIndexesJob."""
+    return runJob(convertHashedIndexesJob(model, fetchAll, batch))
 
 
 # ---------------------------------------------------------------------------- Model.saver / Model.deleter
 class IRSaver(IndexedRedisHelper):
-    """``Model.saver``: saves objects of one model."""
+    """``Model.saver``: saves objects of one model. Every method has an awaited twin (``asave``...)."""
 
     def __init__(self, model: type) -> None:
         self.model = model
 
+    def _saveJob(self, obj: Any, cascadeSave: bool, ttl: Any) -> Job:
+        if isinstance(obj, (list, tuple)):
+            return (yield from saveJob(self.model, obj, cascadeSave=cascadeSave, ttl=ttl))
+        pks = yield from saveJob(self.model, [obj], cascadeSave=cascadeSave, ttl=ttl)
+        return pks[0] if getSchema(self.model).saveReturnsPk else pks
+
     def save(self, obj: Any, cascadeSave: bool = True, ttl: Any = None) -> Any:
         """Save one object or a list of objects (a list in one atomic step). Returns the list of
         pks (one object: as ``obj.save()`` returns). ``ttl``: see ``IndexedRedisModel.save``."""
-        if isinstance(obj, (list, tuple)):
-            return saveObjects(self.model, obj, cascadeSave=cascadeSave, ttl=ttl)
-        pks = saveObjects(self.model, [obj], cascadeSave=cascadeSave, ttl=ttl)
-        return pks[0] if getSchema(self.model).saveReturnsPk else pks
+        return runJob(self._saveJob(obj, cascadeSave, ttl))
+
+    async def asave(self, obj: Any, cascadeSave: bool = True, ttl: Any = None) -> Any:
+        """``save()``, awaited."""
+        return await arunJob(self._saveJob(obj, cascadeSave, ttl))
 
     def saveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
-        return saveObjects(self.model, objs, cascadeSave=cascadeSave, ttl=ttl)
+        return runJob(saveJob(self.model, objs, cascadeSave=cascadeSave, ttl=ttl))
+
+    async def asaveMultiple(self, objs: Sequence[Any], cascadeSave: bool = True, ttl: Any = None) -> List[Optional[int]]:
+        """``saveMultiple()``, awaited."""
+        return await arunJob(saveJob(self.model, objs, cascadeSave=cascadeSave, ttl=ttl))
 
     def reindex(self, objs: Any = None, progress: Optional[ProgressCallback] = None) -> int:
-        return reindexModel(self.model, progress=progress)
+        return runJob(reindexJob(self.model, progress))
+
+    async def areindex(self, objs: Any = None, progress: Optional[ProgressCallback] = None) -> int:
+        """``reindex()``, awaited."""
+        return await arunJob(reindexJob(self.model, progress))
 
     def compat_convertHashedIndexes(self, objs: Any = None, fetchAll: bool = True) -> int:
-        return convertHashedIndexes(self.model, fetchAll=fetchAll)
+        return runJob(convertHashedIndexesJob(self.model, fetchAll=fetchAll))
+
+    async def acompat_convertHashedIndexes(self, objs: Any = None, fetchAll: bool = True) -> int:
+        """``compat_convertHashedIndexes()``, awaited."""
+        return await arunJob(convertHashedIndexesJob(self.model, fetchAll=fetchAll))
 
 
 class IRDeleter(IndexedRedisHelper):
-    """``Model.deleter``: deletes objects of one model."""
+    """``Model.deleter``: deletes objects of one model. Every method has an awaited twin (``adeleteOne``...)."""
 
     def __init__(self, model: type) -> None:
         self.model = model
 
     def deleteOne(self, obj: Any) -> int:
         """Delete one object; returns 1 if it existed, else 0."""
-        return deleteObjects(self.model, [obj])
+        return runJob(deleteJob(self.model, [obj]))
+
+    async def adeleteOne(self, obj: Any) -> int:
+        """``deleteOne()``, awaited."""
+        return await arunJob(deleteJob(self.model, [obj]))
 
     def deleteByPk(self, pk: Any) -> int:
         """Delete the object with this pk; returns 1 if it existed, else 0."""
-        return deleteByPks(self.model, [pk])
+        return runJob(deleteByPks(self.model, [pk]))
+
+    async def adeleteByPk(self, pk: Any) -> int:
+        """``deleteByPk()``, awaited."""
+        return await arunJob(deleteByPks(self.model, [pk]))
 
     def deleteMultiple(self, objs: Sequence[Any]) -> int:
         """Delete these objects in one atomic step; returns how many existed."""
-        return deleteObjects(self.model, objs)
+        return runJob(deleteJob(self.model, objs))
+
+    async def adeleteMultiple(self, objs: Sequence[Any]) -> int:
+        """``deleteMultiple()``, awaited."""
+        return await arunJob(deleteJob(self.model, objs))
 
     def deleteMultipleByPks(self, pks: Sequence[Any]) -> int:
         """Delete the objects with these pks in one atomic step; returns how many existed."""
-        return deleteByPks(self.model, pks)
+        return runJob(deleteByPks(self.model, pks))
+
+    async def adeleteMultipleByPks(self, pks: Sequence[Any]) -> int:
+        """``deleteMultipleByPks()``, awaited."""
+        return await arunJob(deleteByPks(self.model, pks))
 
     def destroyModel(self) -> int:
         """Delete every key of the model. Returns how many keys were deleted."""
-        return destroyModel(self.model)
+        return runJob(destroyModel(self.model))
+
+    async def adestroyModel(self) -> int:
+        """``destroyModel()``, awaited."""
+        return await arunJob(destroyModel(self.model))
 
 
 __all__ = [
     "IRDeleter",
     "IRSaver",
     "convertHashedIndexes",
+    "convertHashedIndexesJob",
     "deleteByFilters",
+    "deleteByFiltersJob",
     "deleteByPks",
+    "deleteJob",
     "deleteObjects",
     "destroyModel",
+    "reindexJob",
     "reindexModel",
     "resetModel",
+    "saveJob",
     "saveObjects",
     "saveToClient",
 ]

@@ -1,7 +1,7 @@
 """Pure planning: filters -> script arguments, object changes -> write batches, replies -> objects.
 
 Nothing here does I/O. Every operation is a generator that yields ``Call`` objects and
-receives their replies; an executor (``executor.runSync`` here, the asyncio one later) runs
+receives their replies; an executor (``executors.sync`` or ``executors.async_``) runs
 the calls. So the logic of retries, conflicts and decoding exists once.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple
+
+from QueryableList import FILTER_TYPES
 
 from . import scripts
 from .codec import DecoderTable, decoderTable, encoderTable
@@ -27,6 +29,8 @@ from .keys import MAX_PK, pkOf
 if TYPE_CHECKING:  # pragma: no cover
     from .keys import KeyLayout
     from .schema import ModelSchema
+
+CLIENT_OPERATORS = frozenset(FILTER_TYPES)  # what IRQueryableList.filter() knows after ``field__``
 
 MAX_WRITE_ATTEMPTS = 25
 UNKNOWN = object()  # expected stored value not known: the script reports the current one
@@ -96,7 +100,27 @@ class Call:
         return f"Call(pipeline of {len(self.pipeline or [])})"
 
 
-Op = Generator[Call, Any, Any]
+class Pause:
+    """Not a request: the plan asks the executor to wait ``seconds`` (``time.sleep`` or
+    ``asyncio.sleep``) before it goes on; the reply is None."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Emit:
+    """Not a request: a streaming job hands ``items`` to its consumer (``iterator()``, ``async
+    for``; executors' iterJob / aiterJob); the reply is None."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: List[Any]) -> None:
+        self.items = items
+
+
+Op = Generator[Any, Any, Any]  # yields Call (or Pause) objects, receives their replies
 
 
 def command(*args: Any) -> Call:
@@ -231,8 +255,6 @@ def filterHint(schema: "ModelSchema", key: str) -> str:
     an operator QueryableList knows, on a field of the model; through a link it suggests looking
     the linked objects up first and filtering on their pks.
     """
-    from .results import CLIENT_OPERATORS
-
     name, op = splitFilterKey(key)
     head, _, rest = key.partition("__")
     link = schema.fieldsByName.get(head)

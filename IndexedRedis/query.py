@@ -7,15 +7,20 @@ Each fetch function is one round trip that reads one instant of the data.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple, TypeVar, overload
+from typing import Any, AsyncIterator, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple, TypeVar, overload
 
-from . import readplans
+from . import persistence, readplans, updates
 from .compat_str import getDefaultIREncoding
 from .exceptions import InvalidQueryError, UnsizedQueryError
-from .executor import runSync
+from .executors.async_ import aiterJob, arunJob
+from .executors.sync import iterJob, runJob
+from .foreignfetch import fetchWithLinks
+from .integrity import checkLinks, repairOp, verifyOp
+from .jobs import Job, runOne
 from .keys import KeyLayout
-from .plans import Op, parseFilters, primaryKeys
+from .plans import Emit, Op, parseFilters, primaryKeys
 from .results import IRQueryableList
+from .reset import resetJob
 from .schema import IndexedRedisHelper, ModelSchema, getSchema
 
 _M = TypeVar("_M")  # the model class of a query (for type checkers)
@@ -37,7 +42,7 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         return getSchema(self.model)
 
     def _run(self, opFactory: Callable[[KeyLayout], Op], what: str) -> Any:
-        return runSync(opFactory, self._schema, what)
+        return runJob(runOne(opFactory, self._schema, what))
 
     def _list(self, objs: Sequence[Any]) -> "IRQueryableList[_M]":
         return IRQueryableList(objs, model=self.model)
@@ -134,16 +139,20 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         return self._stream(size)
 
     def _stream(self, size: int) -> Iterator[_M]:
+        return iterJob(self._streamJob(size))
+
+    def _streamJob(self, size: int) -> Job:
+        """The chunks of ``iterator()`` / ``async for``, handed out as ``Emit`` effects."""
         schema, filters = self._schema, self._filters
-        objs, counter, rest = self._run(lambda layout: readplans.firstChunkOp(schema, layout, filters, size), "iterate")
-        yield from objs
+        objs, counter, rest = yield from self._op(lambda layout: readplans.firstChunkOp(schema, layout, filters, size), "iterate")
+        yield Emit(objs)
         del objs
         for start in range(0, len(rest), size):
             part = rest[start : start + size]
-            objs, same = self._run(partial(_nextChunk, schema, counter, part), "iterate")
+            objs, same = yield from self._op(partial(_nextChunk, schema, counter, part), "iterate")
             if not same:
                 counter = None  # the instant is gone: read the rest as it is now, without asking rows.lua again
-            yield from objs
+            yield Emit(objs)
             del objs
 
     def __len__(self) -> int:
@@ -189,84 +198,156 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         return self
 
     # ------------------------------------------------------------------ fetch functions
+    # Each function is a job (jobs.py) built by a ``_...Job`` method, run by the sync executor in
+    # the plain method and awaited by the asyncio one in its ``a``-prefixed twin.
+    def _allJob(self, cascadeFetch: bool, byAge: bool = False) -> Job:
+        what = "allByAge" if byAge else "all"
+        return self._many(
+            lambda: self._op(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=byAge), what), cascadeFetch
+        )
+
     def all(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Every object matching the filters (one round trip: fetch.lua)."""
-        return self._many(
-            lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters), "all"), cascadeFetch
-        )
+        return runJob(self._allJob(cascadeFetch))
+
+    async def aall(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
+        """``all()``, awaited."""
+        return await arunJob(self._allJob(cascadeFetch))
 
     def allByAge(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Like ``all``, oldest (lowest pk) first."""
+        return runJob(self._allJob(cascadeFetch, byAge=True))
+
+    async def aallByAge(self, cascadeFetch: bool = False) -> "IRQueryableList[_M]":
+        """``allByAge()``, awaited."""
+        return await arunJob(self._allJob(cascadeFetch, byAge=True))
+
+    def _onlyFieldsJob(self, fields: Sequence[Any], cascadeFetch: bool) -> Job:
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
         return self._many(
-            lambda: self._run(lambda layout: readplans.allOp(self._schema, layout, self._filters, byAge=True), "allByAge"),
+            lambda: self._op(lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"),
             cascadeFetch,
         )
 
     def allOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """Matching objects with only ``fields`` fetched (others hold defaults and are not written on save)."""
-        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
-        return self._many(
-            lambda: self._run(
-                lambda layout: readplans.onlyFieldsOp(self._schema, layout, self._filters, fields), "allOnlyFields"
-            ),
-            cascadeFetch,
-        )
+        return runJob(self._onlyFieldsJob(fields, cascadeFetch))
+
+    async def aallOnlyFields(self, fields: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
+        """``allOnlyFields()``, awaited."""
+        return await arunJob(self._onlyFieldsJob(fields, cascadeFetch))
 
     def allOnlyIndexedFields(self) -> "IRQueryableList[_M]":
         """Matching objects with only their indexed fields fetched."""
         return self.allOnlyFields(self._schema.indexedNameList)
 
+    async def aallOnlyIndexedFields(self) -> "IRQueryableList[_M]":
+        """``allOnlyIndexedFields()``, awaited."""
+        return await self.aallOnlyFields(self._schema.indexedNameList)
+
+    def _countJob(self) -> Job:
+        return self._op(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
+
     def count(self) -> int:
         """How many objects match (SCARD without filters, else fetch.lua)."""
-        return self._run(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
+        return runJob(self._countJob())
+
+    async def acount(self) -> int:
+        """``count()``, awaited."""
+        return await arunJob(self._countJob())
+
+    def _existsJob(self, pk: Any) -> Job:
+        if pk is _NO_PK:
+            return (yield from self._countJob()) > 0
+        return (yield from self._op(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists"))
 
     def exists(self, pk: Any = _NO_PK) -> bool:
         """``exists(pk)``: True if an object with this pk exists (filters are not applied; one EXISTS).
         ``exists()``: True if any object matches the query's filters (one round trip, as ``count()``)."""
-        if pk is _NO_PK:
-            return self.count() > 0
-        return self._run(lambda layout: readplans.existsOp(self._schema, layout, pk), "exists")
+        return runJob(self._existsJob(pk))
+
+    async def aexists(self, pk: Any = _NO_PK) -> bool:
+        """``exists()``, awaited."""
+        return await arunJob(self._existsJob(pk))
+
+    def _oneJob(self, mode: str, cascadeFetch: bool) -> Job:
+        return self._fetch(
+            lambda: self._op(lambda layout: readplans.oneOp(self._schema, layout, self._filters, mode), mode), cascadeFetch
+        )
 
     def first(self, cascadeFetch: bool = False) -> Optional[_M]:
         """The oldest matching object (lowest pk), or None. Picked on the server."""
-        return self._fetch(
-            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "first"), "first"), cascadeFetch
-        )
+        return runJob(self._oneJob("first", cascadeFetch))
+
+    async def afirst(self, cascadeFetch: bool = False) -> Optional[_M]:
+        """``first()``, awaited."""
+        return await arunJob(self._oneJob("first", cascadeFetch))
 
     def last(self, cascadeFetch: bool = False) -> Optional[_M]:
         """The newest matching object (highest pk), or None. Picked on the server."""
-        return self._fetch(
-            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "last"), "last"), cascadeFetch
-        )
+        return runJob(self._oneJob("last", cascadeFetch))
+
+    async def alast(self, cascadeFetch: bool = False) -> Optional[_M]:
+        """``last()``, awaited."""
+        return await arunJob(self._oneJob("last", cascadeFetch))
 
     def random(self, cascadeFetch: bool = False) -> Optional[_M]:
         """A random matching object, or None."""
-        return self._fetch(
-            lambda: self._run(lambda layout: readplans.oneOp(self._schema, layout, self._filters, "random"), "random"),
-            cascadeFetch,
-        )
+        return runJob(self._oneJob("random", cascadeFetch))
+
+    async def arandom(self, cascadeFetch: bool = False) -> Optional[_M]:
+        """``random()``, awaited."""
+        return await arunJob(self._oneJob("random", cascadeFetch))
+
+    def _pksJob(self, sortByAge: bool) -> Job:
+        return self._op(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
 
     def getPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
         """The pks of the matching objects (sorted oldest first with ``sortByAge``)."""
-        return self._run(lambda layout: readplans.pksOp(self._schema, layout, self._filters, sortByAge), "getPrimaryKeys")
+        return runJob(self._pksJob(sortByAge))
+
+    async def agetPrimaryKeys(self, sortByAge: bool = False) -> List[int]:
+        """``getPrimaryKeys()``, awaited."""
+        return await arunJob(self._pksJob(sortByAge))
 
     # ------------------------------------------------------------------ by primary key (filters not applied)
+    def _getJob(self, pk: Any, cascadeFetch: bool, unique: Dict[str, Any]) -> Job:
+        if unique:
+            if pk is not _NO_PK:
+                raise InvalidQueryError(f"Model {self._schema.modelName}: get() takes a pk or unique fields by keyword, not both")
+            return (
+                yield from self._fetch(
+                    lambda: self._op(lambda layout: uniqueGetOp(self._schema, layout, unique), "get"), cascadeFetch
+                )
+            )
+        if pk is _NO_PK:
+            raise InvalidQueryError(
+                f"Model {self._schema.modelName}: get() needs a pk, or the fields of a unique constraint by keyword "
+                f"({self._schema.uniqueHint()})"
+            )
+        return (
+            yield from self._fetch(
+                lambda: self._op(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch
+            )
+        )
+
     def get(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[_M]:
         """The object with this pk, or None (one HGETALL).
 
         ``get(email='a@b.c')``: the object holding these values of a unique constraint
         (UNIQUE_FIELDS: all the fields of one constraint, by keyword), or None; one round trip.
         """
-        if unique:
-            if pk is not _NO_PK:
-                raise InvalidQueryError(f"Model {self._schema.modelName}: get() takes a pk or unique fields by keyword, not both")
-            return self._fetch(lambda: self._run(lambda layout: uniqueGetOp(self._schema, layout, unique), "get"), cascadeFetch)
-        if pk is _NO_PK:
-            raise InvalidQueryError(
-                f"Model {self._schema.modelName}: get() needs a pk, or the fields of a unique constraint by keyword "
-                f"({self._schema.uniqueHint()})"
-            )
-        return self._fetch(lambda: self._run(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch)
+        return runJob(self._getJob(pk, cascadeFetch, unique))
+
+    async def aget(self, pk: Any = _NO_PK, cascadeFetch: bool = False, **unique: Any) -> Optional[_M]:
+        """``get()``, awaited."""
+        return await arunJob(self._getJob(pk, cascadeFetch, unique))
+
+    def _getMultipleJob(self, pks: Sequence[Any], cascadeFetch: bool) -> Job:
+        pks = primaryKeys(self._schema, pks)
+        return self._many(
+            lambda: self._op(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
+        )
 
     def purgeExpired(self, limit: Optional[int] = None) -> int:
         """Remove the objects past their deadline (EXPIRE) with their index entries, in bounded
@@ -274,82 +355,130 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         already: this frees their memory. ``limit``: remove at most that many."""
         from .expiry import purgeExpired
 
-        return purgeExpired(self.model, limit)
+        return runJob(purgeExpired(self.model, limit))
+
+    async def apurgeExpired(self, limit: Optional[int] = None) -> int:
+        """``purgeExpired()``, awaited."""
+        from .expiry import purgeExpired
+
+        return await arunJob(purgeExpired(self.model, limit))
 
     def getMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
         """The objects with these pks, in that order; missing ones are left out (one MULTI/EXEC)."""
-        pks = primaryKeys(self._schema, pks)
-        return self._many(
-            lambda: self._run(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
-        )
+        return runJob(self._getMultipleJob(pks, cascadeFetch))
+
+    async def agetMultiple(self, pks: Sequence[Any], cascadeFetch: bool = False) -> "IRQueryableList[_M]":
+        """``getMultiple()``, awaited."""
+        return await arunJob(self._getMultipleJob(pks, cascadeFetch))
+
+    def _getOnlyFieldsJob(self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool, one: bool) -> Job:
+        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
+        what = "getOnlyFields" if one else "getMultipleOnlyFields"
+        if not one:
+            pks = primaryKeys(self._schema, pks)
+
+        def fetch() -> Job:
+            objs = yield from self._op(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), what)
+            return (objs[0] if objs else None) if one else objs
+
+        return self._fetch(fetch, cascadeFetch) if one else self._many(fetch, cascadeFetch)
 
     def getOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[_M]:
         """The object with this pk holding only ``fields``, or None."""
-        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
+        return runJob(self._getOnlyFieldsJob([pk], fields, cascadeFetch, one=True))
 
-        def fetch() -> Optional[_M]:
-            objs = self._run(lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, [pk], fields), "getOnlyFields")
-            return objs[0] if objs else None
-
-        return self._fetch(fetch, cascadeFetch)
+    async def agetOnlyFields(self, pk: Any, fields: Sequence[Any], cascadeFetch: bool = False) -> Optional[_M]:
+        """``getOnlyFields()``, awaited."""
+        return await arunJob(self._getOnlyFieldsJob([pk], fields, cascadeFetch, one=True))
 
     def getMultipleOnlyFields(
         self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False
     ) -> "IRQueryableList[_M]":
         """The objects with these pks holding only ``fields``; missing ones are left out."""
-        fields = list(fields)  # an iterator would be used up by the first try of a read that is retried
-        pks = primaryKeys(self._schema, pks)
-        return self._many(
-            lambda: self._run(
-                lambda layout: readplans.getOnlyFieldsOp(self._schema, layout, pks, fields), "getMultipleOnlyFields"
-            ),
-            cascadeFetch,
-        )
+        return runJob(self._getOnlyFieldsJob(pks, fields, cascadeFetch, one=False))
+
+    async def agetMultipleOnlyFields(
+        self, pks: Sequence[Any], fields: Sequence[Any], cascadeFetch: bool = False
+    ) -> "IRQueryableList[_M]":
+        """``getMultipleOnlyFields()``, awaited."""
+        return await arunJob(self._getOnlyFieldsJob(pks, fields, cascadeFetch, one=False))
+
+    # ------------------------------------------------------------------ streaming (asyncio)
+    def __aiter__(self) -> AsyncIterator[_M]:
+        """``async for obj in query``: ``iterator()``, awaited (chunks of ``readplans.READ_CHUNK``)."""
+        return self.aiterator()
+
+    def aiterator(self, chunkSize: int = 0) -> AsyncIterator[_M]:
+        """``iterator()``, awaited: ``async for obj in query.aiterator(500)``."""
+        schema = self._schema
+        size = chunkSize or readplans.READ_CHUNK
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise InvalidQueryError(f"Model {schema.modelName}: aiterator(chunkSize=...) takes an int >= 1; got {chunkSize!r}")
+        return aiterJob(self._streamJob(size))
 
     # ------------------------------------------------------------------ writes through the query
     def delete(self) -> int:
         """Delete every object matching the filters (all objects without filters). Returns how many."""
-        from .persistence import deleteByFilters
+        return runJob(persistence.deleteByFiltersJob(self.model, self._filters))
 
-        return deleteByFilters(self.model, self._filters)
+    async def adelete(self) -> int:
+        """``delete()``, awaited."""
+        return await arunJob(persistence.deleteByFiltersJob(self.model, self._filters))
 
     def update(self, /, **values: Any) -> int:
         """Set ``field=value`` on every matching object, on the server, without fetching them:
         readers see all of them changed or none (in steps holding the model's lock for big sets),
         every index and sorted set follows. Returns how many objects changed."""
-        from .updates import updateMatching
+        return runJob(updates.updateMatchingJob(self.model, self._filters, values))
 
-        return updateMatching(self.model, self._filters, values)
+    async def aupdate(self, /, **values: Any) -> int:
+        """``update()``, awaited."""
+        return await arunJob(updates.updateMatchingJob(self.model, self._filters, values))
 
     def increment(self, name: str, delta: Any = 1) -> int:
         """Add ``delta`` to the number field ``name`` of every matching object, atomically as
         ``update``; returns how many objects changed."""
-        from .updates import incrementMatching
+        return runJob(updates.incrementMatchingJob(self.model, self._filters, name, delta))
 
-        return incrementMatching(self.model, self._filters, name, delta)
+    async def aincrement(self, name: str, delta: Any = 1) -> int:
+        """``increment()``, awaited."""
+        return await arunJob(updates.incrementMatchingJob(self.model, self._filters, name, delta))
 
     def reindex(self, progress: Any = None) -> int:
         """Rebuild every index set of the model from the stored data. Returns the number of index sets.
 
         ``progress``: a callable receiving an ``IndexedRedis.progress.Progress`` per step (see there)."""
-        from .persistence import reindexModel
+        return runJob(persistence.reindexJob(self.model, progress))
 
-        return reindexModel(self.model, progress=progress)
+    async def areindex(self, progress: Any = None) -> int:
+        """``reindex()``, awaited."""
+        return await arunJob(persistence.reindexJob(self.model, progress))
 
     def reset(self, newObjs: Any, progress: Any = None) -> Sequence[int]:
         """Replace the model's whole dataset with ``newObjs`` atomically (same as ``Model.reset``)."""
-        from .persistence import resetModel
+        return runJob(resetJob(self.model, newObjs, progress=progress))
 
-        return resetModel(self.model, newObjs, progress=progress)
+    async def areset(self, newObjs: Any, progress: Any = None) -> Sequence[int]:
+        """``reset()``, awaited; ``newObjs`` may also be an async iterable."""
+        return await arunJob(resetJob(self.model, newObjs, progress=progress))
 
     def compat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
         """Rewrite the index keys after ``hashIndex`` was switched on or off for some field.
 
         Leaves no stale index key behind. ``fetchAll=False`` works in batches of objects to bound memory.
         """
-        from .persistence import convertHashedIndexes
+        return runJob(persistence.convertHashedIndexesJob(self.model, fetchAll=fetchAll))
 
-        return convertHashedIndexes(self.model, fetchAll=fetchAll)
+    async def acompat_convertHashedIndexes(self, fetchAll: bool = True) -> int:
+        """``compat_convertHashedIndexes()``, awaited."""
+        return await arunJob(persistence.convertHashedIndexesJob(self.model, fetchAll=fetchAll))
+
+    def _verifyJob(self, deep: bool, track: Any = None, finish: bool = False) -> Job:
+        report = yield from self._op(lambda layout: verifyOp(self._schema, layout, deep, track if track else None), "verify")
+        yield from checkLinks(self._schema, report)
+        if finish and track:
+            track.finish()
+        return report
 
     def verify(self, deep: bool = False, progress: Any = None) -> Any:
         """Check every index entry against the stored data, the model's keys and its links; returns a VerifyReport.
@@ -364,15 +493,33 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         """
         from .progress import tracker
 
-        return self._verify(deep, tracker(progress, "verify", self._schema.modelName), finish=True)
+        return runJob(self._verifyJob(deep, tracker(progress, "verify", self._schema.modelName), finish=True))
 
-    def _verify(self, deep: bool, track: Any, finish: bool) -> Any:
-        from .executor import runSync
-        from .integrity import checkLinks, verifyOp
+    async def averify(self, deep: bool = False, progress: Any = None) -> Any:
+        """``verify()``, awaited."""
+        from .progress import tracker
 
-        report = self._run(lambda layout: verifyOp(self._schema, layout, deep, track if track else None), "verify")
-        checkLinks(self._schema, report, lambda schema, op: runSync(op, schema, "verify"))
-        if finish and track:
+        return await arunJob(self._verifyJob(deep, tracker(progress, "verify", self._schema.modelName), finish=True))
+
+    def _repairJob(self, passes: int, deep: bool, progress: Any) -> Job:
+        from .progress import tracker
+
+        track = tracker(progress, "repair", self._schema.modelName)
+        report = yield from self._verifyJob(deep, track, finish=False)
+        for _ in range(passes):
+            if report.ok or not (report.problemCount - len(report.danglingLinks)):
+                break
+            if track:
+                track.start("fixing", report.problemCount)
+            yield from self._op(partial(repairOp, self._schema, report=report), "repair")
+            if track:
+                track.advance(report.problemCount)
+            if report.sortedMisplaced or report.sortedExtra:
+                if track:
+                    track.start("reindexing")
+                yield from persistence.reindexJob(self.model)  # rebuilds the sorted sets, in steps under the model's lock
+            report = yield from self._verifyJob(False, track, finish=False)
+        if track:
             track.finish()
         return report
 
@@ -385,39 +532,25 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
         ``'checking'`` (objects checked, per batch) for each verify pass, ``'fixing'`` (problems
         fixed of those found) after each repair step, ``'reindexing'`` when sorted sets are rebuilt.
         """
-        from .integrity import repairOp
-        from .progress import tracker
+        return runJob(self._repairJob(passes, deep, progress))
 
-        track = tracker(progress, "repair", self._schema.modelName)
-        report = self._verify(deep, track, finish=False)
-        for _ in range(passes):
-            if report.ok or not (report.problemCount - len(report.danglingLinks)):
-                break
-            if track:
-                track.start("fixing", report.problemCount)
-            self._run(partial(repairOp, self._schema, report=report), "repair")
-            if track:
-                track.advance(report.problemCount)
-            if report.sortedMisplaced or report.sortedExtra:
-                if track:
-                    track.start("reindexing")
-                self.reindex()  # rebuilds the sorted sets from the data, in steps under the model's lock
-            report = self._verify(False, track, finish=False)
-        if track:
-            track.finish()
-        return report
+    async def arepair(self, passes: int = 3, deep: bool = False, progress: Any = None) -> Any:
+        """``repair()``, awaited."""
+        return await arunJob(self._repairJob(passes, deep, progress))
 
     # ------------------------------------------------------------------ cascade fetch of foreign links
-    def _many(self, fetch: Callable[[], List[Any]], cascadeFetch: bool) -> "IRQueryableList[_M]":
-        return self._list(self._fetch(fetch, cascadeFetch))
+    def _op(self, factory: Callable[[KeyLayout], Op], what: str) -> Job:
+        return runOne(factory, self._schema, what)
 
-    def _fetch(self, fetch: Callable[[], Any], cascadeFetch: bool) -> Any:
-        """Run ``fetch`` (a list of objects, one object or None); with ``cascadeFetch`` also their links, from one instant."""
+    def _many(self, fetch: Callable[[], Job], cascadeFetch: bool) -> Job:
+        return self._list((yield from self._fetch(fetch, cascadeFetch)))
+
+    def _fetch(self, fetch: Callable[[], Job], cascadeFetch: bool) -> Job:
+        """Run the job ``fetch()`` (a list of objects, one object or None); with ``cascadeFetch``
+        also their links, from one instant."""
         if cascadeFetch and self._schema.foreignFields:
-            from .foreignfetch import fetchWithLinks
-
-            return fetchWithLinks(self.model, fetch)
-        return fetch()
+            return (yield from fetchWithLinks(self.model, fetch))
+        return (yield from fetch())
 
 
 def _nextChunk(schema: ModelSchema, counter: Any, pks: Sequence[Any], layout: KeyLayout) -> Op:

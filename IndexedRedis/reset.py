@@ -28,27 +28,18 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Size
 from . import scripts
 from redis.exceptions import RedisError
 
-from .exceptions import WriteOutcomeUnknownError
-from .executor import CallStream, redisError, runSync
+from .exceptions import InvalidValueError, WriteOutcomeUnknownError
+from .executors.common import redisError
+from .executors.sync import runJob
+from .jobs import Blocking, ClientOf, Job, Pull, Run, StreamEnd, StreamReceive, StreamSend, runOne, withHeartbeat
 from .keys import KeyLayout
 from .progress import ProgressCallback, Tracker, tracker
 from .plans import Call, Op, finishInserts, newEntry, saveCall
-from .migrate import descriptionBytes
-from .registry import HEARTBEAT_TTL, Heartbeat, abandonedGenerationsOp, dropGenerationOp, openMembers
+from .definition import descriptionBytes
+from .registry import HEARTBEAT_TTL, abandonedGenerationsOp, dropGenerationOp, openMembers
 from .schema import ModelSchema, getSchema
 
 RESET_CHUNK = 500  # objects per build call: each script call stays around 5-10 ms of Redis time
-
-
-def _chunks(objs: Iterable[Any], size: int) -> Iterator[List[Any]]:
-    chunk: List[Any] = []
-    for obj in objs:
-        chunk.append(obj)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _anyGen(*command: Any) -> Call:
@@ -147,18 +138,36 @@ def resetModel(
     ``progress``: see progress.py (phase ``'writing'``, one report per chunk written; ``total``
     is ``len(newObjs)`` when it has a length, else None).
     """
+    return runJob(resetJob(model, newObjs, chunkSize, progress))
+
+
+def _source(schema: ModelSchema, newObjs: Any) -> Any:
+    if hasattr(newObjs, "__aiter__"):
+        return newObjs.__aiter__()
+    try:
+        return iter(newObjs)
+    except TypeError:
+        raise InvalidValueError(
+            f"Model {schema.modelName}: reset takes an iterable of {schema.modelName} objects (a list, a generator, or "
+            f"with areset an async iterable); got {type(newObjs).__name__}"
+        ) from None
+
+
+def resetJob(model: type, newObjs: Any, chunkSize: Optional[int] = None, progress: Optional[ProgressCallback] = None) -> Job:
+    """The job of ``resetModel``; ``newObjs`` may be an async iterable when the asyncio executor runs it."""
     chunkSize = chunkSize or RESET_CHUNK
     schema = getSchema(model)
     track = tracker(progress, "reset", schema.modelName)
     if track:
         track.start("writing", len(newObjs) if isinstance(newObjs, Sized) else None)
-    client = schema.client()
+    source = _source(schema, newObjs)
+    client = yield ClientOf(schema)
     base = schema.layout
 
-    def run(call: Call) -> Any:
-        return runSync(lambda layout: _one(call), schema, "reset", client=client)
+    def run(call: Call) -> Run:
+        return Run(lambda layout: _one(call), schema, "reset", client=client)
 
-    newGen = int(run(_anyGen("INCR", base.genNextKey)))
+    newGen = int((yield run(_anyGen("INCR", base.genNextKey))))
     building = base.forGen(newGen)
     given = _Given()
     pks = PkList()
@@ -170,21 +179,22 @@ def resetModel(
             ("SADD", building.registryKey, *openMembers()),
             ("SET", building.schemaKey, descriptionBytes(schema)),  # the definition the new data follows (migrate.py)
         ]
-        run(Call(pipeline=start, transaction=True, anyGen=True))
+        yield run(Call(pipeline=start, transaction=True, anyGen=True))
         try:
-            with Heartbeat(client, building.buildingKey, create=False):
-                _build(schema, client, building, newObjs, chunkSize, given, pks, track)
+            yield from withHeartbeat(
+                client, building.buildingKey, _build(schema, client, building, source, chunkSize, given, pks, track)
+            )
         except RedisError as exc:
             raise redisError(exc, "reset", schema.modelName) from exc
         swap = Call(
             script=scripts.SWAP_GENERATION, keys=[base.genKey, building.buildingKey, base.gensKey], args=[newGen], anyGen=True
         )
         built = True
-        oldGen = int(run(swap))
+        oldGen = int((yield run(swap)))
     except BaseException as exc:
         # Was generation N switched in after all (the switch ran but its reply was lost)?
         try:
-            current = run(_anyGen("GET", base.genKey)) or b"0"
+            current = (yield run(_anyGen("GET", base.genKey))) or b"0"
         except Exception:
             current = None  # cannot tell: keep generation N; verify() lists it if it is a leftover
         if current == b"%d" % newGen and built:
@@ -195,7 +205,7 @@ def resetModel(
         if current is not None and current != b"%d" % newGen:
             given.restore()
             try:
-                dropGeneration(schema, newGen)
+                yield from dropGenerationJob(schema, newGen, client)
             except Exception:  # pragma: no cover - the original error matters more; verify() reports leftovers
                 pass
         if current is None:
@@ -208,9 +218,9 @@ def resetModel(
     schema.rememberGeneration(client, newGen)
     listed: List[int] = []
     if oldGen >= 0 and oldGen != newGen:
-        dropGeneration(schema, oldGen, listed=listed)
+        yield from dropGenerationJob(schema, oldGen, client, listed=listed)
     if oldGen < 0 or set(listed) - {newGen}:
-        reclaimAbandoned(schema)  # generations left by resets whose client died
+        yield from reclaimAbandonedJob(schema, client)  # generations left by resets whose client died
     if track:
         track.finish()
     return pks
@@ -220,35 +230,39 @@ def _build(
     schema: ModelSchema,
     client: Any,
     building: KeyLayout,
-    newObjs: Iterable[Any],
+    source: Any,
     chunkSize: int,
     given: _Given,
     pks: PkList,
     track: Optional[Tracker] = None,
-) -> None:
-    """Write ``newObjs`` into the generation being built, one save.lua call per chunk.
+) -> Job:
+    """Write the objects of ``source`` into the generation being built, one save.lua call per chunk.
 
-    The calls go through a CallStream: chunk k+1 is converted while Redis writes chunk k.
-    Objects get their pks once Redis has stored them; no object is kept once its chunk is done.
+    The calls go through the job's stream (one connection, one call in flight): chunk k+1 is
+    converted while Redis writes chunk k. Objects get their pks once Redis has stored them; no
+    object is kept once its chunk is done.
     """
     from .persistence import _checkObjects
 
     inFlight: Optional[List[Any]] = None
 
-    def finish(entries: List[Any]) -> None:
-        finishInserts(schema, entries, stream.receive())
+    def finish(entries: List[Any]) -> Job:
+        finishInserts(schema, entries, (yield StreamReceive()))
         for e in entries:
             pks.append(e.obj.__dict__["_id"])
         if schema.collectionFields:
             from .collections.fields import writePending
 
             # into the generation being built: readers see the collections at the switch
-            writePending(schema, client, building.gen, [e.obj for e in entries])
+            yield Blocking(writePending, schema, schema.client(), building.gen, [e.obj for e in entries])
         if track:
             track.advance(len(entries))
 
-    with CallStream(client, building) as stream:
-        for chunk in _chunks(newObjs, chunkSize):
+    try:
+        while True:
+            chunk = yield Pull(source, chunkSize)
+            if not chunk:
+                break
             _checkObjects(schema, chunk, "reset")
             entries = []
             for obj in chunk:  # converts: may raise before this chunk is sent
@@ -258,23 +272,25 @@ def _build(
             for obj in chunk:
                 given.add(obj)
             if inFlight is not None:
-                finish(inFlight)
-            stream.send(call)
+                yield from finish(inFlight)
+            yield StreamSend(call, building, client)
             inFlight = entries
             del chunk, entries
         if inFlight is not None:
-            finish(inFlight)
+            yield from finish(inFlight)
+    finally:
+        yield StreamEnd()
 
 
 def _one(call: Call) -> Op:
     return (yield call)
 
 
-def dropGeneration(schema: ModelSchema, gen: int, client: Any = None, listed: Optional[List[int]] = None) -> int:
+def dropGenerationJob(schema: ModelSchema, gen: int, client: Any = None, listed: Optional[List[int]] = None) -> Job:
     """Delete every key of generation ``gen`` in batches of UNLINKs (registry.dropGenerationOp),
     under a heartbeat so that no one takes it for abandoned meanwhile; return keys deleted.
     ``listed`` receives the generations still listed in ``gens`` afterwards."""
-    client = client if client is not None else schema.client()
+    client = client if client is not None else (yield ClientOf(schema))
     base = schema.layout
 
     def op(layout: KeyLayout) -> Op:
@@ -289,23 +305,36 @@ def dropGeneration(schema: ModelSchema, gen: int, client: Any = None, listed: Op
             )
         )
 
-    with Heartbeat(client, base.forGen(gen).buildingKey, create=False):
-        return runSync(op, schema, "reset (dropping the old generation)", client=client)
+    body = runOne(op, schema, "reset (dropping the old generation)", client)
+    return (yield from withHeartbeat(client, base.forGen(gen).buildingKey, body))
 
 
-def reclaimAbandoned(schema: ModelSchema, client: Any = None) -> int:
+def dropGeneration(schema: ModelSchema, gen: int, client: Any = None, listed: Optional[List[int]] = None) -> int:
+    """dropGenerationJob, run by the sync executor."""
+    return runJob(dropGenerationJob(schema, gen, client, listed))
+
+
+def reclaimAbandonedJob(schema: ModelSchema, client: Any = None) -> Job:
     """Drop every generation listed in ``gens`` that is not current and whose marker is gone (a
     reset whose client died while building or dropping); return keys deleted."""
-    client = client if client is not None else schema.client()
+    client = client if client is not None else (yield ClientOf(schema))
     base = schema.layout
 
     def find(layout: KeyLayout) -> Op:
         return (yield from abandonedGenerationsOp(base))
 
     n = 0
-    for gen in runSync(find, schema, "reset (finding abandoned generations)", client=client):
-        n += dropGeneration(schema, gen, client)
+    for gen in (yield Run(find, schema, "reset (finding abandoned generations)", client=client)):
+        n += yield from dropGenerationJob(schema, gen, client)
     return n
 
 
-__all__ = ["RESET_CHUNK", "PkList", "dropGeneration", "reclaimAbandoned", "resetModel"]
+__all__ = [
+    "RESET_CHUNK",
+    "PkList",
+    "dropGeneration",
+    "dropGenerationJob",
+    "reclaimAbandonedJob",
+    "resetJob",
+    "resetModel",
+]

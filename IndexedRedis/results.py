@@ -18,15 +18,14 @@ from typing import (
     overload,
 )
 
-from QueryableList import FILTER_TYPES, QueryableListObjs
+from QueryableList import QueryableListObjs
 
 from .exceptions import IndexedRedisError, InvalidQueryError, InvalidValueError, ObjectNotFoundError
 from .fields.base import _short
 from .fields.null import irNull
+from .plans import CLIENT_OPERATORS
 
 _M = TypeVar("_M")  # the model class of the objects (for type checkers)
-
-CLIENT_OPERATORS = frozenset(FILTER_TYPES)  # what IRQueryableList.filter() knows after ``field__``
 
 
 def _isNull(value: Any) -> bool:
@@ -300,23 +299,45 @@ class IRQueryableList(QueryableListObjs, Generic[_M]):
             self.__model = type(self[0])
         return self.__model
 
-    def save(self, cascadeSave: bool = True) -> List[Optional[int]]:
-        """Save every object in the list in one atomic step (only changed fields of existing objects)."""
+    def _saveJob(self, cascadeSave: bool) -> Any:
+        from .persistence import saveJob
+
         model: Any = self.getModel()
         if model is None or len(self) == 0:
             return []
-        from .persistence import saveObjects
+        return (yield from saveJob(model, list(self), cascadeSave=cascadeSave))
 
-        return saveObjects(model, list(self), cascadeSave=cascadeSave)
+    def save(self, cascadeSave: bool = True) -> List[Optional[int]]:
+        """Save every object in the list in one atomic step (only changed fields of existing objects)."""
+        from .executors.sync import runJob
 
-    def delete(self) -> int:
-        """Delete every object in the list in one atomic step. Returns how many existed."""
+        return runJob(self._saveJob(cascadeSave))
+
+    async def asave(self, cascadeSave: bool = True) -> List[Optional[int]]:
+        """``save()``, awaited."""
+        from .executors.async_ import arunJob
+
+        return await arunJob(self._saveJob(cascadeSave))
+
+    def _deleteJob(self) -> Any:
+        from .persistence import deleteJob
+
         model = self.getModel()
         if model is None or len(self) == 0:
             return 0
-        from .persistence import deleteObjects
+        return (yield from deleteJob(model, list(self)))
 
-        return deleteObjects(model, list(self))
+    def delete(self) -> int:
+        """Delete every object in the list in one atomic step. Returns how many existed."""
+        from .executors.sync import runJob
+
+        return runJob(self._deleteJob())
+
+    async def adelete(self) -> int:
+        """``delete()``, awaited."""
+        from .executors.async_ import arunJob
+
+        return await arunJob(self._deleteJob())
 
     def reload(self, cascadeObjects: bool = True) -> List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]]:
         """Refresh every object in place from Redis (one round trip).
@@ -326,20 +347,31 @@ class IRQueryableList(QueryableListObjs, Generic[_M]):
         no longer exists or was never saved. ``cascadeObjects`` as for ``obj.reload()`` (the
         linked objects in memory are read again in one batch per model, for the whole list).
         """
+        from .executors.sync import runJob
+
+        return runJob(self._reloadJob(cascadeObjects))
+
+    async def areload(self, cascadeObjects: bool = True) -> List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]]:
+        """``reload()``, awaited."""
+        from .executors.async_ import arunJob
+
+        return await arunJob(self._reloadJob(cascadeObjects))
+
+    def _reloadJob(self, cascadeObjects: bool) -> Any:
         model: Any = self.getModel()
         if model is None or len(self) == 0:
             return []
+        from .foreignfetch import getMultipleJob, linksThatDiffer
         from .model import applyFetched
         from .schema import getSchema
 
         schema = getSchema(model)
         objs: List[Any] = list(self)
-        fresh = {o.getPk(): o for o in model.objects.getMultiple([o.getPk() for o in objs if o.getPk() is not None])}
+        found = yield from getMultipleJob(model, [o.getPk() for o in objs if o.getPk() is not None])
+        fresh = {o.getPk(): o for o in found}
         differing: Dict[int, List[str]] = {}
         if cascadeObjects and schema.foreignFields:
-            from .foreignfetch import linksThatDiffer
-
-            differing = linksThatDiffer([(o, fresh[o.getPk()]) for o in objs if o.getPk() in fresh])
+            differing = yield from linksThatDiffer([(o, fresh[o.getPk()]) for o in objs if o.getPk() in fresh])
         out: List[Union[Dict[str, Tuple[Any, Any]], ObjectNotFoundError]] = []
         for obj in objs:
             pk = obj.getPk()
@@ -358,6 +390,14 @@ class IRQueryableList(QueryableListObjs, Generic[_M]):
             return IRQueryableList([], model=model)
         objs: List[Any] = list(self)
         return model.objects.getMultiple([o.getPk() for o in objs if o.getPk() is not None])
+
+    async def arefetch(self) -> "IRQueryableList":
+        """``refetch()``, awaited."""
+        model: Any = self.getModel()
+        if model is None or len(self) == 0:
+            return IRQueryableList([], model=model)
+        objs: List[Any] = list(self)
+        return await model.objects.agetMultiple([o.getPk() for o in objs if o.getPk() is not None])
 
 
 __all__ = ["IRQueryableList"]

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import redis
 
-from .connection import connectionGeneration, getRedisConnection, resolveParams
+from . import bindings
+from .connection import connectionGeneration, getAsyncRedisConnection, getRedisConnection, resolveParams
 from .deprecated import deprecatedMessagesEnabled
 from .exceptions import InvalidFieldError, InvalidModelException
 from .fields.base import IRClassicField, IRField
@@ -148,8 +149,7 @@ class ModelSchema:
         raise InvalidModelException(f"Model {self.modelName}: {problem}")
 
     def _validate(self, keyName: Any, fields: Any, indexed: Any) -> None:
-        from .model import IndexedRedisModel
-
+        IndexedRedisModel = bindings.modelBase
         for cls in self.model.__mro__:
             declared = cls.__dict__.get("_ir_declarationProblem")
             if declared:
@@ -364,7 +364,7 @@ class ModelSchema:
     def description(self) -> bytes:
         """The model's definition as reset and migrate keep it beside the data (migrate.py)."""
         if self._description is None:
-            from .migrate import descriptionBytes
+            from .definition import descriptionBytes
 
             self._description = descriptionBytes(self)
         return self._description
@@ -374,12 +374,19 @@ class ModelSchema:
         finds the data in another generation than it knew) with this model's; writes to it are
         refused (DefinitionMismatchError) when they differ, so that a process running an old model
         definition never writes data in the old form after a migration."""
-        stored = client.get(self.layout.forGen(gen).schemaKey)
+        self.noteDefinition(gen, client.get(self.definitionKey(gen)))  # type: ignore[arg-type]
+
+    def definitionKey(self, gen: int) -> bytes:
+        """The key holding the definition generation ``gen``'s data follows."""
+        return self.layout.forGen(gen).schemaKey
+
+    def noteDefinition(self, gen: int, stored: Optional[bytes]) -> None:
+        """checkDefinition, given the stored definition (read by the caller: either executor)."""
         problem: Optional[str] = None
         if stored is not None and stored != self.description():
             import json
 
-            from .migrate import changesBetween, describeModel
+            from .definition import changesBetween, describeModel
 
             try:
                 theirs = json.loads(stored)
@@ -409,6 +416,17 @@ class ModelSchema:
             self._pointers[pool] = pointer
         else:
             self._pointers.pop(pool, None)
+
+    def aclient(self) -> Any:
+        """The ``redis.asyncio.Redis`` client of this model on the running event loop (one pool per
+        loop and params, see connection.getAsyncRedisConnection)."""
+        try:
+            return getAsyncRedisConnection(self.connectionParams)
+        except InvalidModelException as exc:
+            raise InvalidModelException(
+                f"Model {self.modelName}: {exc}. Fix setDefaultRedisConnectionParams (or REDIS_URL) or the model's "
+                "REDIS_CONNECTION_PARAMS / connectAlt params"
+            ) from exc
 
     def client(self) -> redis.Redis:
         """The redis client of this model (on the shared pool for its params), cached until pools change."""
@@ -528,12 +546,13 @@ def getSchema(model: type) -> ModelSchema:
     schema = model.__dict__.get("_ir_schema")
     if schema is None:
         schema = ModelSchema(model)
-        from .model import installAccessors
-
-        installAccessors(model, schema)
+        assert bindings.installAccessors is not None, "IndexedRedis.model is not imported"
+        bindings.installAccessors(model, schema)
         model._ir_schema = schema  # type: ignore[attr-defined]
         set.add(validatedModels, model)
     return schema
 
+
+bindings.getSchema = getSchema
 
 __all__ = ["FieldList", "IndexedRedisHelper", "ModelSchema", "ValidatedModels", "asFieldList", "getSchema", "validatedModels"]

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import bigops, scripts
 from .exceptions import ConcurrentWriteError, InvalidFieldError, InvalidValueError, ObjectNotFoundError
-from .executor import runSync
+from .jobs import Job, Run
 from .fields.null import IR_NULL_BYTES
 from .keys import KeyLayout
 from .plans import Call, Op, SaveEntry, UNKNOWN, fetchCall, newToken, saveEntriesOp, sortedArgs, uniqueError
@@ -107,14 +107,14 @@ def incrementOp(schema: ModelSchema, layout: KeyLayout, obj: Any, name: str, del
     )
 
 
-def incrementObject(obj: Any, name: str, delta: Any = 1) -> Any:
+def incrementObject(obj: Any, name: str, delta: Any = 1) -> Job:
     """``obj.increment(name, delta)``: see the module doc. Returns the new value."""
     schema = getSchema(type(obj))
     if obj.__dict__.get("_id") is None:
         raise ObjectNotFoundError(f"Model {schema.modelName}: save the object before incrementing {name!r}")
     if name not in schema.fieldsByName:
         raise InvalidFieldError(f"Model {schema.modelName} has no field {name!r}; its fields are {schema.fieldNames}")
-    new = runSync(lambda layout: incrementOp(schema, layout, obj, name, delta), schema, "increment")
+    new = yield Run(lambda layout: incrementOp(schema, layout, obj, name, delta), schema, "increment")
     field = schema.fieldsByName[name]
     d = obj.__dict__
     d[name] = field.fromStorage(new)
@@ -168,7 +168,7 @@ def _entry(schema: ModelSchema, pk: int, current: Dict[str, Any], new: Dict[str,
     return SaveEntry(_Row(pk), "U", pk, sets, idx)
 
 
-def updateMatching(model: type, filters: Sequence[Any], values: Dict[str, Any]) -> int:
+def updateMatchingJob(model: type, filters: Sequence[Any], values: Dict[str, Any]) -> Job:
     """``filter(...).update(**values)``: set the fields of every match; returns how many changed."""
     schema = getSchema(model)
     if not values:
@@ -193,10 +193,10 @@ def updateMatching(model: type, filters: Sequence[Any], values: Dict[str, Any]) 
         entries = [e for e in (_entry(schema, pk, dict(zip(names, vals)), new) for pk, vals in found) if e is not None]
         return (yield from _writeOp(schema, layout, entries))
 
-    return bigops.runLocked(schema, body, "update")
+    return (yield from bigops.runLocked(schema, body, "update"))
 
 
-def incrementMatching(model: type, filters: Sequence[Any], name: str, delta: Any = 1) -> int:
+def incrementMatchingJob(model: type, filters: Sequence[Any], name: str, delta: Any = 1) -> Job:
     """``filter(...).increment(name, delta)``: add to the field of every match; returns how many."""
     schema = getSchema(model)
     field, kind = _numberKind(schema, name)
@@ -210,7 +210,7 @@ def incrementMatching(model: type, filters: Sequence[Any], name: str, delta: Any
                 entries.append(entry)
         return (yield from _writeOp(schema, layout, entries))
 
-    return bigops.runLocked(schema, body, "increment")
+    return (yield from bigops.runLocked(schema, body, "increment"))
 
 
-__all__ = ["INCREMENT_ATTEMPTS", "addStored", "incrementMatching", "incrementObject", "updateMatching"]
+__all__ = ["INCREMENT_ATTEMPTS", "addStored", "incrementMatchingJob", "incrementObject", "updateMatchingJob"]

@@ -144,3 +144,7 @@ def test_big_reindex_is_never_seen_half_done(real_db, redis_server_url):
     seen = _watch(_reindex, redis_server_url, lambda: Row.objects.filter(group="g1").count())
     assert set(seen) == {N // 3}
     assert Row.objects.verify().ok
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -245,3 +245,7 @@ def test_self_link_shared_by_a_parent_and_a_child_model_links_each_to_its_own_mo
         sub.parent = Folder(name="a plain folder")
     assert sub.parent is top  # a refused assignment changes nothing
     Folder(name="f", parent=Folder(name="g")).save()
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

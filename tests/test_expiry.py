@@ -335,6 +335,7 @@ class Stream(IndexedRedisModel):
     KEY_NAME = "irtest:Stream"
 
 
+@pytest.mark.sync_only("a minute-long stream written by another process: once is enough")
 def test_a_stream_of_expiring_objects_keeps_memory_bounded(real_db, redis_server_url):
     """100,000 objects with a 1 s TTL written over a minute while count() runs: memory comes back
     to its baseline soon after the stream stops, and verify() finds nothing."""
@@ -399,3 +400,7 @@ def test_a_link_to_an_expired_object_is_refused_like_one_to_a_deleted_object(ir_
     time.sleep(0.05)
     with pytest.raises(InvalidValueError, match="does not exist"):
         Visit(page="/b", session=s).save(cascadeSave=False)
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

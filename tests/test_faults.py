@@ -179,7 +179,7 @@ def _resetThenHang(url: str, phase: str, ready) -> None:
     """A reset that stops for good at ``phase`` (the parent kills this process with SIGKILL there)."""
     clearRedisPools()
     setDefaultRedisConnectionParams({"url": url})
-    import IndexedRedis.executor as executor
+    import IndexedRedis.executors.sync as executor
     import IndexedRedis.registry as registry
     import IndexedRedis.reset as reset_module
     from IndexedRedis import scripts

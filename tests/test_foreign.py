@@ -208,3 +208,7 @@ def test_invalid_foreign_model_raises_on_first_use():
 
     with pytest.raises(InvalidModelException, match="Broken"):
         Broken()
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

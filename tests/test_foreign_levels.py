@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.conftest import syncInside
+
 from IndexedRedis import IndexedRedisModel, IRField
 from IndexedRedis.fields import IRForeignLinkField, IRForeignMultiLinkField
 
@@ -64,9 +68,10 @@ def test_a_write_between_levels_fetches_again_so_all_levels_are_from_one_instant
     def writeDuringFirstCascade(objs):
         calls["n"] += 1
         if calls["n"] == 1:  # the streets are read; rename every city before their level is read
-            for city in City.objects.all():
-                city.name = city.name + " (renamed)"
-                city.save()
+            with syncInside():
+                for city in City.objects.all():
+                    city.name = city.name + " (renamed)"
+                    city.save()
         return real(objs)
 
     monkeypatch.setattr(foreignfetch, "cascadeFetchObjects", writeDuringFirstCascade)
@@ -94,10 +99,15 @@ def test_cascade_fetch_notices_a_destroy_of_data_without_counters(real_db, monke
     def destroyDuringFirstCascade(objs):
         calls["n"] += 1
         if calls["n"] == 1:
-            City.deleter.destroyModel()
+            with syncInside():
+                City.deleter.destroyModel()
         return real(objs)
 
     monkeypatch.setattr(foreignfetch, "cascadeFetchObjects", destroyDuringFirstCascade)
     got = Street.objects.filter(kind="road").all(cascadeFetch=True)
     assert calls["n"] == 2  # the destroy was noticed and the fetch done again
     assert len(got) == 3
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -389,3 +389,15 @@ def test_migrate_turning_expire_on_gives_the_default(ir_db):
     assert all(55 < o.ttl() <= 60 for o in Ex1.objects.all())
     ExOff.migrate()  # and off again: every object stays, without deadlines
     assert ExOff.objects.count() == 3 and ExOff.objects.verify().ok
+
+
+def test_amigrate_runs_off_the_event_loop(real_db):
+    import asyncio
+
+    Ex1.reset([Ex1(user="a", n=i) for i in range(4)])
+
+    async def main():
+        return await Ex2.amigrate()
+
+    report = asyncio.run(main())
+    assert report and Ex2.objects.filter(n=2).count() == 1

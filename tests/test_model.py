@@ -248,3 +248,7 @@ def test_wrong_type_on_assignment_names_model_and_field():
     assert "Song" in str(info.value) and "year" in str(info.value)
     with pytest.raises(ValueError):  # also a builtin ValueError, as 6.x raised
         s.year = 1.5
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -194,3 +194,7 @@ def test_first_and_last_skip_pks_whose_data_is_gone(ir_db):
     assert Song.objects.filter(artist="Nina Simone").first()._id == min(o._id for o in objs[:3] if o._id != pks[0])
     assert Song.objects.random()._id in pks[1:-1]
     assert Song.objects.filter(artist="nobody").first() is None and Song.objects.filter(artist="nobody").random() is None
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -241,29 +241,27 @@ def test_reset_after_script_flush_loads_its_scripts_again(ir_db, monkeypatch):
 
 
 @pytest.mark.parametrize("retried", [False, True])
-def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, monkeypatch, retried):
+def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, execute_spy, retried):
     import redis
 
-    import IndexedRedis.executor as executor
     from IndexedRedis import scripts
 
     Row.reset(_rows("old", 3))
-    real = executor.execute
 
-    def lossy(call, client, layout):
+    def lossy(call):
         if call.script is scripts.SWAP_GENERATION:
-            real(call, client, layout)  # the switch runs on the server...
-            if retried:  # ...and a client configured to retry sends it again
-                return real(call, client, layout)
-            raise redis.exceptions.ConnectionError("connection lost before the reply")
-        return real(call, client, layout)
+            # the switch runs on the server, and a client configured to retry sends it again
+            if retried:
+                return 2, None
+            return 1, redis.exceptions.ConnectionError("connection lost before the reply")
+        return 1, None
 
-    monkeypatch.setattr(executor, "execute", lossy)
+    restore = execute_spy(before=lossy)
     # With a retry, the retry finds the switch done; without, reset reads the pointer and finds its
     # generation current. Either way the reset succeeded, and says so.
     pks = Row.reset(_rows("new", 5))
     assert len(pks) == 5
-    monkeypatch.setattr(executor, "execute", real)
+    restore()
     assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5
     leftovers = Row.objects.verify()
     if retried:
@@ -277,31 +275,32 @@ def test_a_lost_reply_of_the_switch_never_deletes_the_current_dataset(real_db, m
     assert sorted(o.batch for o in Row.objects.all()) == ["new"] * 5
 
 
-def test_when_the_switch_cannot_be_confirmed_the_objects_keep_their_new_pks(real_db, monkeypatch):
+def test_when_the_switch_cannot_be_confirmed_the_objects_keep_their_new_pks(real_db, execute_spy):
     import redis
 
-    import IndexedRedis.executor as executor
     from IndexedRedis import scripts
 
     Row.reset(_rows("old", 2))
-    real = executor.execute
     state = {"swapped": False}
 
-    def lossy(call, client, layout):
+    def lossy(call):
         if call.script is scripts.SWAP_GENERATION:
-            real(call, client, layout)
             state["swapped"] = True
-            raise redis.exceptions.ConnectionError("reply lost")
+            return 1, redis.exceptions.ConnectionError("reply lost")
         if state["swapped"] and call.command and call.command[0] == "GET":
-            raise redis.exceptions.ConnectionError("still down")
-        return real(call, client, layout)
+            return 0, redis.exceptions.ConnectionError("still down")
+        return 1, None
 
-    monkeypatch.setattr(executor, "execute", lossy)
+    restore = execute_spy(before=lossy)
     objs = list(_rows("new", 3))
     with pytest.raises(RedisOperationError):
         Row.reset(objs)
-    monkeypatch.setattr(executor, "execute", real)
+    restore()
     assert sorted(o._id for o in Row.objects.all()) == sorted(o._id for o in objs)  # N is current, pks kept
     objs[0].payload = "edited"
     objs[0].save()  # an update, not a second row
     assert Row.objects.count() == 3
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -171,3 +171,7 @@ def test_link_check_costs_one_round_trip_only_when_links_change(ir_db, roundtrip
         p.category = 2
         p.save()
     assert rt.count == 2  # the linked pk is looked up first
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

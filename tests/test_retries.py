@@ -21,9 +21,9 @@ from IndexedRedis import (
     RedisOperationError,
     WriteOutcomeUnknownError,
     clearRedisPools,
-    executor,
     setDefaultRedisConnectionParams,
 )
+from IndexedRedis.executors import common, sync as executor
 from IndexedRedis.server import RedisServer
 
 TIMEOUT = 0.3  # the models' socket_timeout in this module
@@ -173,7 +173,7 @@ def test_delete_whose_connection_is_killed(db):
 
 
 def test_outcome_unknown_is_said_and_a_second_save_does_not_duplicate(db, monkeypatch):
-    monkeypatch.setattr(executor, "RETRIES", 1)
+    monkeypatch.setattr(common, "RETRIES", 1)
     Job(name="warm").save()
     blocker = _blockServer(db, TIMEOUT * 6)  # longer than both tries
     job = Job(name="unknown")

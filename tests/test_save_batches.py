@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from IndexedRedis import irNull
 from tests.models import Song, songs
 
@@ -38,3 +40,7 @@ def test_update_that_sets_fields_the_batch_has_not_named_yet(ir_db):
     assert (got.year, got.tags) == (1900, ["a", "b"])
     assert Song.objects.filter(year=1900).getPrimaryKeys() == [b._id]
     assert Song.objects.verify().ok
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -308,3 +308,7 @@ def test_verify_and_repair_sorted_sets(real_db):
     assert "sorted set of 'n': pk" in str(report)
     assert Item.objects.repair().ok
     assert Item.objects.filter(n__gte=3, n__lte=4).count() == 2 and Item.objects.order_by("-n")[0].n == 19
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -298,3 +298,7 @@ def test_reindex_builds_the_unique_index_of_existing_data(real_db):
     with pytest.raises(UniqueConstraintError, match="twice"):
         After.objects.reindex()
     assert After.objects.get(email="a").name == "1"  # the rest is built all the same
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

@@ -163,3 +163,7 @@ def test_update_of_unset_values(ir_db):
     assert c.status is irNull
     assert Choice.objects.filter(status=irNull).update(status="set") == 1
     assert Choice.objects.get(c._id).status == "set"
+
+
+# Every test of this module runs against the sync API and against the asyncio one (conftest.api).
+pytestmark = pytest.mark.usefixtures("api")

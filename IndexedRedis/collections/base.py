@@ -22,7 +22,7 @@ from redis.exceptions import RedisError, ResponseError, WatchError
 
 from ..connection import connectionGeneration, getRedisConnection, resolveParams
 from ..exceptions import ConcurrentWriteError, InvalidModelException, InvalidValueError, RedisOperationError
-from ..executor import redisError
+from ..executors.sync import redisError
 from ..fields.base import IRField
 from ..keys import autoCollectionKey, childKey, collectionKey
 from ..plans import Call, Op, command, script, transaction

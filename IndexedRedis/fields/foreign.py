@@ -21,18 +21,34 @@ defined later), or the string ``'self'`` for a link to the model the field is on
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable, List, Optional
 
-from ..exceptions import InvalidValueError
+from .. import bindings
+from ..exceptions import BlockingCallError, InvalidValueError
 from ..keys import pkOf
 from .base import IRField, _short
 from .null import IRNullType, irNull
 
 
-def _isModelObject(value: Any) -> bool:
-    from ..model import IndexedRedisModel
+def _refuseInLoop(holder: Any, owner: Any) -> None:
+    """Reading an unfetched link does a round trip: inside a running event loop that would block
+    it, so it raises BlockingCallError saying what to await instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    owner = owner if owner is not None else holder.owner
+    model = type(owner).__name__ if owner is not None else "the model"
+    name = getattr(holder, "fieldName", None) or getattr(getattr(holder, "field", None), "name", None) or "link"
+    raise BlockingCallError(
+        f"Model {model}: reading the link {name!r} inside a running event loop would block it on a round trip "
+        f"to Redis; use `await obj.aget({name!r})`, fetch with cascadeFetch=True, or `await obj.acascadeFetch()` first"
+    )
 
-    return isinstance(value, IndexedRedisModel)
+
+def _isModelObject(value: Any) -> bool:
+    return isinstance(value, bindings.modelBase)
 
 
 class _Holder:
@@ -139,6 +155,7 @@ class ForeignLink(_Holder):
     def _fetch(self, owner: Any) -> None:
         if owner is not None and self.owner is None:
             self.owner = owner
+        _refuseInLoop(self, owner)
         target = self._model().objects.get(self._pk)
         self.obj = target if target is not None else irNull
         self.fetched = True
@@ -270,6 +287,8 @@ class ForeignMultiLink(_Holder):
         if owner is not None and self.owner is None:
             self.owner = owner
         missing = self.missing()
+        if missing:
+            _refuseInLoop(self, owner)
         found = {o.getPk(): o for o in self._model().objects.getMultiple(missing)} if missing else {}
         self.attach(found)
 
@@ -418,8 +437,6 @@ class IRForeignLinkField(IRField[Any]):
         A ``'self'`` link is checked only when the model holding it (``owner``) is known: one
         field object may sit in the FIELDS of several models.
         """
-        from ..schema import getSchema
-
         if self._foreignModel == "self" and owner is None:
             return
         try:
@@ -428,21 +445,19 @@ class IRForeignLinkField(IRField[Any]):
             return
         if not isinstance(fm, type):
             return
-        if getSchema(type(value)).keyName != getSchema(fm).keyName:
+        if bindings.schemaOf(type(value)).keyName != bindings.schemaOf(fm).keyName:
             raise InvalidValueError(
                 f"field {self.name!r} links to {fm.__name__} objects; got a {type(value).__name__} object. "
                 f"Give a {fm.__name__} object, its pk, or irNull"
             )
 
     def _definitionProblem(self) -> Optional[str]:
-        from ..model import IndexedRedisModel
-
         fm = self._foreignModel
         if fm is None:
             return "IRForeignLinkField needs foreignModel: the model class it links to (or 'self')"
         if isinstance(fm, str):
             return None if fm == "self" else f"foreignModel {fm!r}: give the model class, a callable returning it, or 'self'"
-        if isinstance(fm, type) and not issubclass(fm, IndexedRedisModel):
+        if isinstance(fm, type) and not issubclass(fm, bindings.modelBase):
             return f"foreignModel {fm.__name__} is not an IndexedRedisModel"
         if not isinstance(fm, type) and not callable(fm):
             return f"foreignModel {fm!r} is not a model class"
