@@ -36,8 +36,12 @@ _parser = sybil.Sybil(
 )
 
 
+# Examples with a top-level ``await``: not run yet (they need an event loop per block).
+NOT_RUN = {ROOT / "docs" / "asyncio.rst"}
+
+
 def _withExamples():
-    return [p for p in FILES if _CODE.search(p.read_text(encoding="utf-8"))]
+    return [p for p in FILES if p not in NOT_RUN and _CODE.search(p.read_text(encoding="utf-8"))]
 
 
 @pytest.fixture
