@@ -48,6 +48,8 @@ nitpick_ignore = [
     ("py:class", "IndexedRedis.fields.foreign._Holder"),
     ("py:class", "IndexedRedis.plans.Call"),
     ("py:class", "Value"),
+    ("py:class", "Op"),
+    ("py:class", "Call"),
 ]
 # The private type variables of the generic classes (_M: the model, _T: a field's value type).
 nitpick_ignore_regex = [(r"py:(class|obj)", r"(IndexedRedis\.[\w.]+\.)?_[A-Z]\w*")]
