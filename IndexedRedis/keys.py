@@ -249,7 +249,7 @@ class KeyLayout:
         "refuse",
     )
 
-    def __init__(self, keyName: Value, gen: int = 0, extBuilder: Optional[Callable[["KeyLayout"], Any]] = None) -> None:
+    def __init__(self, keyName: Value, gen: int = 0, extBuilder: Optional[Callable[[KeyLayout], Any]] = None) -> None:
         self.keyName = _b(keyName)
         self.gen = int(gen)
         self.extBuilder = extBuilder

@@ -1,8 +1,10 @@
-"""Test fixtures: a private redis-server for the session, a clean database per test.
+"""Test fixtures, on the IndexedRedis pytest plugin (IndexedRedis/pytest_plugin.py): a private
+redis-server for the session, a clean database per test.
 
 ``--redis-url URL`` (or IR_TEST_REDIS_URL) runs the suite against another server instead. That
-database must be empty when the session starts; between tests only the keys the tests made are
-deleted (SCAN + UNLINK), never FLUSHDB on a server the suite did not start.
+database must be empty when the session starts; between tests every key is deleted with SCAN +
+UNLINK, never FLUSHDB on a server the suite did not start. ``--redis-server=PATH`` (or
+IR_REDIS_SERVER) picks the binary of the private servers (e.g. a valkey-server).
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import redis
 
 from hypothesis import settings as _hypothesisSettings
 
-from IndexedRedis.connection import clearRedisPools, getDefaultRedisConnectionParams, setDefaultRedisConnectionParams
-from IndexedRedis.server import RedisServer
+from IndexedRedis.pytest_plugin import IRTestServer, usingConnectionParams
 
 
 # Property tests: no deadline (nothing here may depend on timing) and a fixed example sequence,
@@ -27,86 +28,51 @@ _hypothesisSettings.register_profile("indexedredis", deadline=None, derandomize=
 _hypothesisSettings.load_profile("indexedredis")
 
 
+pytest_plugins = ["pytester"]
+
+
 def pytest_addoption(parser):
+    # The suite's own names for the plugin's --ir-redis-url / --ir-redis-server.
     parser.addoption(
         "--redis-url",
-        default=os.environ.get("IR_TEST_REDIS_URL"),
-        help="run against this Redis (its database must be empty) instead of a private server",
+        default=None,
+        help="run against this Redis (its database must be empty) instead of a private server (= --ir-redis-url)",
+    )
+    parser.addoption(
+        "--redis-server",
+        default=None,
+        metavar="PATH",
+        help="redis-server (or valkey-server) binary for the private servers the tests start (= --ir-redis-server)",
     )
 
 
-class _Target:
-    def __init__(self, url: str, owned: bool) -> None:
-        self.url = url
-        self.owned = owned
-
-    def clean(self, client: redis.Redis) -> None:
-        if self.owned:
-            client.flushdb()
-            return
-        batch: List[bytes] = []
-        for key in client.scan_iter(count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                client.unlink(*batch)
-                batch = []
-        if batch:
-            client.unlink(*batch)
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    for ours, plugins in (("redis_url", "ir_redis_url"), ("redis_server", "ir_redis_server")):
+        value = config.getoption(ours)
+        if value:
+            setattr(config.option, plugins, value)
 
 
 @pytest.fixture(scope="session")
-def _redis_target(request) -> Iterator[_Target]:
-    url = request.config.getoption("--redis-url")
-    if url:
-        client = redis.Redis.from_url(url)
-        if client.dbsize() != 0:
-            pytest.exit(
-                f"--redis-url {url}: the database is not empty; point the tests at an empty database "
-                "(they delete every key they make)",
-                returncode=2,
-            )
-        client.close()
-        yield _Target(url, owned=False)
-        return
-    server = RedisServer()
-    server.start()
-    try:
-        yield _Target(server.url, owned=True)
-    finally:
-        server.stop()
+def _redis_target(indexedredis_server) -> IRTestServer:
+    return indexedredis_server
 
 
 @pytest.fixture(scope="session")
-def redis_server_url(_redis_target) -> str:
+def redis_server_url(indexedredis_server) -> str:
     """URL of the Redis the suite runs against (db 0 of a private server by default)."""
-    return _redis_target.url
-
-
-@contextlib.contextmanager
-def _useParams(params: dict) -> Iterator[None]:
-    previous = getDefaultRedisConnectionParams()
-    setDefaultRedisConnectionParams(params)
-    try:
-        yield
-    finally:
-        clearRedisPools()
-        setDefaultRedisConnectionParams(previous)
-        clearRedisPools()
+    return indexedredis_server.url
 
 
 @pytest.fixture
-def real_db(_redis_target) -> Iterator[redis.Redis]:
+def real_db(indexedredis_db) -> redis.Redis:
     """A clean database on the real server; models use it by default. Yields a raw client (bytes)."""
-    client = redis.Redis.from_url(_redis_target.url)
-    _redis_target.clean(client)
-    with _useParams({"url": _redis_target.url}):
-        yield client
-    _redis_target.clean(client)
-    client.close()
+    return indexedredis_db
 
 
 @pytest.fixture
-def own_keys_db(_redis_target) -> Iterator:
+def own_keys_db(indexedredis_server) -> Iterator:
     """``own_keys_db(prefix)``: a raw client (bytes) on the session's server, models using it by default.
 
     Only keys starting with ``prefix`` are deleted, before the test and after it: for tests whose
@@ -121,13 +87,13 @@ def own_keys_db(_redis_target) -> Iterator:
             client.unlink(*keys)
 
     def make(prefix: bytes) -> redis.Redis:
-        client = redis.Redis.from_url(_redis_target.url)
+        client = redis.Redis.from_url(indexedredis_server.url)
         clean(client, prefix)
         clients.append(client)
         prefixes.append(prefix)
         return client
 
-    with _useParams({"url": _redis_target.url}):
+    with usingConnectionParams({"url": indexedredis_server.url}):
         yield make
     for client, prefix in zip(clients, prefixes):
         clean(client, prefix)
@@ -135,7 +101,7 @@ def own_keys_db(_redis_target) -> Iterator:
 
 
 @pytest.fixture(params=["redis", "fakeredis"])
-def ir_db(request, _redis_target) -> Iterator[redis.Redis]:
+def ir_db(request) -> Iterator[redis.Redis]:
     """Like real_db, once on the real server and once on fakeredis."""
     if request.param == "redis":
         yield request.getfixturevalue("real_db")
@@ -146,7 +112,7 @@ def ir_db(request, _redis_target) -> Iterator[redis.Redis]:
     aioredis = pytest.importorskip("fakeredis.aioredis")
     params = {"connection_class": connectionClass, "async_connection_class": aioredis.FakeAsyncRedisConnection, "server": server}
     client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=connectionClass, server=server))
-    with _useParams(params):
+    with usingConnectionParams(params):
         yield client
     client.close()
 

@@ -9,7 +9,7 @@ generation the whole operation is planned again for the new generation, so one o
 always sees one generation: readers never mix the datasets before and after a ``reset``.
 
 Redis errors become ``RedisOperationError`` naming the operation and the model, with the
-redis-py exception chained. Everything but the I/O is in common.py, shared with async_.py.
+redis-py exception chained. Everything but the I/O is in ``common.py``, shared with ``async_.py``.
 """
 
 from __future__ import annotations
