@@ -13,14 +13,15 @@ plan the writes from what was read, MULTI/EXEC; retried when the key changed mea
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import redis
 from redis.commands.core import Script
-from redis.exceptions import RedisError, ResponseError, WatchError
+from redis.exceptions import NoScriptError, RedisError, ResponseError, WatchError
 
-from ..connection import connectionGeneration, getRedisConnection, resolveParams
+from ..connection import connectionGeneration, getAsyncRedisConnection, getRedisConnection, resolveParams
 from ..exceptions import ConcurrentWriteError, InvalidModelException, InvalidValueError, RedisOperationError
 from ..executors.sync import redisError
 from ..fields.base import IRField
@@ -62,6 +63,39 @@ def operation(plan: Callable[..., Op]) -> Callable[..., Any]:
         return self._run(plan(self, *args, **kwargs), plan.__name__)
 
     method.plan = plan  # type: ignore[attr-defined]
+    return method
+
+
+def asyncName(name: str) -> Optional[str]:
+    """The name of the awaited twin of operation ``name``: ``get`` -> ``aget``, ``__len__`` ->
+    ``alen``, ``_tryPut`` -> ``_atryPut`` (private stays private)."""
+    if name.startswith("__") and name.endswith("__"):
+        return "a" + name.strip("_")
+    if name.startswith("_"):
+        return "_a" + name[1:]
+    return "a" + name
+
+
+def asyncOperation(plan: Callable[..., Op]) -> Callable[..., Any]:
+    """The awaited twin of an operation: the same plan, run by the asyncio executor."""
+
+    @functools.wraps(plan)
+    async def method(self: "RedisCollection", *args: Any, **kwargs: Any) -> Any:
+        return await self._arun(plan(self, *args, **kwargs), plan.__name__)
+
+    method.__doc__ = f"``{plan.__name__}()``, awaited (the same plan, on ``redis.asyncio``)."
+    return method
+
+
+def inThread(name: str) -> Callable[..., Any]:
+    """The awaited twin of a method that is not one plan (it waits between polls, or is a Python
+    protocol method): run in a worker thread, so the event loop is never blocked."""
+
+    async def method(self: "RedisCollection", *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(getattr(self, name), *args, **kwargs)
+
+    method.__name__ = asyncName(name) or name
+    method.__doc__ = f"``{name}()``, awaited: run in a worker thread (it is not a single plan)."
     return method
 
 
@@ -274,6 +308,91 @@ class RedisCollection:
             self._clientGeneration = gen
         return self._client
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        addAsyncTwins(cls)
+
+    # Methods that are not one plan, awaited in a worker thread (see inThread).
+    THREADED: Sequence[str] = ("__getitem__", "__setitem__", "__delitem__")
+
+    # ------------------------------------------------------------------ asyncio executor
+    def aclient(self) -> Any:
+        """The ``redis.asyncio.Redis`` client of the running event loop for this collection's params."""
+        fixed = self._fixedClient
+        if fixed is not None:
+            if hasattr(fixed, "__aenter__") and not isinstance(fixed, redis.Redis):
+                return fixed
+            raise InvalidValueError(
+                f"{self.label}: was made with a sync client (client=redis.Redis(...)); for the awaited methods make "
+                "it with connectionParams, or with client=redis.asyncio.Redis(...)"
+            )
+        try:
+            return getAsyncRedisConnection(resolveParams(self.connectionParams))
+        except InvalidModelException as exc:
+            raise InvalidModelException(f"{self.label}: {exc}") from exc
+
+    async def _arun(self, op: Op, what: str) -> Any:
+        """``_run``, awaited: the same plan, each step sent on ``redis.asyncio``."""
+        client = self.aclient()
+        try:
+            try:
+                step = next(op)
+                while True:
+                    step = op.send(await self._aexecute(step, client))
+            except StopIteration as stop:
+                return stop.value
+        except ResponseError as exc:
+            mapped = mapResponseError(exc, self.label)
+            if mapped is None:
+                raise RedisOperationError(f"{what} on {self.label} failed: {exc}") from exc
+            raise mapped from None
+        except RedisError as exc:
+            raise redisError(exc, what, self.label) from exc
+
+    async def _aexecute(self, step: Any, client: Any) -> Any:
+        if isinstance(step, Call):
+            if step.script is not None:
+                keys, args = list(step.keys), list(step.args)
+                try:
+                    return await client.execute_command("EVALSHA", step.script.sha, len(keys), *keys, *args)
+                except NoScriptError:
+                    await client.script_load(step.script.script)
+                    return await client.execute_command("EVALSHA", step.script.sha, len(keys), *keys, *args)
+            if step.command is not None:
+                return await client.execute_command(*step.command)
+            pipe = client.pipeline(transaction=step.transaction)
+            for cmd in step.pipeline or ():
+                pipe.execute_command(*cmd)
+            return await pipe.execute()
+        if isinstance(step, FetchLinks):
+            model: Any = step.model
+            return await model.objects.agetMultiple(step.pks)
+        if isinstance(step, Optimistic):
+            return await self._aoptimistic(step, client)
+        raise TypeError(f"unknown step {step!r}")  # pragma: no cover - programming error
+
+    async def _aoptimistic(self, step: Optimistic, client: Any) -> Any:
+        for _attempt in range(MAX_OPTIMISTIC_ATTEMPTS):
+            async with client.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(step.key)
+                    reply = await pipe.execute_command(*step.read)
+                    sub = step.plan(reply)
+                    try:
+                        inner = next(sub)
+                        while True:
+                            inner = sub.send(await self._aexecute(inner, client))
+                    except StopIteration as stop:
+                        commands, result = stop.value
+                    pipe.multi()
+                    for cmd in commands:
+                        pipe.execute_command(*cmd)
+                    await pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+        raise ConcurrentWriteError(f"{self.label}: other writers kept changing the key; retry")
+
     # ------------------------------------------------------------------ executor
     def _run(self, op: Op, what: str) -> Any:
         client = self.client()
@@ -375,6 +494,23 @@ class RedisCollection:
     def sameKey(self, other: Any) -> bool:
         """True when ``other`` is a collection on the same key (and so the same data, on the same server)."""
         return isinstance(other, RedisCollection) and other.key == self.key
+
+
+def addAsyncTwins(cls: type) -> None:
+    """Give every operation of ``cls`` (a method made from a plan) its awaited twin (asyncName),
+    and every method in ``cls.THREADED`` one that runs it in a worker thread."""
+    for name, value in list(cls.__dict__.items()):
+        plan = getattr(value, "plan", None)
+        twin = asyncName(name)
+        if plan is not None and twin and twin not in cls.__dict__:
+            setattr(cls, twin, asyncOperation(plan))
+    for name in getattr(cls, "THREADED", ()):
+        twin = asyncName(name)
+        if twin and twin not in cls.__dict__ and hasattr(cls, name):
+            setattr(cls, twin, inThread(name))
+
+
+addAsyncTwins(RedisCollection)
 
 
 class TypedCollection(RedisCollection):

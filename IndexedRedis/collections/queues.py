@@ -37,6 +37,8 @@ class RedisQueue(TypedCollection):
 
     REDIS_TYPE = "list"
     _GET = ("LPOP", "BLPOP")
+    # awaited in a worker thread (they poll): aput, aput_nowait, aget_nowait, ajoin, aempty, afull
+    THREADED = ("put", "put_nowait", "get_nowait", "join", "empty", "full")
 
     def __init__(self, key: Any = None, maxsize: int = 0, **kwargs: Any) -> None:
         super().__init__(key, **kwargs)
@@ -157,6 +159,7 @@ class RedisLock(RedisCollection):
     """
 
     REDIS_TYPE = "string"
+    THREADED = ("acquire",)  # aacquire polls in a worker thread; arelease, aextend... are plans
 
     def __init__(self, key: Any = None, leaseTime: float = 10.0, **kwargs: Any) -> None:
         super().__init__(key, **kwargs)
@@ -243,6 +246,13 @@ class RedisLock(RedisCollection):
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
+
+    async def __aenter__(self) -> "RedisLock":
+        await self.aacquire()  # type: ignore[attr-defined]
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.arelease()  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return f"RedisLock(key={self.key!r}, leaseTime={self.leaseTime})"
