@@ -288,6 +288,46 @@ def indexedredis_roundtrips(monkeypatch: Any) -> Callable[[], ContextManager[Rou
     monkeypatch.setattr(AbstractConnection, "send_command", sendOne)
     monkeypatch.setattr(AbstractConnection, "pack_commands", packMany)
 
+    # The same for redis.asyncio connections (the asyncio API).
+    from redis.asyncio.connection import AbstractConnection as AsyncConnection
+
+    aSendPacked = AsyncConnection.send_packed_command
+    aSendCommand = AsyncConnection.send_command
+    aPackCommands = AsyncConnection.pack_commands
+
+    aOnConnect = AsyncConnection.on_connect_check_health
+
+    # A new connection's handshake (HELLO, CLIENT SETINFO) is not counted: each event loop has
+    # pools of its own, so the asyncio runs open connections the sync runs reuse.
+    async def aConnecting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self._ir_connecting = True
+        try:
+            return await aOnConnect(self, *args, **kwargs)
+        finally:
+            self._ir_connecting = False
+
+    async def aSend(self: Any, command: Any, check_health: bool = True) -> Any:
+        if not getattr(self, "_ir_connecting", False):
+            for rt in active:
+                rt.count += 1
+        return await aSendPacked(self, command, check_health)
+
+    async def aSendOne(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not getattr(self, "_ir_connecting", False):
+            record(args[0])
+        return await aSendCommand(self, *args, **kwargs)
+
+    def aPackMany(self: Any, commands: Any) -> Any:
+        commands = list(commands)
+        for cmd in commands:
+            record(cmd[0])
+        return aPackCommands(self, commands)
+
+    monkeypatch.setattr(AsyncConnection, "send_packed_command", aSend)
+    monkeypatch.setattr(AsyncConnection, "send_command", aSendOne)
+    monkeypatch.setattr(AsyncConnection, "pack_commands", aPackMany)
+    monkeypatch.setattr(AsyncConnection, "on_connect_check_health", aConnecting)
+
     @contextlib.contextmanager
     def counting() -> Iterator[RoundTrips]:
         loadScripts()

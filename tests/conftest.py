@@ -117,111 +117,11 @@ def ir_db(request) -> Iterator[redis.Redis]:
     client.close()
 
 
-class RoundTrips:
-    """Round trips (packed sends) and command names seen while active."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.commands: List[str] = []
-
-
-def _loadScripts() -> None:
-    """SCRIPT LOAD every script of IndexedRedis on the default server (not counted)."""
-    from redis.commands.core import Script
-
-    import IndexedRedis.scripts as core
-    from IndexedRedis.connection import getRedisConnection
-
-    client = getRedisConnection()
-    for value in vars(core).values():
-        if isinstance(value, Script):
-            client.script_load(value.script)
-
-
 @pytest.fixture
-def roundtrips(monkeypatch):
-    """``with roundtrips() as rt: ...`` counts round trips to Redis (``rt.count``) and commands (``rt.commands``)."""
-    from redis.connection import AbstractConnection
-
-    active: List[RoundTrips] = []
-    sendPacked = AbstractConnection.send_packed_command
-    sendCommand = AbstractConnection.send_command
-    packCommands = AbstractConnection.pack_commands
-
-    def record(name) -> None:
-        for rt in active:
-            rt.commands.append(name.decode() if isinstance(name, bytes) else str(name))
-
-    def send(self, command, check_health=True):
-        for rt in active:
-            rt.count += 1
-        return sendPacked(self, command, check_health)
-
-    def sendOne(self, *args, **kwargs):
-        record(args[0])
-        return sendCommand(self, *args, **kwargs)
-
-    def packMany(self, commands):
-        commands = list(commands)
-        for cmd in commands:
-            record(cmd[0])
-        return packCommands(self, commands)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
-    monkeypatch.setattr(AbstractConnection, "send_command", sendOne)
-    monkeypatch.setattr(AbstractConnection, "pack_commands", packMany)
-
-    # The same for redis.asyncio connections (the asyncio API).
-    from redis.asyncio.connection import AbstractConnection as AsyncConnection
-
-    aSendPacked = AsyncConnection.send_packed_command
-    aSendCommand = AsyncConnection.send_command
-    aPackCommands = AsyncConnection.pack_commands
-
-    aOnConnect = AsyncConnection.on_connect_check_health
-
-    # A new connection's handshake (HELLO, CLIENT SETINFO) is not counted: each event loop has
-    # pools of its own, so the asyncio runs open connections the sync runs reuse.
-    async def aConnecting(self, *args, **kwargs):
-        self._ir_connecting = True
-        try:
-            return await aOnConnect(self, *args, **kwargs)
-        finally:
-            self._ir_connecting = False
-
-    async def aSend(self, command, check_health=True):
-        if not getattr(self, "_ir_connecting", False):
-            for rt in active:
-                rt.count += 1
-        return await aSendPacked(self, command, check_health)
-
-    async def aSendOne(self, *args, **kwargs):
-        if not getattr(self, "_ir_connecting", False):
-            record(args[0])
-        return await aSendCommand(self, *args, **kwargs)
-
-    def aPackMany(self, commands):
-        commands = list(commands)
-        for cmd in commands:
-            record(cmd[0])
-        return aPackCommands(self, commands)
-
-    monkeypatch.setattr(AsyncConnection, "send_packed_command", aSend)
-    monkeypatch.setattr(AsyncConnection, "send_command", aSendOne)
-    monkeypatch.setattr(AsyncConnection, "pack_commands", aPackMany)
-    monkeypatch.setattr(AsyncConnection, "on_connect_check_health", aConnecting)
-
-    @contextlib.contextmanager
-    def counting() -> Iterator[RoundTrips]:
-        _loadScripts()  # round trips are counted in the steady state: the server has every script
-        rt = RoundTrips()
-        active.append(rt)
-        try:
-            yield rt
-        finally:
-            active.remove(rt)
-
-    return counting
+def roundtrips(indexedredis_roundtrips):
+    """``with roundtrips() as rt: ...`` counts round trips to Redis (``rt.count``) and commands
+    (``rt.commands``), sync and asyncio, once every script is loaded (the plugin's fixture)."""
+    return indexedredis_roundtrips
 
 
 # ---------------------------------------------------------------------------- sync / asyncio

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence
 
 import redis
 from redis.commands.core import Script
@@ -331,6 +331,15 @@ class RedisCollection:
         except InvalidModelException as exc:
             raise InvalidModelException(f"{self.label}: {exc}") from exc
 
+    def _raiseFailure(self, exc: RedisError, what: str) -> NoReturn:
+        """Raise what a Redis error of operation ``what`` stands for (both executors)."""
+        if isinstance(exc, ResponseError):
+            mapped = mapResponseError(exc, self.label)
+            if mapped is None:
+                raise RedisOperationError(f"{what} on {self.label} failed: {exc}") from exc
+            raise mapped from None
+        raise redisError(exc, what, self.label) from exc
+
     async def _arun(self, op: Op, what: str) -> Any:
         """``_run``, awaited: the same plan, each step sent on ``redis.asyncio``."""
         client = self.aclient()
@@ -341,13 +350,8 @@ class RedisCollection:
                     step = op.send(await self._aexecute(step, client))
             except StopIteration as stop:
                 return stop.value
-        except ResponseError as exc:
-            mapped = mapResponseError(exc, self.label)
-            if mapped is None:
-                raise RedisOperationError(f"{what} on {self.label} failed: {exc}") from exc
-            raise mapped from None
         except RedisError as exc:
-            raise redisError(exc, what, self.label) from exc
+            self._raiseFailure(exc, what)
 
     async def _aexecute(self, step: Any, client: Any) -> Any:
         if isinstance(step, Call):
@@ -403,13 +407,8 @@ class RedisCollection:
                     step = op.send(self._execute(step, client))
             except StopIteration as stop:
                 return stop.value
-        except ResponseError as exc:
-            mapped = mapResponseError(exc, self.label)
-            if mapped is None:
-                raise RedisOperationError(f"{what} on {self.label} failed: {exc}") from exc
-            raise mapped from None
         except RedisError as exc:
-            raise redisError(exc, what, self.label) from exc
+            self._raiseFailure(exc, what)
 
     def _execute(self, step: Any, client: redis.Redis) -> Any:
         if isinstance(step, Call):

@@ -154,6 +154,11 @@ local function uniqueMember(u, get)
   return table.concat(parts)
 end
 
+-- The member of constraint u for the object stored at dataKey (uniqueMember of its values).
+local function storedMember(u, dataKey)
+  return uniqueMember(u, function(f) return redis.call('HGET', dataKey, f) end)
+end
+
 -- Take object pk out of every unique hash that names it (get: its stored values).
 local function uniqueRelease(pk, get)
   for i = 1, #EXT.uniq do

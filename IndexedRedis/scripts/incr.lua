@@ -41,12 +41,11 @@ if EXT then
       if c.fields[j] == field then involved = true end
     end
     if involved then
-      local function before(f) return redis.call('HGET', dataKey, f) end
       local function after(f)
         if f == field then return new end
         return redis.call('HGET', dataKey, f)
       end
-      local mOld, mNew = uniqueMember(c, before), uniqueMember(c, after)
+      local mOld, mNew = storedMember(c, dataKey), uniqueMember(c, after)
       if mNew and mNew ~= mOld then
         local holder = redis.call('HGET', c.key, mNew)
         if holder and holder ~= pk then

@@ -25,7 +25,7 @@ if mode == 'objects' then
     if redis.call('EXISTS', dataKey) == 1 and not isDue(pk) then
       for u = 1, #x.uniq do
         local c = x.uniq[u]
-        local m = uniqueMember(c, function(f) return redis.call('HGET', dataKey, f) end)
+        local m = storedMember(c, dataKey)
         if m then
           local holder = redis.call('HGET', c.key, m)
           if holder ~= pk then
@@ -34,7 +34,7 @@ if mode == 'objects' then
               local held = false
               if holder and not isDue(holder) then
                 local hk = x.dataPrefix .. holder
-                held = uniqueMember(c, function(f) return redis.call('HGET', hk, f) end) == m
+                held = storedMember(c, hk) == m
               end
               if not held then
                 redis.call('HSET', c.key, m, pk)
@@ -57,7 +57,7 @@ elseif mode == 'entries' then
     local dataKey = x.dataPrefix .. pk
     local ok = false
     if redis.call('EXISTS', dataKey) == 1 then
-      ok = uniqueMember(c, function(f) return redis.call('HGET', dataKey, f) end) == m
+      ok = storedMember(c, dataKey) == m
     end
     if not ok then
       bad[#bad + 1] = m
