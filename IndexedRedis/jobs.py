@@ -13,7 +13,7 @@ yields ``plans.Emit(items)``, which ``iterJob`` / ``aiterJob`` hand to the consu
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generator, Optional
+from typing import Any, Callable, Generator, List, Optional, Tuple
 
 from .plans import Call, Op
 
@@ -98,15 +98,15 @@ class HeartbeatStop:
         self.handle = handle
 
 
-class Blocking:
-    """Call ``fn(*args)``, a function doing blocking I/O of its own (the collections' executor):
-    directly with the sync executor, in a worker thread (``asyncio.to_thread``) with the asyncio one."""
+class CollectionWrites:
+    """Run ``(collection, op)`` pairs one after the other: each ``op`` a plan of that collection
+    (collections/base.py), run by the collection's own executor of the same kind (blocking with
+    the sync executor, awaited with the asyncio one). The result is the list of their results."""
 
-    __slots__ = ("fn", "args")
+    __slots__ = ("writes",)
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.fn = fn
-        self.args = args
+    def __init__(self, writes: List[Tuple[Any, Any]]) -> None:
+        self.writes = writes
 
 
 def runOne(factory: Callable[[Any], Op], schema: Any, what: str, client: Optional[Any] = None) -> Job:
@@ -124,7 +124,7 @@ def withHeartbeat(client: Any, key: bytes, body: Job) -> Job:
 
 
 __all__ = [
-    "Blocking",
+    "CollectionWrites",
     "ClientOf",
     "HeartbeatStart",
     "HeartbeatStop",

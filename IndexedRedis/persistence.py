@@ -15,7 +15,7 @@ from . import bigops, scripts
 from .exceptions import InvalidValueError
 from .executors.async_ import arunJob
 from .executors.sync import runJob
-from .jobs import Blocking, ClientOf, Job, Run
+from .jobs import ClientOf, CollectionWrites, Job, Run
 from .fields.base import _short
 from .keys import REGISTRY_COMPLETE, KeyLayout
 from .plans import (
@@ -118,11 +118,11 @@ def _saveJob(schema: Any, objs: List[Any], cascadeSave: bool) -> Job:
         else:
             pks = yield Run(lambda layout: saveOp(schema, layout, objs), schema, "save")
     if schema.collectionFields:
-        from .collections.fields import writePending
+        from .collections.fields import pendingWrites
 
-        # Collections have their own (blocking) executor: with asyncio this runs in a worker thread.
+        # Collections run their plans on their own executor, of the same kind as this job's.
         gen = schema.knownGeneration((yield ClientOf(schema)))
-        yield Blocking(writePending, schema, schema.client(), gen, objs)
+        yield CollectionWrites(pendingWrites(schema, gen, objs))
     return pks
 
 

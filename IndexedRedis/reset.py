@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from .exceptions import InvalidValueError, WriteOutcomeUnknownError
 from .executors.common import redisError
 from .executors.sync import runJob
-from .jobs import Blocking, ClientOf, Job, Pull, Run, StreamEnd, StreamReceive, StreamSend, runOne, withHeartbeat
+from .jobs import ClientOf, CollectionWrites, Job, Pull, Run, StreamEnd, StreamReceive, StreamSend, runOne, withHeartbeat
 from .keys import KeyLayout
 from .progress import ProgressCallback, Tracker, tracker
 from .plans import Call, Op, finishInserts, newEntry, saveCall
@@ -251,10 +251,10 @@ def _build(
         for e in entries:
             pks.append(e.obj.__dict__["_id"])
         if schema.collectionFields:
-            from .collections.fields import writePending
+            from .collections.fields import pendingWrites
 
             # into the generation being built: readers see the collections at the switch
-            yield Blocking(writePending, schema, schema.client(), building.gen, [e.obj for e in entries])
+            yield CollectionWrites(pendingWrites(schema, building.gen, [e.obj for e in entries]))
         if track:
             track.advance(len(entries))
 

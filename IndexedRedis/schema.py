@@ -140,6 +140,7 @@ class ModelSchema:
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         self._generations: Dict[int, int] = {}
+        self._lastGeneration = 0
         self._pointers: Dict[int, bytes] = {}
         self._mismatch: Dict[int, str] = {}  # generation -> why this definition may not write it
         self._description: Optional[bytes] = None
@@ -377,6 +378,11 @@ class ModelSchema:
         """The data generation last seen current on this client's server (0 until told otherwise)."""
         return self._generations.get(id(client.connection_pool), 0)
 
+    def lastSeenGeneration(self) -> int:
+        """The generation last seen current by any client of this model, sync or asyncio (they
+        all talk to the server of the model's params): the one an object's collection uses."""
+        return self._lastGeneration
+
     def knownPointer(self, client: redis.Redis) -> Optional[bytes]:
         """The generation pointer's value last seen on this client's server, when it said more
         than the generation (a migration running: ``<gen>M<target>``); else None."""
@@ -452,6 +458,7 @@ class ModelSchema:
         value, kept when it names a migration running (``<gen>M<target>``)."""
         pool = id(client.connection_pool)
         self._generations[pool] = gen
+        self._lastGeneration = gen
         if pointer is not None and b"M" in pointer:
             self._pointers[pool] = pointer
         else:

@@ -323,3 +323,75 @@ async def test_the_loop_is_never_blocked_by_100_reads_and_a_reset_of_100000_rows
     assert busy[len(busy) // 2] < 0.02
     assert busy[-1] < 0.25, f"the loop's thread worked {busy[-1] * 1000:.0f} ms without letting the ticker run"
     assert elapsed < 60
+
+
+# Public methods that do no I/O (they build queries, compare or convert in memory, filter a result
+# list on the client, or make another handle): the only ones allowed to have no awaited twin.
+NO_IO = {
+    "IRQueryBuilder": {"filter", "filterInline", "order_by", "cacheStats", "clearCache"},
+    "IndexedRedisModel": {
+        "asDict",
+        "toDict",
+        "copy",
+        "copyModel",
+        "connectAlt",
+        "getPk",
+        "getUpdatedFields",
+        "hasSameValues",
+        "hasUnsavedChanges",
+        "pprint",
+        "validateModel",
+    },
+    "IRQueryableList": {"all", "count", "customFilter", "filter", "filterAnd", "filterOr", "getModel", "sort_by"},
+    # client() gives the blocking client, aclient() the redis.asyncio one (no I/O either way)
+    "RedisCollection": {"child", "client", "connectAlt", "sameKey", "withClient"},
+}
+
+
+def _publicMethods(cls):
+    import inspect
+
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        attr = inspect.getattr_static(cls, name)
+        if isinstance(attr, (classmethod, staticmethod)):
+            attr = attr.__func__
+        if inspect.isfunction(attr):
+            yield name
+
+
+def test_every_public_sync_method_has_an_awaited_twin():
+    """Every public method of the public classes has its ``a`` twin, unless it is in NO_IO (so a
+    method added later without a twin fails here until it gets one or is listed as doing no I/O)."""
+    import inspect
+    import IndexedRedis.collections as colls
+    from IndexedRedis.collections.base import RedisCollection
+    from IndexedRedis.persistence import IRDeleter, IRSaver
+    from IndexedRedis.query import IRQueryBuilder
+    from IndexedRedis.results import IRQueryableList
+
+    collectionTypes = [
+        t for t in (getattr(colls, n) for n in colls.__all__) if isinstance(t, type) and issubclass(t, RedisCollection)
+    ]
+    assert len(collectionTypes) >= 10
+    missing = []
+    for cls in (IRQueryBuilder, IndexedRedisModel, IRSaver, IRDeleter, IRQueryableList, *collectionTypes):
+        allowed = NO_IO.get(cls.__name__, NO_IO["RedisCollection"] if issubclass(cls, RedisCollection) else set())
+        names = set(_publicMethods(cls))
+        for name in sorted(names):
+            isTwin = name.startswith("a") and (name[1:] in names or hasattr(cls, f"__{name[1:]}__"))
+            if isTwin or name in allowed or name == "aget":
+                continue
+            twin = getattr(cls, "a" + name, None)
+            if name == "iterator":  # aiterator() returns an async iterator at once (checks its argument first)
+                assert twin is not None and "AsyncIterator" in str(inspect.signature(twin).return_annotation)
+                continue
+            if not (asyncio.iscoroutinefunction(twin) or inspect.isasyncgenfunction(twin)):
+                missing.append(f"{cls.__name__}.{name}")
+    assert missing == [], missing
+    # the twins the issue names are there
+    for name in "aall aallByAge aallOnlyFields acount aexists afirst alast arandom aget agetMultiple agetOnlyFields".split():
+        assert asyncio.iscoroutinefunction(getattr(IRQueryBuilder, name))
+    for name in "asave adelete areload acascadeFetch amigrate areset".split():
+        assert asyncio.iscoroutinefunction(getattr(IndexedRedisModel, name))

@@ -6,16 +6,19 @@ replies and returns the method's result. ``RedisCollection._run`` drives a plan 
 collection's client; an asyncio executor can drive the very same plans (the plan functions
 are reachable as ``method.plan``), so no Redis logic is written twice.
 
-Two more kinds of step exist besides ``Call``: ``FetchLinks`` (objects of a model by pk,
-through the model's own ``getMultiple``: one round trip) and ``Optimistic`` (WATCH a key, read,
-plan the writes from what was read, MULTI/EXEC; retried when the key changed meanwhile).
+Three more kinds of step exist besides ``Call``: ``FetchLinks`` (objects of a model by pk,
+through the model's own ``getMultiple``: one round trip), ``Optimistic`` (WATCH a key, read,
+plan the writes from what was read, MULTI/EXEC; retried when the key changed meanwhile) and
+``Sleep`` (wait between two polls: ``time.sleep`` in the sync executor, ``asyncio.sleep`` in
+the asyncio one, so a waiting ``put``, ``join`` or ``acquire`` never blocks an event loop).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence
+import time
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Protocol, Sequence, cast
 
 import redis
 from redis.commands.core import Script
@@ -55,7 +58,54 @@ class Optimistic:
         self.plan = plan
 
 
-def operation(plan: Callable[..., Op]) -> Callable[..., Any]:
+class Nested:
+    """A step: run operation ``op`` (a plan) of another collection, on that collection's own
+    client (so a plan can read a collection given as an argument, awaited in the asyncio API)."""
+
+    __slots__ = ("collection", "op")
+
+    def __init__(self, collection: "RedisCollection", op: Op) -> None:
+        self.collection = collection
+        self.op = op
+
+
+def plainOf(value: Any, keep: Any = ()) -> Op:
+    """Operation: ``value`` itself, or the plain contents (``copy()``) of a collection given as
+    an argument, read as a step of the plan instead of by a blocking call inside it
+    (collections of the types in ``keep`` stay as they are: the plan uses their keys)."""
+    if isinstance(value, RedisCollection) and not isinstance(value, keep):
+        plan = getattr(getattr(type(value), "copy", None), "plan", None)
+        if plan is not None:
+            return (yield Nested(value, plan(value)))
+    return value
+
+
+def plainArgs(args: Sequence[Any], keep: Any = ()) -> Op:
+    """Operation: ``plainOf`` of each argument, as a tuple."""
+    out = []
+    for arg in args:
+        out.append((yield from plainOf(arg, keep)))
+    return tuple(out)
+
+
+class Sleep:
+    """A step: wait ``seconds`` before the plan goes on (a poll's back-off); its reply is None."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Operation(Protocol):
+    """What ``operation`` makes: a method, whose plan stays reachable as ``.plan``."""
+
+    plan: Callable[..., Op]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def operation(plan: Callable[..., Op]) -> Operation:
     """Make a method from a plan generator; the plan stays reachable as ``method.plan``."""
 
     @functools.wraps(plan)
@@ -63,7 +113,7 @@ def operation(plan: Callable[..., Op]) -> Callable[..., Any]:
         return self._run(plan(self, *args, **kwargs), plan.__name__)
 
     method.plan = plan  # type: ignore[attr-defined]
-    return method
+    return cast(Operation, method)
 
 
 def asyncName(name: str) -> Optional[str]:
@@ -84,18 +134,6 @@ def asyncOperation(plan: Callable[..., Op]) -> Callable[..., Any]:
         return await self._arun(plan(self, *args, **kwargs), plan.__name__)
 
     method.__doc__ = f"``{plan.__name__}()``, awaited (the same plan, on ``redis.asyncio``)."
-    return method
-
-
-def inThread(name: str) -> Callable[..., Any]:
-    """The awaited twin of a method that is not one plan (it waits between polls, or is a Python
-    protocol method): run in a worker thread, so the event loop is never blocked."""
-
-    async def method(self: "RedisCollection", *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(getattr(self, name), *args, **kwargs)
-
-    method.__name__ = asyncName(name) or name
-    method.__doc__ = f"``{name}()``, awaited: run in a worker thread (it is not a single plan)."
     return method
 
 
@@ -217,6 +255,26 @@ def mapResponseError(exc: ResponseError, label: str) -> Optional[BaseException]:
     return None
 
 
+def _asyncParamsOf(client: Any) -> Optional[Dict[str, Any]]:
+    """Connection params for a ``redis.asyncio`` pool to the server a sync ``redis.Redis`` talks
+    to (TCP or unix socket, with its db and credentials), or None when it uses another kind of
+    connection (SSL, fakeredis...): the awaited methods of a collection made with ``client=``."""
+    if not isinstance(client, redis.Redis):
+        return None
+    pool = client.connection_pool
+    kwargs = pool.connection_kwargs
+    cls = pool.connection_class
+    keep = ("db", "username", "password", "socket_timeout", "socket_connect_timeout", "client_name")
+    params = {k: kwargs[k] for k in keep if kwargs.get(k) is not None}
+    if cls is redis.connection.Connection:
+        params.update(host=kwargs.get("host", "localhost"), port=kwargs.get("port", 6379))
+    elif cls is redis.connection.UnixDomainSocketConnection:
+        params.update(path=kwargs["path"], async_connection_class=redis.asyncio.UnixDomainSocketConnection)
+    else:
+        return None
+    return params
+
+
 # ---------------------------------------------------------------------------- the base class
 class RedisCollection:
     """Base of every collection: a key on a Redis server, and how values are stored.
@@ -251,6 +309,7 @@ class RedisCollection:
             )
         self.connectionParams = dict(connectionParams) if connectionParams else None
         self._fixedClient = client
+        self._asyncOwner: Any = None  # the schema of the model whose object owns this collection
         self._client: Optional[redis.Redis] = None
         self._clientGeneration = -1
         if ttl is not None:
@@ -293,7 +352,9 @@ class RedisCollection:
         if not conn and self.connectionParams:
             conn = {"connectionParams": self.connectionParams}
         kwargs.setdefault("ttl", self.ttl)
-        return kind(childKey(self.key, name), **conn, **kwargs)
+        made = kind(childKey(self.key, name), **conn, **kwargs)
+        made._asyncOwner = self._asyncOwner
+        return made
 
     def client(self) -> redis.Redis:
         """The redis client (on the pool shared with models of the same params)."""
@@ -312,22 +373,25 @@ class RedisCollection:
         super().__init_subclass__(**kwargs)
         addAsyncTwins(cls)
 
-    # Methods that are not one plan, awaited in a worker thread (see inThread).
-    THREADED: Sequence[str] = ("__getitem__", "__setitem__", "__delitem__")
-
     # ------------------------------------------------------------------ asyncio executor
     def aclient(self) -> Any:
         """The ``redis.asyncio.Redis`` client of the running event loop for this collection's params."""
+        if self._asyncOwner is not None:
+            return self._asyncOwner.aclient()
         fixed = self._fixedClient
+        params = resolveParams(self.connectionParams) if fixed is None else None
         if fixed is not None:
             if hasattr(fixed, "__aenter__") and not isinstance(fixed, redis.Redis):
                 return fixed
-            raise InvalidValueError(
-                f"{self.label}: was made with a sync client (client=redis.Redis(...)); for the awaited methods make "
-                "it with connectionParams, or with client=redis.asyncio.Redis(...)"
-            )
+            params = _asyncParamsOf(fixed)
+            if params is None:
+                raise InvalidValueError(
+                    f"{self.label}: was made with a client (client={type(fixed).__name__}(...)) whose connection the "
+                    "asyncio API cannot rebuild; for the awaited methods make it with connectionParams, or with "
+                    "client=redis.asyncio.Redis(...)"
+                )
         try:
-            return getAsyncRedisConnection(resolveParams(self.connectionParams))
+            return getAsyncRedisConnection(params)
         except InvalidModelException as exc:
             raise InvalidModelException(f"{self.label}: {exc}") from exc
 
@@ -373,6 +437,11 @@ class RedisCollection:
             return await model.objects.agetMultiple(step.pks)
         if isinstance(step, Optimistic):
             return await self._aoptimistic(step, client)
+        if isinstance(step, Nested):
+            return await step.collection._arun(step.op, "reading an argument")
+        if isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+            return None
         raise TypeError(f"unknown step {step!r}")  # pragma: no cover - programming error
 
     async def _aoptimistic(self, step: Optimistic, client: Any) -> Any:
@@ -425,6 +494,11 @@ class RedisCollection:
             return model.objects.getMultiple(step.pks)
         if isinstance(step, Optimistic):
             return self._optimistic(step, client)
+        if isinstance(step, Nested):
+            return step.collection._run(step.op, "reading an argument")
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return None
         raise TypeError(f"unknown step {step!r}")  # pragma: no cover - programming error
 
     def _optimistic(self, step: Optimistic, client: redis.Redis) -> Any:
@@ -496,17 +570,12 @@ class RedisCollection:
 
 
 def addAsyncTwins(cls: type) -> None:
-    """Give every operation of ``cls`` (a method made from a plan) its awaited twin (asyncName),
-    and every method in ``cls.THREADED`` one that runs it in a worker thread."""
+    """Give every operation of ``cls`` (a method made from a plan) its awaited twin (asyncName)."""
     for name, value in list(cls.__dict__.items()):
         plan = getattr(value, "plan", None)
         twin = asyncName(name)
         if plan is not None and twin and twin not in cls.__dict__:
             setattr(cls, twin, asyncOperation(plan))
-    for name in getattr(cls, "THREADED", ()):
-        twin = asyncName(name)
-        if twin and twin not in cls.__dict__ and hasattr(cls, name):
-            setattr(cls, twin, inThread(name))
 
 
 addAsyncTwins(RedisCollection)

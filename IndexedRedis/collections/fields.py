@@ -25,7 +25,7 @@ The keys go with the object: ``delete`` removes them in the same script call as 
 from __future__ import annotations
 
 import collections
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ..exceptions import InvalidValueError
 from .base import RedisCollection
@@ -75,9 +75,10 @@ class IRCollectionField:
             raise InvalidValueError(
                 f"Model {schema.modelName}: object is not saved, so collection field {self.name!r} has no key yet; save it first"
             )
-        client = schema.client()
-        layout = schema.layoutFor(schema.knownGeneration(client))
-        return self.kind(layout.collection(self.name, pk), client=client, **self.collectionArgs)
+        layout = schema.layoutFor(schema.lastSeenGeneration())
+        coll = self.kind(layout.collection(self.name, pk), client=schema.client(), **self.collectionArgs)
+        coll._asyncOwner = schema  # the awaited methods use the model's redis.asyncio client
+        return coll
 
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
@@ -137,13 +138,16 @@ class IRCounterField(IRCollectionField):
     pendingType = collections.Counter
 
 
-def writePending(schema: Any, client: Any, gen: int, objs: Iterable[Any]) -> None:
-    """Write the collections assigned to objects before their first save (called by save and reset).
+def pendingWrites(schema: Any, gen: int, objs: Iterable[Any]) -> List[Tuple[RedisCollection, Any]]:
+    """The writes of the collections assigned to objects before their first save, as
+    ``(collection, op)`` pairs for jobs.CollectionWrites (save and reset run them).
 
     ``gen``: the generation the objects were written to (for reset, the one being built).
     """
+    writes: List[Tuple[RedisCollection, Any]] = []
     if not schema.collectionFields:
-        return
+        return writes
+    client = schema.client()
     layout = schema.layoutFor(gen)
     byName: Dict[str, IRCollectionField] = {c.name: c for c in schema.collectionFields}
     for obj in objs:
@@ -155,7 +159,9 @@ def writePending(schema: Any, client: Any, gen: int, objs: Iterable[Any]) -> Non
             if field is None or not value:
                 continue
             coll = field.kind(layout.collection(name, obj.getPk()), client=client, **field.collectionArgs)
-            coll.replace(value)  # type: ignore[attr-defined]
+            coll._asyncOwner = schema
+            writes.append((coll, type(coll).replace.plan(coll, value)))  # type: ignore[attr-defined]
+    return writes
 
 
 __all__ = [
@@ -165,5 +171,5 @@ __all__ = [
     "IRDictField",
     "IRListField",
     "IRSetField",
-    "writePending",
+    "pendingWrites",
 ]

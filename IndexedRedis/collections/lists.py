@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, List, Optional
 from ..exceptions import InvalidValueError
 from ..plans import Op, command, transaction
 from . import scripts
-from .base import Optimistic, TypedCollection, chunks, operation
+from .base import Optimistic, TypedCollection, chunks, operation, plainOf
 
 
 def _sliceArg(v: Optional[int]) -> Any:
@@ -116,8 +116,7 @@ class _RedisListBase(TypedCollection):
     @operation
     def extend(self, values: Iterable[Any]) -> Op:
         """Add every value at the end (RPUSH with all of them, in one MULTI when there are many)."""
-        if isinstance(values, _RedisListBase):
-            values = values.copy()
+        values = yield from plainOf(values)
         yield from self._push("RPUSH", self.codec.encodeAll(values))
 
     def __iadd__(self, values: Iterable[Any]) -> Any:
@@ -164,8 +163,7 @@ class _RedisListBase(TypedCollection):
     @operation
     def replace(self, values: Iterable[Any]) -> Op:
         """Make the list hold exactly ``values`` (DEL and RPUSH in one MULTI), as ``lst[:] = values``."""
-        if isinstance(values, _RedisListBase):
-            values = values.copy()
+        values = yield from plainOf(values)
         raws = self.codec.encodeAll(values)
         cmds: List[Any] = [("DEL", self.key)] + [("RPUSH", self.key, *chunk) for chunk in chunks(raws)]
         if self._maxlen:
@@ -196,10 +194,12 @@ class RedisList(_RedisListBase, MutableSequence):
             self.replace(initial)
 
     # ------------------------------------------------------------------ item access
-    def __getitem__(self, index: Any) -> Any:
+    @operation
+    def __getitem__(self, index: Any) -> Op:
+        """``lst[i]`` (LINDEX) or ``lst[a:b]`` (LRANGE)."""
         if isinstance(index, slice):
-            return self._getSlice(index.start, index.stop, index.step)
-        return self._getItem(self._checkIndex(index))
+            return (yield from self._getSlice.plan(self, index.start, index.stop, index.step))
+        return (yield from self._getItem.plan(self, self._checkIndex(index)))
 
     @operation
     def _getSlice(self, start: Any, stop: Any, step: Any) -> Op:
@@ -220,15 +220,16 @@ class RedisList(_RedisListBase, MutableSequence):
             raws = (yield command("LRANGE", self.key, 0, -1))[sl]
         return list((yield from self.codec.decodeMany(raws)))
 
-    def __setitem__(self, index: Any, value: Any) -> None:
+    @operation
+    def __setitem__(self, index: Any, value: Any) -> Op:
+        """``lst[i] = v`` (LSET) or ``lst[a:b] = values`` (list_slice.lua)."""
         if isinstance(index, slice):
             if index.step is not None and int(index.step) == 0:
                 raise ValueError("slice step cannot be zero")
-            if isinstance(value, _RedisListBase):
-                value = value.copy()
-            self._setSlice(index.start, index.stop, index.step, list(value))
+            value = yield from plainOf(value)
+            yield from self._setSlice.plan(self, index.start, index.stop, index.step, list(value))
             return
-        self._setOne(self._checkIndex(index), value)
+        yield from self._setOne.plan(self, self._checkIndex(index), value)
 
     @operation
     def _setOne(self, index: int, value: Any) -> Op:
@@ -240,13 +241,15 @@ class RedisList(_RedisListBase, MutableSequence):
         raws = self.codec.encodeAll(values)
         yield self._script(scripts.LIST_SLICE, [self.key], "set", _sliceArg(start), _sliceArg(stop), _sliceArg(step), *raws)
 
-    def __delitem__(self, index: Any) -> None:
+    @operation
+    def __delitem__(self, index: Any) -> Op:
+        """``del lst[i]`` or ``del lst[a:b]`` (list_pop.lua / list_slice.lua)."""
         if isinstance(index, slice):
             if index.step is not None and int(index.step) == 0:
                 raise ValueError("slice step cannot be zero")
-            self._delSlice(index.start, index.stop, index.step)
+            yield from self._delSlice.plan(self, index.start, index.stop, index.step)
             return
-        self._delOne(self._checkIndex(index))
+        yield from self._delOne.plan(self, self._checkIndex(index))
 
     @operation
     def _delOne(self, index: int) -> Op:
@@ -319,25 +322,31 @@ class RedisDeque(_RedisListBase, MutableSequence):
     def maxlen(self) -> Optional[int]:
         return self._maxlen or None
 
-    def __getitem__(self, index: Any) -> Any:
+    @operation
+    def __getitem__(self, index: Any) -> Op:
+        """``d[i]`` (LINDEX)."""
         if isinstance(index, slice):
             raise TypeError("sequence index must be integer, not 'slice'")
-        return self._getItem(self._checkIndex(index))
+        return (yield from self._getItem.plan(self, self._checkIndex(index)))
 
-    def __setitem__(self, index: Any, value: Any) -> None:
+    @operation
+    def __setitem__(self, index: Any, value: Any) -> Op:
+        """``d[i] = value`` (LSET)."""
         if isinstance(index, slice):
             raise TypeError("sequence index must be integer, not 'slice'")
-        self._lsetOp(self._checkIndex(index), value)
+        yield from self._lsetOp.plan(self, self._checkIndex(index), value)
 
     @operation
     def _lsetOp(self, index: int, value: Any) -> Op:
         """``d[i] = value`` (LSET)."""
         yield self._write(("LSET", self.key, index, self.codec.encode(value)))
 
-    def __delitem__(self, index: Any) -> None:
+    @operation
+    def __delitem__(self, index: Any) -> Op:
+        """``del d[i]`` (list_pop.lua)."""
         if isinstance(index, slice):
             raise TypeError("sequence index must be integer, not 'slice'")
-        self._delOne(self._checkIndex(index))
+        yield from self._delOne.plan(self, self._checkIndex(index))
 
     @operation
     def _delOne(self, index: int) -> Op:
@@ -351,13 +360,13 @@ class RedisDeque(_RedisListBase, MutableSequence):
     @operation
     def extendleft(self, values: Iterable[Any]) -> Op:
         """Add every value at the left end, one after the other (so in reverse order), as deque does."""
-        if isinstance(values, _RedisListBase):
-            values = values.copy()
+        values = yield from plainOf(values)
         yield from self._push("LPUSH", self.codec.encodeAll(values))
 
-    def popleft(self) -> Any:
+    @operation
+    def popleft(self) -> Op:
         """Remove and return the leftmost item (LPOP)."""
-        return self.pop(0)
+        return (yield from self.pop.plan(self, 0))
 
     @operation
     def rotate(self, n: int = 1) -> Op:

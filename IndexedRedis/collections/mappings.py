@@ -16,7 +16,7 @@ from ..exceptions import InvalidValueError
 from ..fields.base import IRField
 from ..plans import Op, command, transaction
 from . import scripts
-from .base import TypedCollection, ValueCodec, chunks, operation
+from .base import TypedCollection, ValueCodec, chunks, operation, plainArgs, plainOf
 
 _MISSING = object()
 
@@ -67,8 +67,10 @@ class RedisDict(_Keyed, MutableMapping):
             self.update(initial)
 
     # ------------------------------------------------------------------ reading
-    def __getitem__(self, k: Any) -> Any:
-        return self._getItem(k)
+    @operation
+    def __getitem__(self, k: Any) -> Op:
+        """``d[k]`` (HGET); KeyError when absent."""
+        return (yield from self._getItem.plan(self, k))
 
     @operation
     def _getItem(self, k: Any) -> Op:
@@ -111,17 +113,20 @@ class RedisDict(_Keyed, MutableMapping):
     def __iter__(self) -> Any:
         return iter(self.copy())
 
-    def keys(self) -> Any:
+    @operation
+    def keys(self) -> Op:
         """A view of the keys of a snapshot (one HGETALL)."""
-        return self.copy().keys()
+        return (yield from self.copy.plan(self)).keys()
 
-    def values(self) -> Any:
+    @operation
+    def values(self) -> Op:
         """A view of the values of a snapshot (one HGETALL)."""
-        return self.copy().values()
+        return (yield from self.copy.plan(self)).values()
 
-    def items(self) -> Any:
+    @operation
+    def items(self) -> Op:
         """A view of the (key, value) pairs of a snapshot (one HGETALL)."""
-        return self.copy().items()
+        return (yield from self.copy.plan(self)).items()
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, RedisDict):
@@ -143,15 +148,19 @@ class RedisDict(_Keyed, MutableMapping):
         return self
 
     # ------------------------------------------------------------------ writing
-    def __setitem__(self, k: Any, value: Any) -> None:
-        self._set(k, value)
+    @operation
+    def __setitem__(self, k: Any, value: Any) -> Op:
+        """``d[k] = value`` (HSET)."""
+        yield from self._set.plan(self, k, value)
 
     @operation
     def _set(self, k: Any, value: Any) -> Op:
         yield self._write(("HSET", self.key, self.keyCodec.encode(k), self.codec.encode(value)))
 
-    def __delitem__(self, k: Any) -> None:
-        self._del(k)
+    @operation
+    def __delitem__(self, k: Any) -> Op:
+        """``del d[k]`` (HDEL); KeyError when absent."""
+        yield from self._del.plan(self, k)
 
     @operation
     def _del(self, k: Any) -> Op:
@@ -192,6 +201,7 @@ class RedisDict(_Keyed, MutableMapping):
     @operation
     def update(self, *args: Any, **kwargs: Any) -> Op:
         """Set every pair of a mapping, an iterable of pairs and/or keywords (one HSET, MULTI when many)."""
+        args = yield from plainArgs(args)
         flat: List[bytes] = []
         for k, v in _pairsOf(args, kwargs, "update"):
             flat.append(self.keyCodec.encode(k))
@@ -207,6 +217,7 @@ class RedisDict(_Keyed, MutableMapping):
     @operation
     def replace(self, *args: Any, **kwargs: Any) -> Op:
         """Make the hash hold exactly these pairs (DEL and HSET in one MULTI)."""
+        args = yield from plainArgs(args)
         flat: List[bytes] = []
         for k, v in _pairsOf(args, kwargs, "replace"):
             flat.append(self.keyCodec.encode(k))
@@ -276,23 +287,25 @@ class RedisCounter(_Keyed, MutableMapping):
             return [(self._elem(m), _count(s)) for m, s in flat]
         return [(self._elem(flat[i]), _count(flat[i + 1])) for i in range(0, len(flat), 2)]
 
-    def copy(self) -> "collections.Counter[Any]":
+    @operation
+    def copy(self) -> Op:
         """The contents as a ``collections.Counter`` (one ZRANGE ... WITHSCORES)."""
-        return collections.Counter(dict(self._pairs(False, None)))
+        return collections.Counter(dict((yield from self._pairs.plan(self, False, None))))
 
-    def most_common(self, n: Optional[int] = None) -> List[Tuple[Any, Any]]:
+    @operation
+    def most_common(self, n: Optional[int] = None) -> Op:
         """The ``n`` most common elements and their counts, most common first (one ZREVRANGE).
 
         Equal counts come in reverse order of their stored form (Counter: in first-seen order).
         """
-        return self._pairs(True, n)
+        return (yield from self._pairs.plan(self, True, n))
 
-    def elements(self) -> Any:
-        """An iterator over the elements, each repeated as many times as its count (positive counts only)."""
-        for elem, count in self._pairs(False, None):
-            if count > 0:
-                for _ in range(int(count)):
-                    yield elem
+    @operation
+    def elements(self) -> Op:
+        """An iterator over the elements, each repeated as many times as its count (positive
+        counts only), read in one ZRANGE."""
+        pairs = yield from self._pairs.plan(self, False, None)
+        return iter([elem for elem, count in pairs if count > 0 for _ in range(int(count))])
 
     @operation
     def total(self) -> Op:
@@ -304,14 +317,18 @@ class RedisCounter(_Keyed, MutableMapping):
     def __iter__(self) -> Any:
         return iter([e for e, _ in self._pairs(False, None)])
 
-    def keys(self) -> Any:
-        return self.copy().keys()
+    @operation
+    def keys(self) -> Op:
+        """The elements, as ``Counter.keys()`` of a copy (one read)."""
+        return (yield from self.copy.plan(self)).keys()
 
-    def values(self) -> Any:
-        return self.copy().values()
+    @operation
+    def values(self) -> Op:
+        return (yield from self.copy.plan(self)).values()
 
-    def items(self) -> Any:
-        return self.copy().items()
+    @operation
+    def items(self) -> Op:
+        return (yield from self.copy.plan(self)).items()
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, RedisCounter):
@@ -329,8 +346,10 @@ class RedisCounter(_Keyed, MutableMapping):
             raise InvalidValueError(f"{self.label}: a count is an int or float; got {type(count).__name__} {count!r:.60}")
         return repr(float(count)) if isinstance(count, float) else int(count)
 
-    def __setitem__(self, elem: Any, count: Any) -> None:
-        self._setCount(elem, count)
+    @operation
+    def __setitem__(self, elem: Any, count: Any) -> Op:
+        """``c[elem] = count`` (ZADD)."""
+        yield from self._setCount.plan(self, elem, count)
 
     @operation
     def _setCount(self, elem: Any, count: Any) -> Op:
@@ -402,6 +421,7 @@ class RedisCounter(_Keyed, MutableMapping):
     @operation
     def update(self, *args: Any, **kwargs: Any) -> Op:
         """Add counts from an iterable of elements or a mapping of counts (one MULTI of ZINCRBY)."""
+        args = yield from plainArgs(args)
         cmds = self._incrs(self._counts(args, kwargs, "update"), 1)
         if cmds:
             yield self._write(*cmds)
@@ -409,6 +429,7 @@ class RedisCounter(_Keyed, MutableMapping):
     @operation
     def subtract(self, *args: Any, **kwargs: Any) -> Op:
         """Subtract counts (one MULTI of ZINCRBY); counts may go to zero or below, as in Counter."""
+        args = yield from plainArgs(args)
         cmds = self._incrs(self._counts(args, kwargs, "subtract"), -1)
         if cmds:
             yield self._write(*cmds)
@@ -420,6 +441,7 @@ class RedisCounter(_Keyed, MutableMapping):
     @operation
     def replace(self, *args: Any, **kwargs: Any) -> Op:
         """Make the counter hold exactly these counts (DEL and ZADD in one MULTI)."""
+        args = yield from plainArgs(args)
         flat: List[Any] = []
         for sk, n in self._counts(args, kwargs, "replace").items():
             flat += [self._number(n), sk]
@@ -427,11 +449,13 @@ class RedisCounter(_Keyed, MutableMapping):
 
     @operation
     def _addKeepPositive(self, other: Any, sign: int) -> Op:
+        other = yield from plainOf(other)
         cmds = self._incrs(self._counts((other,), {}, "+="), sign)
         yield self._write(*cmds, ("ZREMRANGEBYSCORE", self.key, "-inf", 0))
 
     @operation
     def _merge(self, other: Any, mode: str) -> Op:
+        other = yield from plainOf(other)
         flat: List[Any] = []
         for sk, n in self._counts((other,), {}, mode).items():
             flat += [sk, self._number(n)]

@@ -176,9 +176,10 @@ class RedisInt(_RedisNumber):
         reply = yield self._write(("INCRBY", self.key, n))
         return int(reply[0] if self.ttl else reply)
 
-    def decr(self, amount: int = 1) -> int:
+    @operation
+    def decr(self, amount: int = 1) -> Op:
         """Subtract ``amount`` and return the new value (INCRBY with -amount)."""
-        return self.incr(-self._conv(amount))
+        return (yield from self.incr.plan(self, -self._conv(amount)))
 
     def __index__(self) -> int:
         return self.get()
@@ -205,12 +206,14 @@ class RedisFloat(_RedisNumber):
     def _text(self, value: Any) -> str:
         return repr(float(value))
 
-    def incr(self, amount: float = 1.0) -> float:
+    @operation
+    def incr(self, amount: float = 1.0) -> Op:
         """Add ``amount`` and return the new value (number_op.lua: the same double arithmetic as Python)."""
-        return self._op("add", amount)
+        return (yield from self._op.plan(self, "add", amount))
 
-    def decr(self, amount: float = 1.0) -> float:
-        return self._op("sub", amount)
+    @operation
+    def decr(self, amount: float = 1.0) -> Op:
+        return (yield from self._op.plan(self, "sub", amount))
 
     def __isub__(self, other: Any) -> Any:
         self._op("sub", other)

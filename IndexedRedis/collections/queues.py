@@ -18,7 +18,7 @@ from ..exceptions import InvalidValueError, LockNotOwnedError
 from ..keys import lockFenceKey, queueUnfinishedKey
 from ..plans import Op, command
 from . import scripts
-from .base import RedisCollection, TypedCollection, operation
+from .base import RedisCollection, Sleep, TypedCollection, operation
 
 POLL_START = 0.002  # seconds; polls back off to POLL_MAX
 POLL_MAX = 0.05
@@ -37,8 +37,6 @@ class RedisQueue(TypedCollection):
 
     REDIS_TYPE = "list"
     _GET = ("LPOP", "BLPOP")
-    # awaited in a worker thread (they poll): aput, aput_nowait, aget_nowait, ajoin, aempty, afull
-    THREADED = ("put", "put_nowait", "get_nowait", "join", "empty", "full")
 
     def __init__(self, key: Any = None, maxsize: int = 0, **kwargs: Any) -> None:
         super().__init__(key, **kwargs)
@@ -55,22 +53,28 @@ class RedisQueue(TypedCollection):
         """The number of items waiting (LLEN)."""
         return int((yield command("LLEN", self.key)))
 
-    def empty(self) -> bool:
-        return self.qsize() == 0
+    @operation
+    def empty(self) -> Op:
+        """True when no item waits (LLEN)."""
+        return (yield from self.qsize.plan(self)) == 0
 
-    def full(self) -> bool:
-        return 0 < self.maxsize <= self.qsize()
+    @operation
+    def full(self) -> Op:
+        """True when a bounded queue holds ``maxsize`` items (LLEN)."""
+        return 0 < self.maxsize <= (yield from self.qsize.plan(self))
 
     @operation
     def _tryPut(self, raw: bytes) -> Op:
         return bool((yield self._script(scripts.QUEUE_PUT, [self.key, self.unfinishedKey], max(self.maxsize, 0), raw)))
 
-    def put(self, item: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+    @operation
+    def put(self, item: Any, block: bool = True, timeout: Optional[float] = None) -> Op:
         """Put ``item`` in the queue (queue_put.lua). A full bounded queue waits (``block``, up to
-        ``timeout`` seconds) and then raises ``queue.Full``."""
+        ``timeout`` seconds, polling with back-off) and then raises ``queue.Full``."""
         _checkTimeout(timeout)
         raw = self.codec.encode(item)
-        if self._tryPut(raw):
+        tryPut = self._tryPut.plan
+        if (yield from tryPut(self, raw)):
             return
         if not block:
             raise _queue.Full
@@ -81,15 +85,17 @@ class RedisQueue(TypedCollection):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise _queue.Full
-                time.sleep(min(delay, left))
+                yield Sleep(min(delay, left))
             else:
-                time.sleep(delay)
+                yield Sleep(delay)
             delay = min(delay * 2, POLL_MAX)
-            if self._tryPut(raw):
+            if (yield from tryPut(self, raw)):
                 return
 
-    def put_nowait(self, item: Any) -> None:
-        self.put(item, block=False)
+    @operation
+    def put_nowait(self, item: Any) -> Op:
+        """``put(item, block=False)``."""
+        yield from self.put.plan(self, item, block=False)
 
     @operation
     def get(self, block: bool = True, timeout: Optional[float] = None) -> Op:
@@ -106,8 +112,10 @@ class RedisQueue(TypedCollection):
             raise _queue.Empty
         return (yield from self.codec.decodeOne(raw))
 
-    def get_nowait(self) -> Any:
-        return self.get(block=False)
+    @operation
+    def get_nowait(self) -> Op:
+        """``get(block=False)``."""
+        return (yield from self.get.plan(self, block=False))
 
     @operation
     def task_done(self) -> Op:
@@ -119,15 +127,16 @@ class RedisQueue(TypedCollection):
         """Items put and not yet marked done (GET KEY:unfinished)."""
         return int((yield command("GET", self.unfinishedKey)) or 0)
 
-    def join(self, timeout: Optional[float] = None) -> bool:
+    @operation
+    def join(self, timeout: Optional[float] = None) -> Op:
         """Wait until every item put was marked done (polls ``KEY:unfinished``). Returns False when
         ``timeout`` seconds passed first (``queue.Queue.join`` has no timeout; None waits forever)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = POLL_START
-        while self.unfinishedTasks() > 0:
+        while (yield from self.unfinishedTasks.plan(self)) > 0:
             if deadline is not None and time.monotonic() >= deadline:
                 return False
-            time.sleep(delay)
+            yield Sleep(delay)
             delay = min(delay * 2, POLL_MAX)
         return True
 
@@ -159,7 +168,6 @@ class RedisLock(RedisCollection):
     """
 
     REDIS_TYPE = "string"
-    THREADED = ("acquire",)  # aacquire polls in a worker thread; arelease, aextend... are plans
 
     def __init__(self, key: Any = None, leaseTime: float = 10.0, **kwargs: Any) -> None:
         super().__init__(key, **kwargs)
@@ -178,7 +186,8 @@ class RedisLock(RedisCollection):
         n = int((yield self._script(scripts.LOCK_ACQUIRE, [self.key, self.fenceKey], token, int(self.leaseTime * 1000))))
         return n
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+    @operation
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> Op:
         """Acquire the lock; True when acquired. ``blocking=False`` tries once; ``timeout`` seconds
         (-1: forever) bounds the wait, as ``threading.Lock.acquire``. Waiting polls the key."""
         if not blocking and timeout != -1:
@@ -189,7 +198,7 @@ class RedisLock(RedisCollection):
         deadline = None if timeout == -1 else time.monotonic() + timeout
         delay = POLL_START
         while True:
-            n = self._tryAcquire(token)
+            n = yield from self._tryAcquire.plan(self, token)
             if n:
                 self._token = token
                 self.fencingToken = n
@@ -200,9 +209,9 @@ class RedisLock(RedisCollection):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                time.sleep(min(delay, left))
+                yield Sleep(min(delay, left))
             else:
-                time.sleep(delay)
+                yield Sleep(delay)
             delay = min(delay * 2, POLL_MAX)
 
     @operation

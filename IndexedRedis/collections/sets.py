@@ -15,7 +15,7 @@ from typing import Any, Iterable, List, Set
 from ..exceptions import InvalidValueError
 from ..plans import Op, command, transaction
 from . import scripts
-from .base import TypedCollection, chunks, operation
+from .base import TypedCollection, chunks, operation, plainArgs, plainOf
 
 
 class RedisSet(TypedCollection, MutableSet):
@@ -70,24 +70,29 @@ class RedisSet(TypedCollection, MutableSet):
             raws = yield command(cmd, self.key, *[o.key for o in others])
             return set((yield from self.codec.decodeMany(list(raws))))
         mine = set((yield from self.codec.decodeMany(list((yield command("SMEMBERS", self.key))))))
-        plain = [o.copy() if isinstance(o, RedisSet) else set(o) for o in others]
+        plain = []
+        for o in others:
+            plain.append(set((yield from plainOf(o))))
         if cmd == "SUNION":
             return mine.union(*plain)
         if cmd == "SINTER":
             return mine.intersection(*plain)
         return mine.difference(*plain)
 
-    def union(self, *others: Any) -> Set[Any]:
+    @operation
+    def union(self, *others: Any) -> Op:
         """``self | others...`` as a set (SUNION when every other is a RedisSet)."""
-        return self._algebra("SUNION", list(others))
+        return (yield from self._algebra.plan(self, "SUNION", list(others)))
 
-    def intersection(self, *others: Any) -> Set[Any]:
+    @operation
+    def intersection(self, *others: Any) -> Op:
         """``self & others...`` as a set (SINTER when every other is a RedisSet)."""
-        return self._algebra("SINTER", list(others))
+        return (yield from self._algebra.plan(self, "SINTER", list(others)))
 
-    def difference(self, *others: Any) -> Set[Any]:
+    @operation
+    def difference(self, *others: Any) -> Op:
         """``self - others...`` as a set (SDIFF when every other is a RedisSet)."""
-        return self._algebra("SDIFF", list(others))
+        return (yield from self._algebra.plan(self, "SDIFF", list(others)))
 
     @operation
     def symmetric_difference(self, other: Iterable[Any]) -> Op:
@@ -96,18 +101,22 @@ class RedisSet(TypedCollection, MutableSet):
             a, b = yield transaction([("SDIFF", self.key, other.key), ("SDIFF", other.key, self.key)])  # type: ignore[attr-defined]
             return set((yield from self.codec.decodeMany(list(a) + list(b))))
         mine = set((yield from self.codec.decodeMany(list((yield command("SMEMBERS", self.key))))))
-        return mine ^ set(other)
+        return mine ^ set((yield from plainOf(other)))
 
-    def isdisjoint(self, other: Iterable[Any]) -> bool:
-        return not self.intersection(other)
+    @operation
+    def isdisjoint(self, other: Iterable[Any]) -> Op:
+        return not (yield from self._algebra.plan(self, "SINTER", [other]))
 
-    def issubset(self, other: Iterable[Any]) -> bool:
-        return not self.difference(other)
+    @operation
+    def issubset(self, other: Iterable[Any]) -> Op:
+        return not (yield from self._algebra.plan(self, "SDIFF", [other]))
 
-    def issuperset(self, other: Iterable[Any]) -> bool:
+    @operation
+    def issuperset(self, other: Iterable[Any]) -> Op:
         if isinstance(other, RedisSet):
-            return other.issubset(self)
-        mine = self.copy()
+            return not (yield command("SDIFF", other.key, self.key))
+        mine = yield from self.copy.plan(self)
+        other = yield from plainOf(other)
         return all(v in mine for v in other)
 
     def _operand(self, other: Any) -> Any:
@@ -188,14 +197,14 @@ class RedisSet(TypedCollection, MutableSet):
     @operation
     def replace(self, values: Iterable[Any]) -> Op:
         """Make the set hold exactly ``values`` (DEL and SADD in one MULTI)."""
-        if isinstance(values, RedisSet):
-            values = values.copy()
+        values = yield from plainOf(values)
         members = [self.codec.encode(v) for v in values]
         yield self._write(("DEL", self.key), *[("SADD", self.key, *chunk) for chunk in chunks(members)])
 
     @operation
     def update(self, *others: Any) -> Op:
         """Add the members of every other (SUNIONSTORE for RedisSets, SADD for the rest, in one MULTI)."""
+        others = yield from plainArgs(others, RedisSet)
         cmds: List[Any] = []
         keys = [o.key for o in others if self._server(o)]
         if keys:
@@ -211,6 +220,7 @@ class RedisSet(TypedCollection, MutableSet):
     @operation
     def intersection_update(self, *others: Any) -> Op:
         """Keep only members found in every other (SINTERSTORE; set_update.lua for Python iterables)."""
+        others = yield from plainArgs(others, RedisSet)
         keys = [o.key for o in others if self._server(o)]
         plain = [o for o in others if not self._server(o)]
         if keys and not plain:
@@ -229,6 +239,7 @@ class RedisSet(TypedCollection, MutableSet):
     @operation
     def difference_update(self, *others: Any) -> Op:
         """Remove the members of every other (SDIFFSTORE for RedisSets, SREM for the rest, in one MULTI)."""
+        others = yield from plainArgs(others, RedisSet)
         cmds: List[Any] = []
         keys = [o.key for o in others if self._server(o)]
         if keys:
@@ -244,6 +255,7 @@ class RedisSet(TypedCollection, MutableSet):
         if self._server(other):
             yield self._script(scripts.SET_UPDATE, [self.key, other.key], "xorkey", "0")  # type: ignore[attr-defined]
         else:
+            other = yield from plainOf(other)
             yield self._script(scripts.SET_UPDATE, [self.key], "xor", "1", *[self.codec.encode(v) for v in other])
 
     def __ior__(self, other: Any) -> "RedisSet":

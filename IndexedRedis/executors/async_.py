@@ -271,8 +271,8 @@ async def _pull(source: Any, size: int) -> List[Any]:
 async def _perform(effect: Any, state: _JobState) -> Any:
     if isinstance(effect, jobs.Run):
         return await runAsync(effect.factory, effect.schema, effect.what, client=effect.client)
-    if isinstance(effect, jobs.Blocking):
-        return await asyncio.to_thread(effect.fn, *effect.args)
+    if isinstance(effect, jobs.CollectionWrites):
+        return [await coll._arun(op, "writing a collection field") for coll, op in effect.writes]
     if isinstance(effect, jobs.ClientOf):
         return effect.schema.aclient()
     if isinstance(effect, jobs.StreamSend):

@@ -275,8 +275,8 @@ class _JobState:
 def _perform(effect: Any, state: _JobState) -> Any:
     if isinstance(effect, jobs.Run):
         return runSync(effect.factory, effect.schema, effect.what, client=effect.client)
-    if isinstance(effect, jobs.Blocking):
-        return effect.fn(*effect.args)
+    if isinstance(effect, jobs.CollectionWrites):
+        return [coll._run(op, "writing a collection field") for coll, op in effect.writes]
     if isinstance(effect, jobs.ClientOf):
         return effect.schema.client()
     if isinstance(effect, jobs.StreamSend):

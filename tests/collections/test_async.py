@@ -74,7 +74,40 @@ def test_async_with_lock(real_db):
     assert _run(main()) is False
 
 
-def test_a_collection_made_with_a_sync_client_says_what_to_do(real_db):
+def test_a_collection_made_with_a_sync_client_awaits_on_the_same_server(real_db):
     d = RedisDict("t:d2", client=real_db)
-    with pytest.raises(InvalidValueError, match="sync client"):
+    d["a"] = "1"
+
+    async def main():
+        await d.asetitem("b", "2")
+        return await d.alen(), await d.agetitem("a")
+
+    assert _run(main()) == (2, "1") and real_db.hget(b"t:d2", b"b") == b"2"
+
+
+def test_a_collection_whose_client_cannot_be_rebuilt_says_what_to_do():
+    import fakeredis
+
+    d = RedisDict("t:d3", client=fakeredis.FakeRedis())
+    with pytest.raises(InvalidValueError, match="cannot rebuild"):
         _run(d.alen())
+
+
+def test_an_argument_collection_is_read_as_a_step_not_by_a_blocking_call(real_db, monkeypatch):
+    from IndexedRedis.collections.base import RedisCollection
+
+    other = RedisList("t:other", ["x", "y"])
+    s = RedisSet("t:s")
+
+    def blocking(self, op, what):
+        raise AssertionError(f"the sync executor ran {what} inside the event loop")
+
+    monkeypatch.setattr(RedisCollection, "_run", blocking)
+
+    async def main():
+        await s.aupdate(other, ["z"])  # a RedisList argument: read through its own awaited plan
+        lst = RedisList("t:l")
+        await lst.aextend(other)
+        return await s.acopy(), await lst.acopy()
+
+    assert _run(main()) == ({"x", "y", "z"}, ["x", "y"])

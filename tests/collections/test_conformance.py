@@ -4,6 +4,8 @@ compares the return value, the exception type, and then the whole contents."""
 
 from __future__ import annotations
 
+import pytest
+
 import collections
 import math
 
@@ -13,6 +15,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from IndexedRedis import IRField
 from IndexedRedis.collections import RedisCounter, RedisDeque, RedisDict, RedisFloat, RedisInt, RedisList, RedisSet
+
+# every test runs once through the sync API and once through the awaited twins
+pytestmark = pytest.mark.usefixtures("api")
 
 SETTINGS = settings(max_examples=60, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck))
 

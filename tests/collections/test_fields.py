@@ -11,6 +11,9 @@ from IndexedRedis.collections import IRListField, RedisList
 
 from .models import Playlist, Track
 
+# every test runs once through the sync API and once through the awaited twins
+pytestmark = pytest.mark.usefixtures("api")
+
 
 @pytest.fixture
 def tracks(real_db):

@@ -26,6 +26,9 @@ from IndexedRedis.fields.null import irNull
 
 from .models import Track
 
+# every test runs once through the sync API and once through the awaited twins
+pytestmark = pytest.mark.usefixtures("api")
+
 
 def test_default_is_str_in_str_out(real_db):
     lst = RedisList("l")
