@@ -105,13 +105,33 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
             kept = tuple(f for f in self._filters if f[1] != "slice")
             return IRQueryBuilder(self.model, kept + (("", "slice", (start, newCount)),))
         if isinstance(item, int) and not isinstance(item, bool):
-            if item < 0:
-                raise InvalidQueryError(f"Model {schema.modelName}: a query takes no negative index; use .all()[{item}]")
-            found = self[item : item + 1].all()
-            if not found:
-                raise IndexError(f"Model {schema.modelName}: the query has no result at index {item}")
-            return found[0]
+            return self.at(item)
         raise InvalidQueryError(f"Model {schema.modelName}: a query takes an int or a slice, not {type(item).__name__}")
+
+    def _atJob(self, index: Any, cascadeFetch: bool) -> Job:
+        schema = self._schema
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise InvalidQueryError(f"Model {schema.modelName}: at() takes an int index, not {type(index).__name__}")
+        if index < 0:
+            raise InvalidQueryError(f"Model {schema.modelName}: a query takes no negative index; use .all()[{index}]")
+        window = self[index : index + 1]
+
+        def job() -> Job:
+            found = yield from window._allJob(cascadeFetch)
+            if not found:
+                raise IndexError(f"Model {schema.modelName}: the query has no result at index {index}")
+            return found[0]
+
+        return job()
+
+    def at(self, index: int, cascadeFetch: bool = False) -> _M:
+        """The object at ``index`` of the results (in the query's order, by pk without one), as
+        ``query[index]``: only that row is sent back (one round trip); IndexError if there is none."""
+        return runJob(self._atJob(index, cascadeFetch))
+
+    async def aat(self, index: int, cascadeFetch: bool = False) -> _M:
+        """``at(index)`` (and ``query[index]``), awaited."""
+        return await arunJob(self._atJob(index, cascadeFetch))
 
     def _sliceOf(self) -> Tuple[int, int]:
         for _, op, v in self._filters:

@@ -243,6 +243,32 @@ def test_ordered_page_is_one_round_trip(real_db, roundtrips):
     assert rt.count == 1
 
 
+def test_an_empty_slice_of_an_ordered_query_is_empty(ir_db):
+    Item.saver.save([Item(n=i, cat="x") for i in range(5)])
+    for order in ("n", "-n"):
+        assert Item.objects.order_by(order)[0:0].all() == [] and Item.objects.order_by(order)[2:2].all() == []
+        assert Item.objects.filter(cat="x").order_by(order)[1:1].all() == []
+        assert Item.objects.order_by(order)[1:3].count() == 2 and Item.objects.order_by(order)[3:3].count() == 0
+
+
+def test_at_index_reads_one_row_in_one_round_trip(real_db, roundtrips):
+    Item.saver.save([Item(n=i, cat="x" if i % 2 else "y") for i in range(30)])
+    query = Item.objects.filter(cat="x").order_by("-n")
+    query.at(0)  # scripts loaded
+    with roundtrips() as rt:
+        third = query.at(2)
+    assert rt.count == 1 and third.n == 25
+    with roundtrips() as rt:
+        assert query[3].n == 23
+    assert rt.count == 1
+    with pytest.raises(IndexError, match="no result at index 15"):
+        query.at(15)
+    with pytest.raises(InvalidQueryError, match="negative"):
+        query.at(-1)
+    with pytest.raises(InvalidQueryError, match="int index"):
+        query.at("2")
+
+
 def test_reindex_builds_sorted_sets(real_db):
     Item.saver.save([Item(n=i, name=f"n{i}") for i in range(30)])
     before = {f: _zset(real_db, f) for f in ("n", "name")}

@@ -143,6 +143,7 @@ end
 
 -- The members of a sorted set within a range (all of it without one), from `offset`, `count` of them.
 local function rangeMembers(key, kind, r, rev, offset, count)
+  if count == 0 then return {} end  -- ZRANGE key 0 -1 would be all of it
   if r then
     if kind == 's' then
       if rev then return redis.call('ZREVRANGEBYSCORE', key, r.max, r.min, 'LIMIT', offset, count) end
