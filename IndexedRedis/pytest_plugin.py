@@ -215,17 +215,26 @@ def indexedredis_db(indexedredis_server: IRTestServer) -> Iterator[redis.Redis]:
 
 
 def fakeredisParams() -> Dict[str, Any]:
-    """Connection parameters of a new, empty fakeredis server (``connection_class`` and ``server``)."""
+    """Connection parameters of a new, empty fakeredis server: ``connection_class`` for the sync
+    API, ``async_connection_class`` for the asyncio one (both on the same ``server``)."""
     fakeredis = pytest.importorskip("fakeredis")
     connectionClass = getattr(fakeredis, "FakeRedisConnection", None) or fakeredis.FakeConnection
-    return {"connection_class": connectionClass, "server": fakeredis.FakeServer()}
+    params: Dict[str, Any] = {"connection_class": connectionClass, "server": fakeredis.FakeServer()}
+    try:
+        from fakeredis.aioredis import FakeAsyncRedisConnection
+    except ImportError:  # pragma: no cover - fakeredis without its asyncio part
+        return params
+    params["async_connection_class"] = FakeAsyncRedisConnection
+    return params
 
 
 @pytest.fixture
 def indexedredis_fakeredis() -> Iterator[redis.Redis]:
     """Like ``indexedredis_db``, on a new fakeredis server. Yields a raw client (bytes)."""
     params = fakeredisParams()
-    client = redis.Redis(connection_pool=redis.ConnectionPool(**params))
+    client = redis.Redis(
+        connection_pool=redis.ConnectionPool(connection_class=params["connection_class"], server=params["server"])
+    )
     try:
         with usingConnectionParams(params):
             yield client

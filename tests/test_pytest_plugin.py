@@ -129,3 +129,26 @@ def test_fixture_values_are_raw_clients(request, fixture):
     client = request.getfixturevalue(fixture)
     client.set(b"k", "é")
     assert client.get(b"k") == "é".encode()
+
+
+def test_fakeredis_fixture_serves_the_asyncio_api_too(indexedredis_fakeredis):
+    import asyncio
+
+    from IndexedRedis import IndexedRedisModel, IRField, aclose
+
+    class PlugFake(IndexedRedisModel):
+        FIELDS = [IRField("name")]
+        INDEXED_FIELDS = ["name"]
+        KEY_NAME = "PlugFake"
+
+    PlugFake(name="sync").save()
+
+    async def main():
+        try:
+            await PlugFake(name="awaited").asave()
+            return sorted(o.name for o in await PlugFake.objects.aall())
+        finally:
+            await aclose()
+
+    assert asyncio.run(main()) == ["awaited", "sync"]
+    assert any(b"PlugFake" in k and b"awaited" in k for k in indexedredis_fakeredis.scan_iter())
