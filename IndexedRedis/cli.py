@@ -116,6 +116,55 @@ class ProgressPrinter:
         return out
 
 
+class TqdmPrinter:
+    """A progress callable drawing a tqdm bar per phase (rate and ETA by tqdm): what the CLI
+    shows on a terminal when tqdm is installed (``pip install "indexedredis[cli]"``)."""
+
+    def __init__(self, stream: IO[str], operation: str = "", model: str = "") -> None:
+        import tqdm
+
+        self._tqdm = tqdm.tqdm
+        self.stream = stream
+        self.operation, self.model = operation, model
+        self._bar: Any = None
+        self._phase: Any = None
+        self._started = time.monotonic()
+
+    def __call__(self, p: Any, total: Any = "-") -> None:
+        if total != "-":
+            from .progress import Progress
+
+            p = Progress(self.operation, self.model, "working", int(p), total, time.monotonic() - self._started)
+        key = (p.operation, p.model, p.phase if not p.finished else (self._phase[2] if self._phase else p.phase))
+        if self._bar is None or key != self._phase or (p.total is not None and self._bar.total != p.total):
+            self.close()
+            self._phase = key
+            self._bar = self._tqdm(
+                total=p.total, desc=f"{p.operation} {p.model}: {key[2]}", unit=" obj", unit_scale=True,
+                file=self.stream, dynamic_ncols=True, mininterval=0.1,
+            )  # fmt: skip
+        self._bar.n = p.done
+        self._bar.refresh()
+        if p.finished:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progressPrinter(stream: IO[str], every: float = 5.0, operation: str = "", model: str = "") -> Any:
+    """The CLI's progress output for ``stream``: a tqdm bar on a terminal when tqdm is installed,
+    else ProgressPrinter (its own bar on a terminal, plain lines every ``every`` seconds elsewhere)."""
+    if stream.isatty():
+        try:
+            return TqdmPrinter(stream, operation, model)
+        except ImportError:
+            pass
+    return ProgressPrinter(stream, every=every, operation=operation, model=model)
+
+
 def _clock(seconds: float) -> str:
     s = int(seconds + 0.5)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
@@ -217,8 +266,8 @@ class Session:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             raise NoRedis(f"cannot reach Redis at {self.server(model)}: {exc}") from exc
 
-    def progress(self) -> Optional[ProgressPrinter]:
-        return None if self.quiet else ProgressPrinter(self.err, every=self.every)
+    def progress(self) -> Any:
+        return None if self.quiet else progressPrinter(self.err, every=self.every)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -451,9 +500,9 @@ def cmdDump(s: Session, args: argparse.Namespace) -> int:
     s.check(model)
     if args.output and args.output != "-":
         with open(args.output, "w", encoding="utf-8") as out:
-            n = dumpModel(model, out, progress=s.progress())
+            n = dumpModel(model, out, progress=s.progress(), lock=args.lock)
     else:
-        n = dumpModel(model, s.out, progress=s.progress())
+        n = dumpModel(model, s.out, progress=s.progress(), lock=args.lock)
         s.out.flush()
     if not s.quiet:
         s.err.write(f"dumped {n:,} {model.__name__} objects\n")
@@ -680,6 +729,12 @@ def buildParser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=50, help="objects and index keys MEMORY USAGE samples per model (default 50)")
     p = add("dump", "write a model's objects as JSON Lines (format in docs/cli.rst) to stdout or --output", cmdDump)
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument(
+        "--lock",
+        action="store_true",
+        help="read the snapshot holding the model's lock (readers and writers of the model wait until it is read); "
+        "without it the dump is read again when a write came in between, and fails after 5 attempts",
+    )
     p = add("load", "load a dump (stdin or --input) into a model: --mode reset replaces the dataset atomically", cmdLoad)
     p.add_argument("-i", "--input", help="file to read (default: stdin)")
     p.add_argument(

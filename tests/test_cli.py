@@ -390,3 +390,25 @@ def test_progress_printer_takes_done_total_pairs():
     bar(3, None)
     bar.close()
     assert term.getvalue().startswith("\rmigrate Song: working 3  ") and term.getvalue().endswith("\n")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_terminal_progress_is_a_tqdm_bar_when_tqdm_is_installed(monkeypatch):
+    pytest.importorskip("tqdm")
+    from IndexedRedis.cli import TqdmPrinter, progressPrinter
+
+    term = _Terminal()
+    bar = progressPrinter(term)
+    assert isinstance(bar, TqdmPrinter)
+    bar(Progress("reset", "Song", "writing", 250, 1000, 2.0))
+    bar(Progress("reset", "Song", "writing", 1000, 1000, 3.0))
+    bar(Progress("reset", "Song", "done", 1000, 1000, 3.0, finished=True))
+    text = term.getvalue()
+    assert "reset Song: writing" in text and "1.00k/1.00k" in text and "obj/s" in text
+    assert isinstance(progressPrinter(io.StringIO()), ProgressPrinter)  # not a terminal: plain lines
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # tqdm not installed: our own bar
+    assert isinstance(progressPrinter(_Terminal()), ProgressPrinter)
