@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shutil
 import sys
 import time
 from typing import IO, Any, Callable, Dict, List, Optional, Tuple, cast
@@ -139,9 +140,11 @@ class TqdmPrinter:
         if self._bar is None or key != self._phase or (p.total is not None and self._bar.total != p.total):
             self.close()
             self._phase = key
+            # a terminal that reports no size (0 columns: a pty of script or CI) gets 100 columns
+            width = shutil.get_terminal_size((100, 24)).columns or 100
             self._bar = self._tqdm(
                 total=p.total, desc=f"{p.operation} {p.model}: {key[2]}", unit=" obj", unit_scale=True,
-                file=self.stream, dynamic_ncols=True, mininterval=0.1,
+                file=self.stream, ncols=width, mininterval=0.1,
             )  # fmt: skip
         self._bar.n = p.done
         self._bar.refresh()

@@ -134,7 +134,7 @@ def test_dump_load_round_trip_of_every_field_type(real_db, tmp_path):
     assert code == 0 and "dumped 12 CliEvery objects" in err
     lines = path.read_text(encoding="utf-8").splitlines()
     head = json.loads(lines[0])
-    assert head["format"] == "indexedredis-dump" and head["version"] == 1 and head["count"] == 12
+    assert head["format"] == "indexedredis-dump" and head["version"] == 2 and head["count"] == 12
     assert [f["name"] for f in head["fields"]] == [f.name for f in CliEvery.FIELDS]
     enc = {f["name"]: f["encoding"] for f in head["fields"]}
     assert enc["count"] == "value" and enc["when"] == "text" and enc["blob"] == "base64" and enc["packed"] == "base64"
@@ -175,7 +175,7 @@ def test_load_refuses_bad_files_and_leaves_data(real_db, tmp_path):
     CliArtist.reset([CliArtist(name="keep")])
     head = {"format": "indexedredis-dump", "version": 1, "model": "CliArtist", "fields": [{"name": "name", "encoding": "value"}]}
     cases = {
-        "version": [dict(head, version=2)],
+        "version": [dict(head, version=3)],
         "model": [dict(head, model="Other")],
         "field": [dict(head, fields=[{"name": "nope", "encoding": "value"}])],
         "line": [head, {"_id": 1, "name": "ok"}, "not json"],
