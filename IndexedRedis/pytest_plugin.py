@@ -259,7 +259,7 @@ def loadScripts(client: Optional[redis.Redis] = None) -> None:
     from .connection import getRedisConnection
 
     client = client or getRedisConnection()
-    for value in vars(core).values():
+    for value in [*vars(core).values(), *core.PLAIN.values()]:
         if isinstance(value, Script):
             client.script_load(value.script)
 

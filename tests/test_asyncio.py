@@ -88,7 +88,7 @@ async def test_both_executors_send_the_same_commands_for_the_same_operations(adb
     Song.saver.save(songs())
     await Song.objects.acount()  # both clients have seen the current generation and every script
     Song.objects.count()
-    for script in vars(IndexedRedis.scripts).values():
+    for script in [*vars(IndexedRedis.scripts).values(), *IndexedRedis.scripts.PLAIN.values()]:
         if hasattr(script, "sha"):
             adb.script_load(script.script)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from IndexedRedis import bigops
+from IndexedRedis import IndexedRedisModel, IRField, bigops
 
 from tests.models import Song, songs
 
@@ -78,7 +78,7 @@ def test_batch_save_of_one_step_is_one_round_trip(warm, roundtrips):
 
 
 def test_batch_save_of_1000_takes_bounded_steps(warm, roundtrips):
-    """Over one step: lock, one call per step of 500, unlock (and one existence check per step of
+    """Over one step: lock, one call per step of 500, unlock (and one existence check per 5,000
     updates), so that Redis is never held for the whole batch."""
     Song.saver.save([Song(artist="warm", year=i) for i in range(1000)])  # loads lock.lua and unlock.lua
     objs = [Song(artist=f"a{i % 10}", year=i) for i in range(1000)]
@@ -89,7 +89,7 @@ def test_batch_save_of_1000_takes_bounded_steps(warm, roundtrips):
         o.year += 1
     with roundtrips() as rt:
         Song.saver.save(objs)
-    assert rt.count == 1 + 2 + 2 + 1, rt.commands
+    assert rt.count == 1 + 1 + 2 + 1, rt.commands
 
 
 def test_filtered_delete_is_two_round_trips(warm, roundtrips):
@@ -104,3 +104,53 @@ def test_reset_round_trips_are_bounded(warm, roundtrips):
     # INCR generation, marker, one build step, swap, then SCAN/UNLINK rounds of the old generation
     assert rt.count <= 8, rt.commands
     assert "KEYS" not in rt.commands
+
+
+class PlainRead(IndexedRedisModel):
+    FIELDS = [IRField("name")]
+    INDEXED_FIELDS = ["name"]
+    KEY_NAME = "irtest:PlainRead"
+
+
+class UniqueRead(IndexedRedisModel):
+    FIELDS = [IRField("name")]
+    INDEXED_FIELDS = ["name"]
+    UNIQUE_FIELDS = ["name"]
+    KEY_NAME = "irtest:UniqueRead"
+
+
+def _evalshas(model, body):
+    from IndexedRedis.schema import getSchema
+
+    client = getSchema(model).client()
+    orig, sent = client.execute_command, []
+
+    def spy(*args, **kwargs):
+        if args and args[0] == "EVALSHA":
+            sent.append(args[1])
+        return orig(*args, **kwargs)
+
+    client.execute_command = spy
+    try:
+        body()
+    finally:
+        del client.execute_command
+    return sent
+
+
+def test_plain_models_read_one_object_with_the_plain_scripts(real_db):
+    """A model without UNIQUE_FIELDS / EXPIRE sends the variant of keyed.lua without lib.lua in
+    front (scripts.PLAIN): the same replies, cheaper on the server; other models the full one."""
+    from IndexedRedis import scripts
+
+    for model in (PlainRead, UniqueRead):
+        obj = model(name="a")
+        obj.save()
+
+        def reads(model=model, obj=obj):
+            assert model.objects.get(obj._id).name == "a" and model.objects.filter(name="a").count() == 1
+            assert model.objects.get(obj._id + 1000) is None and model.objects.exists(obj._id)
+
+        sent = _evalshas(model, reads)
+        want = scripts.PLAIN[scripts.KEYED] if model is PlainRead else scripts.KEYED
+        assert len(sent) == 4 and set(sent) == {want.sha}, (model, sent)

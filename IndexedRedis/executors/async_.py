@@ -39,6 +39,7 @@ from .common import (
     refused,
     retryDecision,
     scriptArgs,
+    scriptFor,
     staleGen,
     tooManyResets,
     waitUnlockedOp,
@@ -74,7 +75,7 @@ async def _send(call: Call, client: Any, layout: KeyLayout) -> Any:
             try:
                 return await client.execute_command(*evalsha)
             except NoScriptError:
-                await client.script_load(call.script.script)
+                await client.script_load(scriptFor(call, layout).script)
                 return await client.execute_command(*evalsha)
         except ResponseError as exc:
             stale = staleGen(exc)
@@ -108,7 +109,7 @@ async def _sendLogged(call: Call, client: Any, layout: KeyLayout, evalsha: tuple
         except NoScriptError:  # pragma: no cover - redis-py raises the first error of a failed EXEC
             reply = NoScriptError("NOSCRIPT")
         if isNoScript(reply):
-            await client.script_load(call.script.script)
+            await client.script_load(scriptFor(call, layout).script)
             continue
         reply = loggedReply(reply)
         if isinstance(done, ResponseError) and redo[5:-1]:  # pragma: no cover - e.g. OOM on the log alone

@@ -136,6 +136,7 @@ def isWrite(call: Call) -> bool:
             scripts.QUERY,
             scripts.UNIQUE_GET,
             scripts.CACHED_GET,
+            scripts.CACHED_MULTI_GET,
             scripts.MULTI_GET,
         )
     commands = [call.command] if call.command is not None else list(call.pipeline or ())
@@ -172,6 +173,16 @@ def giveUp(call: Call, exc: BaseException) -> BaseException:
     return exc
 
 
+def scriptFor(call: Call, layout: KeyLayout) -> Any:
+    """The script a call runs: its own, or for a model without an extension block (no
+    UNIQUE_FIELDS / EXPIRE) the plain variant of it when there is one (scripts.PLAIN)."""
+    if layout.ext is None:
+        plain = scripts.PLAIN.get(call.script)
+        if plain is not None:
+            return plain
+    return call.script
+
+
 def scriptArgs(call: Call, layout: KeyLayout, genArg: Any) -> tuple:
     """The EVALSHA command of a script call: its keys, the token key (save/delete), the generation
     pointer; its args, the token flag, the planned generation."""
@@ -192,7 +203,7 @@ def scriptArgs(call: Call, layout: KeyLayout, genArg: Any) -> tuple:
         args.extend(call.extArgs)
         gen = (gen.encode() if isinstance(gen, str) else gen) + b"|%d|%d" % (len(extKeys), len(extArgs) + len(call.extArgs))
     args.append(gen)
-    return ("EVALSHA", call.script.sha, len(keys), *keys, *args)
+    return ("EVALSHA", scriptFor(call, layout).sha, len(keys), *keys, *args)
 
 
 def commandsOf(call: Call) -> list:

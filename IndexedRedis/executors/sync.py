@@ -46,6 +46,7 @@ from .common import (
     refused,
     retryDecision,
     scriptArgs,
+    scriptFor,
     staleGen,
     tooManyResets,
     waitUnlockedOp,
@@ -86,7 +87,7 @@ def _send(call: Call, client: redis.Redis, layout: KeyLayout) -> Any:
                 return client.execute_command(*evalsha)
             except NoScriptError:
                 # First use on this server (or after SCRIPT FLUSH): load it, then run it once more.
-                client.script_load(call.script.script)
+                client.script_load(scriptFor(call, layout).script)
                 return client.execute_command(*evalsha)
         except ResponseError as exc:
             stale = staleGen(exc)
@@ -123,7 +124,7 @@ def _sendLogged(call: Call, client: redis.Redis, layout: KeyLayout, evalsha: tup
         if isNoScript(reply):
             # First use of the write script on this server: it did not run (redo.lua may have
             # logged its pks: harmless, they are copied once more); load it and send the pair again.
-            client.script_load(call.script.script)
+            client.script_load(scriptFor(call, layout).script)
             continue
         reply = loggedReply(reply)
         if isinstance(done, ResponseError) and redo[5:-1]:  # pragma: no cover - e.g. OOM on the log alone

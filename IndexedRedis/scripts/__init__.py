@@ -59,10 +59,24 @@ UNIQUE_GET = _load("unique_get")
 UNIQUE_CHECK = _load("unique_check")
 CACHED_GET = _load("cached_get")
 MULTI_GET = _load("multi_get")
+CACHED_MULTI_GET = _load("cached_multi_get")
+
+
+def _alone(name: str) -> Script:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".lua"), "rb") as fh:
+        return Script(None, fh.read())  # type: ignore[arg-type]
+
+
+# The variants sent for a model without UNIQUE_FIELDS or EXPIRE (executors.common.scriptFor):
+# the same keys, arguments and replies, without lib.lua and ext.lua in front, whose helpers cost
+# a few microseconds of server time on every call of these one-command reads.
+PLAIN = {KEYED: _alone("keyed_plain"), CACHED_GET: _alone("cached_get_plain")}
 
 __all__ = [
+    "PLAIN",
     "BUMP",
     "CACHED_GET",
+    "CACHED_MULTI_GET",
     "COUNTERS",
     "DELETE",
     "FETCH",

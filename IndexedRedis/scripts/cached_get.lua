@@ -7,6 +7,8 @@
 -- Reply: {'unchanged'} while the counter has that value (every write script bumps it in the same
 -- step as its writes), else {counter, HGETALL of the object} (an empty list: no such object).
 -- A missing counter is created first, from the server clock (see bumpWriteCounter).
+-- EXPIRE (ext.lua): the extension arguments name the pk; an object past its deadline reads as
+-- absent, whatever the counter (no write marks the moment a deadline passes).
 -- The generation pointer and the planned generation come last in KEYS and ARGV.
 local stale = staleGeneration()
 if stale then
@@ -16,6 +18,9 @@ local counter = redis.call('GET', KEYS[1])
 if not counter then
   bumpWriteCounter(KEYS[1])
   counter = redis.call('GET', KEYS[1])
+end
+if EXT and EXT.expiry and EXT_ARGS[EXT.dynArg] and isDue(EXT_ARGS[EXT.dynArg]) then
+  return {counter, {}}
 end
 if counter == ARGV[1] then
   return {'unchanged'}

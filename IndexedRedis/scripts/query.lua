@@ -9,7 +9,10 @@
 -- ARGV, in order: data key prefix, mode, limit, nEq, nNe, nGroups, the size of each group, nR,
 -- per range: type ('s' scores, 'l' text), min, max, field; ordered (0/1), direction ('a'/'d'),
 -- order type ('s'/'l'); slice offset, slice count (-1: to the end); then the mode's own:
---   'pks' | 'count' | 'all' | 'first' | 'last'  nothing
+--   'pks' | 'count' | 'all' | 'first' | 'last'  nothing; for 'pks', 'count' and 'all' read for the
+--                                               client cache: the counter the cached result was
+--                                               read at (replies as fetch.lua's: {'unchanged'}, or
+--                                               {'ver', counter, the reply})
 --   'fields' | 'fieldsupto'                     the fields (HMGET)
 --   'random'                                    a number in [0, 1)
 --   'scan' | 'scanall'                          cursor, count, then the fields
@@ -62,6 +65,25 @@ if ordered then orderKey = KEYS[k]; k = k + 1 end
 local sliceFrom, sliceCount = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
 a = a + 5
 local nArgs = #ARGV - 1
+
+-- Client cache, as in fetch.lua: an unchanged counter means an unchanged result (the purge of
+-- objects past their deadline above bumps it when it removes any).
+local cacheArg, counter = nil, nil
+if nArgs >= a and (mode == 'all' or mode == 'count' or mode == 'pks') then
+  cacheArg = ARGV[a]
+  counter = redis.call('GET', KEYS[#KEYS - 1])
+  if not counter then
+    bumpWriteCounter(KEYS[#KEYS - 1])
+    counter = redis.call('GET', KEYS[#KEYS - 1])
+  end
+  if counter == cacheArg then
+    return {'unchanged'}
+  end
+end
+local function reply(r)
+  if cacheArg then return {'ver', counter, r} end
+  return r
+end
 
 local function pkOf(m, kind)
   if kind == 'l' then
@@ -267,8 +289,8 @@ end
 if mode == 'count' and not ordered and #eq == 0 and #ne == 0 and #groups == 0 and #ranges == 1
     and sliceFrom == 0 and sliceCount < 0 and noneDue() then
   local r = ranges[1]
-  if r.kind == 's' then return redis.call('ZCOUNT', r.key, r.min, r.max) end
-  return redis.call('ZLEXCOUNT', r.key, r.min, r.max)
+  if r.kind == 's' then return reply(redis.call('ZCOUNT', r.key, r.min, r.max)) end
+  return reply(redis.call('ZLEXCOUNT', r.key, r.min, r.max))
 end
 
 local pks
@@ -315,9 +337,9 @@ else
 end
 
 if mode == 'pks' then
-  return pks
+  return reply(pks)
 elseif mode == 'count' then
-  return #pks
+  return reply(#pks)
 elseif mode == 'random' then
   return randomRow(prefix, pks, ARGV[a])
 end
@@ -330,4 +352,4 @@ if mode == 'fieldsupto' then
   if #pks > limit then return {'big'} end
   return rows(1, #pks)
 end
-return rowsReply(pks, limit, rows, KEYS[#KEYS - 1])
+return reply(rowsReply(pks, limit, rows, KEYS[#KEYS - 1]))
