@@ -38,6 +38,7 @@ from .exceptions import ObjectNotFoundError
 from .schema import ModelSchema
 
 STEP = 500  # objects per step: each script call stays at a few milliseconds of Redis time
+CHECK_STEP = 5000  # pks per SMISMEMBER checking that updated objects still exist (under Lua's unpack limit of 8000)
 LEASE_MS = 5000  # the lock's lease; refreshed every LEASE_MS / 5 by the holder
 
 
@@ -139,8 +140,8 @@ def saveInSteps(schema: ModelSchema, objs: List[Any]) -> Job:
         # step writes: a bad value or an object deleted since it was fetched writes nothing.
         todo = [e for e in (saveEntry(schema, obj) for obj in objs) if e is not None]
         updates = [e for e in todo if e.mode == "U"]
-        for i in range(0, len(updates), STEP):
-            chunk = updates[i : i + STEP]
+        for i in range(0, len(updates), CHECK_STEP):
+            chunk = updates[i : i + CHECK_STEP]
             present = yield keyed("SMISMEMBER", layout.keysKey, *[e.pk for e in chunk])
             for e, flag in zip(chunk, present):
                 if not flag:

@@ -18,7 +18,7 @@ from .foreignfetch import fetchWithLinks
 from .integrity import checkLinks, repairOp, verifyOp
 from .jobs import Job, runOne
 from .keys import KeyLayout
-from .plans import Emit, Op, isSimple, parseFilters, primaryKeys
+from .plans import Emit, Op, parseFilters, primaryKeys
 from .readcache import ReadCache
 from .results import IRQueryableList
 from .reset import resetJob
@@ -363,8 +363,13 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
                 f"({self._schema.uniqueHint()})"
             )
         cache = self._cache(keyed=True)
-        if cache is not None:  # models with links are not cached: no cascade fetch to make
-            return (yield from self._op(lambda layout: readplans.cachedGetOp(self._schema, layout, pk, cache), "get"))
+        if cache is not None:
+            return (
+                yield from self._fetch(
+                    lambda: self._op(lambda layout: readplans.cachedGetOp(self._schema, layout, pk, cache), "get"),
+                    cascadeFetch,
+                )
+            )
         return (
             yield from self._fetch(
                 lambda: self._op(lambda layout: readplans.getOp(self._schema, layout, pk), "get"), cascadeFetch
@@ -385,6 +390,12 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
 
     def _getMultipleJob(self, pks: Sequence[Any], cascadeFetch: bool) -> Job:
         pks = primaryKeys(self._schema, pks)
+        cache = self._cache(keyed=True)
+        if cache is not None:
+            return self._many(
+                lambda: self._op(lambda layout: readplans.cachedGetMultipleOp(self._schema, layout, pks, cache), "getMultiple"),
+                cascadeFetch,
+            )
         return self._many(
             lambda: self._op(lambda layout: readplans.getMultipleOp(self._schema, layout, pks), "getMultiple"), cascadeFetch
         )
@@ -580,13 +591,10 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
 
     # ------------------------------------------------------------------ client-side cache (readcache.py)
     def _cache(self, keyed: bool = False) -> Optional[ReadCache]:
-        """The model's read cache when on and this read can use it (equals / not-equals filters
-        only; ``keyed``: a read by pk, which ignores filters)."""
+        """The model's read cache when it is on (any filters; ``keyed``: a read by pk, which
+        ignores filters)."""
         schema = self._schema
-        cache = schema.readCache(schema.client())
-        if cache is None or (not keyed and not isSimple(self._filters)):
-            return None
-        return cache
+        return schema.readCache(schema.client())  # type: ignore[no-any-return]
 
     def cacheStats(self) -> Dict[str, int]:
         """The read cache's ``hits``, ``misses``, ``entries``, ``objects`` held and ``maxObjects``

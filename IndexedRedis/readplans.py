@@ -19,9 +19,9 @@ from . import scripts
 from .codec import decoderTable, holdsImmutableValues
 from .exceptions import InvalidFieldError
 from .plans import (
+    Call,
     Op,
     fetchCall,
-    filterKeys,
     keyed,
     objectFromDict,
     objectFromFields,
@@ -48,19 +48,25 @@ CHUNK_ATTEMPTS = 3  # chunked tries before one call reads the whole result
 
 # ---------------------------------------------------------------------------- cached reads (readcache.py)
 # Each sends the write counter its cached result was read at; the server answers 'unchanged' (the
-# cached result is handed out, copied) or reads as usual and gives the new counter. Only equals /
-# not-equals filters (fetch.lua) and get by pk are cached; other reads go to the plans below.
+# cached result is handed out, copied) or reads as usual and gives the new counter: any filters
+# (fetch.lua for equals / not-equals, query.lua for ranges, IN, order and slices) and get by pk.
 UNCHANGED = b"unchanged"
 
 
+def _cacheKey(layout: "KeyLayout", filters: Filters, mode: str) -> Tuple[Any, ...]:
+    """What identifies a read in the cache: the keys and arguments of its call (without a limit
+    or a counter), so two queries that read the same are one entry."""
+    call = fetchCall(layout, filters, mode)
+    return (mode, len(call.keys), *call.keys, *call.args)
+
+
 def cachedAllOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, cache: ReadCache, byAge: bool = False) -> Op:
-    keys, nEq = filterKeys(layout, filters)
-    ckey = ("all", nEq, *keys)
+    ckey = _cacheKey(layout, filters, "all")
     for attempt in range(CHUNK_ATTEMPTS + 1):
         entry = cache.lookup(layout.verKey, ckey)
         held = entry[0] if entry is not None else b""
         limit = READ_CHUNK if attempt < CHUNK_ATTEMPTS else 0
-        reply = yield script(scripts.FETCH, keys, [layout.dataPrefix, nEq, "all", limit, held])
+        reply = yield fetchCall(layout, filters, "all", [held], limit=limit)
         if reply[0] == UNCHANGED and entry is not None:
             cache.noteHit()
             objs = copies(schema, entry[1], holdsImmutableValues)
@@ -81,11 +87,10 @@ def cachedAllOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, ca
 
 
 def _cachedScalarOp(layout: "KeyLayout", filters: Filters, cache: ReadCache, mode: str, convert: Callable[[Any], Any]) -> Op:
-    keys, nEq = filterKeys(layout, filters)
-    ckey = (mode, nEq, *keys)
+    ckey = _cacheKey(layout, filters, mode)
     entry = cache.lookup(layout.verKey, ckey)
     held = entry[0] if entry is not None else b""
-    reply = yield script(scripts.FETCH, keys, [layout.dataPrefix, nEq, mode, 0, held])
+    reply = yield fetchCall(layout, filters, mode, [held])
     if reply[0] == UNCHANGED and entry is not None:
         cache.noteHit()
         return entry[1]
@@ -112,7 +117,7 @@ def cachedGetOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any, cache: Read
     ckey = ("get", pk)
     entry = cache.lookup(layout.verKey, ckey)
     held = entry[0] if entry is not None else b""
-    reply = yield script(scripts.CACHED_GET, [layout.verKey, layout.data(pk)], [held])
+    reply = yield Call(script=scripts.CACHED_GET, keys=[layout.verKey, layout.data(pk)], args=[held], extArgs=(pk,))
     if reply[0] == UNCHANGED and entry is not None:
         cache.noteHit()
         obj = entry[1]
@@ -247,6 +252,25 @@ def oneOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters, mode: st
     return rowsToObjects(schema, reply)[0]
 
 
+def cachedGetMultipleOp(schema: "ModelSchema", layout: "KeyLayout", pks: Sequence[int], cache: ReadCache) -> Op:
+    """getMultiple through the cache (cached_multi_get.lua): ``pks`` checked already."""
+    if not pks:
+        return []
+    ckey = ("getMultiple", *pks)
+    entry = cache.lookup(layout.verKey, ckey)
+    held = entry[0] if entry is not None else b""
+    fields = schema.fieldNameBytes
+    keys = [layout.verKey, *[layout.data(pk) for pk in pks]]
+    reply = yield Call(script=scripts.CACHED_MULTI_GET, keys=keys, args=[held, len(fields), *fields, *pks])
+    if reply[0] == UNCHANGED and entry is not None:
+        cache.noteHit()
+        return copies(schema, entry[1], holdsImmutableValues)
+    cache.noteMiss()
+    objs = valueRowsToObjects(schema, reply[1])
+    cache.store(layout.verKey, ckey, reply[0], objs, len(objs))
+    return copies(schema, objs, holdsImmutableValues)
+
+
 def getOp(schema: "ModelSchema", layout: "KeyLayout", pk: Any) -> Op:
     pk = primaryKey(schema, pk)
     raw = yield keyed("HGETALL", layout.data(pk), pk=pk)
@@ -323,6 +347,7 @@ __all__ = [
     "allOp",
     "cachedAllOp",
     "cachedCountOp",
+    "cachedGetMultipleOp",
     "cachedGetOp",
     "cachedPksOp",
     "checkFieldNames",

@@ -153,23 +153,12 @@ class ModelSchema:
         self._caches: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ client-side cache
-    def _cacheBlocker(self) -> Optional[str]:
-        """Why this model's reads cannot be cached, or None."""
-        if self.expiry:
-            return "objects of a model with EXPIRE leave results as time passes, with no write to notice"
-        if self.foreignFields:
-            return "objects with link fields fetch other models, whose writes the cache of this one does not see"
-        return None
-
     def _validateCache(self, setting: Any) -> int:
         from .readcache import cacheSize
 
-        size = cacheSize(setting, self.modelName, "CACHE")
-        if size:
-            blocker = self._cacheBlocker()
-            if blocker:
-                self._fail(f"CACHE cannot be used: {blocker}; remove CACHE")
-        return size
+        # Every model can be cached: cached reads purge or check deadlines (EXPIRE) in the same
+        # script as the counter check, and links are read from their own model (docs/cache.rst).
+        return cacheSize(setting, self.modelName, "CACHE")
 
     def readCache(self, client: redis.Redis) -> Any:
         """The read cache of this model on ``client``'s server (a ``ReadCache``), or None when off."""
@@ -491,11 +480,10 @@ class ModelSchema:
         return self._client
 
     def _paramCacheSize(self) -> int:
-        """The object limit ``ir_cache`` in the connection params asks for (0: off, or a model that cannot be cached)."""
+        """The object limit ``ir_cache`` in the connection params asks for (0: off)."""
         from .readcache import cacheSize
 
-        size = cacheSize(self.connectionParams.get("ir_cache"), self.modelName, "the connection parameter ir_cache")
-        return 0 if self._cacheBlocker() else size
+        return cacheSize(self.connectionParams.get("ir_cache"), self.modelName, "the connection parameter ir_cache")
 
 
 def ownedCollections(model: type) -> List[Any]:

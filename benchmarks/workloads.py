@@ -332,6 +332,18 @@ def cachedGet(ctx: Ctx) -> Task:
     return _warm(Task(lambda: [get(pk) for pk in pks], len(pks), _count, _irRows))
 
 
+def cachedGetMultiple(ctx: Ctx) -> Task:
+    lists = ctx.q.multiPks
+    return _warm(
+        Task(
+            lambda: [CachedSong.objects.getMultiple(pks) for pks in lists],
+            len(lists),
+            _sumLens,
+            lambda r: [_irRows(x) for x in r],
+        )
+    )
+
+
 def cachedFilterEq(ctx: Ctx) -> Task:
     artists = ctx.q.eqArtists
     return _warm(Task(lambda: [CachedSong.objects.filter(artist=a).all() for a in artists], len(artists), _sumLens, _irRowLists))
@@ -404,6 +416,7 @@ WORKLOADS: List[Workload] = [
         irGetMultiple,
         baseGetMultiple,
         lua=luaGetMultiple,
+        cached=cachedGetMultiple,
     ),
     Workload(
         "filter_eq",

@@ -120,6 +120,21 @@ def test_big_save_of_a_deleted_object_writes_nothing(real_db):
     assert real_db.get(b"_ir_|irtest:BigRow:gen") in (None, b"0")
 
 
+def test_existence_checks_of_a_big_save_go_in_calls_of_check_step(real_db, monkeypatch):
+    rows = [Row(group="g", n=i) for i in range(bigops.CHECK_STEP + 10)]
+    Row.saver.save(rows)
+    for r in rows:
+        r.n += 1
+    Row.saver.save(rows)  # one SMISMEMBER of CHECK_STEP pks, then one of 10
+    assert Row.objects.filter(n=bigops.CHECK_STEP + 10).count() == 1
+    monkeypatch.setattr(bigops, "CHECK_STEP", 300)
+    Row.deleter.deleteByPk(rows[700]._id)  # in the third check
+    for r in rows:
+        r.n += 1
+    with pytest.raises(ObjectNotFoundError, match=f"pk={rows[700]._id}"):
+        Row.saver.save(rows)
+
+
 def test_lock_of_a_dead_holder_is_freed_after_its_lease(real_db, monkeypatch):
     Row(group="g", n=1).save()
     monkeypatch.setattr(bigops, "LEASE_MS", 300)

@@ -170,36 +170,94 @@ def test_connection_parameter_turns_it_on(real_db, redis_server_url):
     assert OffOnModel.objects.cacheStats()["maxObjects"] == 0
 
 
-def test_models_that_cannot_be_cached_say_why(real_db):
-    class Expiring(IndexedRedisModel):
-        FIELDS = [IRField("a")]
-        KEY_NAME = "irtest:CachedExpiring"
-        EXPIRE = 10
-        CACHE = True
-
-    class Linked(IndexedRedisModel):
-        FIELDS = [IRField("a"), IRForeignLinkField("other", Uncached)]
-        KEY_NAME = "irtest:CachedLinked"
-        CACHE = True
-
+def test_a_bad_cache_setting_says_what_it_takes(real_db):
     class Wrong(IndexedRedisModel):
         FIELDS = [IRField("a")]
         KEY_NAME = "irtest:CachedWrong"
         CACHE = "yes"
 
-    with pytest.raises(InvalidModelException, match="Expiring.*EXPIRE"):
-        Expiring.objects.all()
-    with pytest.raises(InvalidModelException, match="Linked.*link"):
-        Linked.objects.all()
     with pytest.raises(InvalidModelException, match="Wrong.*CACHE must be True"):
         Wrong.objects.all()
 
 
-def test_other_filters_read_without_the_cache(real_db):
-    _fill()
-    assert len(Cached.objects.filter(slot__in=["s0", "s1"]).all()) == 20
-    assert Cached.objects.filter(slot="s0").first().value == 0
-    assert Cached.objects.cacheStats()["misses"] == 0
+class CachedLease(IndexedRedisModel):
+    FIELDS = [IRField("slot")]
+    INDEXED_FIELDS = ["slot"]
+    KEY_NAME = "irtest:CachedLease"
+    EXPIRE = 0
+    CACHE = True
+
+
+def test_expiring_objects_leave_cached_results_when_their_deadline_passes(real_db):
+    short = CachedLease(slot="a")
+    short.save(ttl=0.4)
+    CachedLease(slot="a").save()
+    for _ in range(2):  # the second round is answered from the cache
+        assert CachedLease.objects.get(short._id).slot == "a"
+        assert len(CachedLease.objects.filter(slot="a").all()) == 2 and CachedLease.objects.filter(slot="a").count() == 2
+    assert CachedLease.objects.cacheStats()["hits"] == 3
+    time.sleep(0.5)  # nothing writes: only the deadline passes
+    assert CachedLease.objects.get(short._id) is None
+    assert len(CachedLease.objects.filter(slot="a").all()) == 1 and CachedLease.objects.filter(slot="a").count() == 1
+    assert CachedLease.objects.getPrimaryKeys() == [short._id + 1]
+
+
+class CachedArtist(IndexedRedisModel):
+    FIELDS = [IRField("name")]
+    KEY_NAME = "irtest:CachedArtist"
+
+
+class CachedAlbum(IndexedRedisModel):
+    FIELDS = [IRField("title"), IRForeignLinkField("artist", CachedArtist)]
+    INDEXED_FIELDS = ["title"]
+    KEY_NAME = "irtest:CachedAlbum"
+    CACHE = True
+
+
+def test_links_of_cached_objects_are_read_fresh_from_their_model(real_db):
+    artist = CachedArtist(name="Nina")
+    artist.save()
+    album = CachedAlbum(title="Pastel Blues", artist=artist)
+    album.save()
+    assert CachedAlbum.objects.all()[0].artist.name == "Nina"
+    artist.name = "Nina Simone"
+    artist.save()  # a write to the linked model: the album's counter does not move
+    again = CachedAlbum.objects.all()
+    assert CachedAlbum.objects.cacheStats()["hits"] == 1
+    assert again[0].artist.name == "Nina Simone"  # the link is read from CachedArtist, not the cache
+    assert CachedAlbum.objects.all(cascadeFetch=True)[0].artist.name == "Nina Simone"
+    assert CachedAlbum.objects.get(album._id, cascadeFetch=True).artist.name == "Nina Simone"
+    assert CachedAlbum.objects.get(album._id).artist.name == "Nina Simone"
+    assert CachedAlbum.objects.cacheStats()["hits"] == 3
+
+
+class CachedRanked(IndexedRedisModel):
+    FIELDS = [IRField("slot"), IRField("value", valueType=int)]
+    INDEXED_FIELDS = ["slot"]
+    SORTED_FIELDS = ["value"]
+    KEY_NAME = "irtest:CachedRanked"
+    CACHE = True
+
+
+def test_ranges_in_order_and_slices_are_cached_and_stay_exact(real_db):
+    CachedRanked.saver.save([CachedRanked(slot=f"s{i % 3}", value=i) for i in range(30)])
+    reads = {
+        "page": lambda: [o.value for o in CachedRanked.objects.filter(value__gte=10).order_by("-value")[2:5].all()],
+        "in": lambda: sorted(o.value for o in CachedRanked.objects.filter(slot__in=["s0", "s1"], value__lt=6).all()),
+        "count": lambda: CachedRanked.objects.filter(value__range=(5, 9)).count(),
+        "pks": lambda: CachedRanked.objects.filter(slot="s2").order_by("value")[:3].getPrimaryKeys(),
+    }
+    first = {name: read() for name, read in reads.items()}
+    assert first == {"page": [27, 26, 25], "in": [0, 1, 3, 4], "count": 5, "pks": [3, 6, 9]}
+    assert {name: read() for name, read in reads.items()} == first
+    assert CachedRanked.objects.cacheStats()["hits"] == 4 and CachedRanked.objects.cacheStats()["misses"] == 4
+    top = CachedRanked.objects.order_by("-value").first()
+    top.value = 7  # moves out of the page and into the range
+    top.save()
+    assert reads["page"]() == [26, 25, 24] and reads["count"]() == 6
+    assert reads["in"]() == [0, 1, 3, 4] and reads["pks"]() == [3, 6, 30]  # pk 30 now holds 7
+    assert CachedRanked.objects.cacheStats()["hits"] == 4  # every read after the write went to Redis
+    assert CachedRanked.objects.filter(slot="s0").first().value == 0  # first/last are not cached
 
 
 # ---------------------------------------------------------------------------- other processes writing
@@ -248,7 +306,11 @@ def test_no_stale_read_while_another_process_writes(real_db, redis_server_url, w
             assert byPk.value >= done if byPk is not None else withResets  # a reset may come in between
             assert Cached.objects.filter(slot="new").count() >= done
             assert len(Cached.objects.filter(slot="new").getPrimaryKeys()) >= done
-            reads += 5
+            # through query.lua (IN, a slice), cached the same way
+            assert Cached.objects.filter(slot__in=["new", "none"]).count() >= done
+            inHead = Cached.objects.filter(slot__in=["head"])[0:5].all()
+            assert len(inHead) == 1 and inHead[0].value >= done
+            reads += 7
             if done >= steps:
                 break
             if not proc.is_alive() and int(real_db.get(MARKER)) < steps:
@@ -260,3 +322,30 @@ def test_no_stale_read_while_another_process_writes(real_db, redis_server_url, w
     assert stats["hits"] > 0 and stats["hits"] + stats["misses"] == reads, stats
     head = Uncached.objects.filter(slot="head").first()
     assert Cached.objects.get(head.getPk()).value == head.value == steps
+
+
+def test_get_multiple_is_cached_and_exact(real_db):
+    _fill(6)
+    first = [o.value for o in Cached.objects.getMultiple([3, 1, 99, 2])]
+    assert first == [2, 0, 1] and [o.value for o in Cached.objects.getMultiple([3, 1, 99, 2])] == first
+    assert Cached.objects.cacheStats()["hits"] == 1
+    got = Cached.objects.getMultiple([3, 1, 99, 2])
+    got[0].value = 100  # a caller changing what it got does not change the cache
+    assert [o.value for o in Cached.objects.getMultiple([3, 1, 99, 2])] == first
+    one = Cached.objects.get(1)
+    one.value = 50
+    one.save()
+    assert [o.value for o in Cached.objects.getMultiple([3, 1, 99, 2])] == [2, 50, 1]
+    assert Cached.objects.getMultiple([]) == []
+
+
+def test_get_multiple_of_expiring_objects_leaves_them_out_after_their_deadline(real_db):
+    short, long = CachedLease(slot="a"), CachedLease(slot="b")
+    short.save(ttl=0.4)
+    long.save()
+    pks = [short._id, long._id]
+    for _ in range(2):
+        assert [o.slot for o in CachedLease.objects.getMultiple(pks)] == ["a", "b"]
+    assert CachedLease.objects.cacheStats()["hits"] == 1
+    time.sleep(0.5)
+    assert [o.slot for o in CachedLease.objects.getMultiple(pks)] == ["b"]
