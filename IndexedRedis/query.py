@@ -276,7 +276,7 @@ class IRQueryBuilder(IndexedRedisHelper, Generic[_M]):
 
     def _countJob(self) -> Job:
         cache = self._cache()
-        if cache is not None:
+        if cache is not None and not readplans.sizeCount(self._schema, self._filters):
             return self._op(lambda layout: readplans.cachedCountOp(self._schema, layout, self._filters, cache), "count")
         return self._op(lambda layout: readplans.countOp(self._schema, layout, self._filters), "count")
 

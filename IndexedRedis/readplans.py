@@ -223,6 +223,13 @@ def nextChunkOp(schema: "ModelSchema", layout: "KeyLayout", counter: Optional[by
     return objs, False
 
 
+def sizeCount(schema: "ModelSchema", filters: Filters) -> bool:
+    """Whether a count is the size of one set, or the difference of two (no filter, one equals
+    or one not-equals filter, no EXPIRE): the server answers it in O(1), and the read cache would
+    only add its bookkeeping to a reply that is one number."""
+    return not schema.expiry and (not filters or (len(filters) == 1 and filters[0][1] in ("eq", "ne")))
+
+
 def countOp(schema: "ModelSchema", layout: "KeyLayout", filters: Filters) -> Op:
     if not filters and not schema.expiry:
         return int((yield keyed("SCARD", layout.keysKey)))
@@ -345,6 +352,7 @@ __all__ = [
     "CHUNK_ATTEMPTS",
     "READ_CHUNK",
     "allOp",
+    "sizeCount",
     "cachedAllOp",
     "cachedCountOp",
     "cachedGetMultipleOp",
