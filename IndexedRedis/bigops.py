@@ -38,6 +38,9 @@ from .exceptions import ObjectNotFoundError
 from .schema import ModelSchema
 
 STEP = 500  # objects per step: each script call stays at a few milliseconds of Redis time
+# Updates that change no indexed, sorted or unique field are HSETs only, checked by save.lua
+# itself: up to this many are one script call (a few ms of Redis time), atomic without the lock.
+PLAIN_UPDATE_STEP = 2000
 CHECK_STEP = 5000  # pks per SMISMEMBER checking that updated objects still exist (under Lua's unpack limit of 8000)
 LEASE_MS = 5000  # the lock's lease; refreshed every LEASE_MS / 5 by the holder
 

@@ -30,6 +30,8 @@ from .plans import (
     fetchCall,
     keyed,
     primaryKeys,
+    saveEntriesOp,
+    saveEntry,
     saveOp,
     script,
     transaction,
@@ -113,7 +115,10 @@ def _saveJob(schema: Any, objs: List[Any], cascadeSave: bool) -> Job:
     else:
         pks = None
     if pks is None:
-        if len(objs) > bigops.STEP:
+        plain = plainUpdates(schema, objs) if bigops.STEP < len(objs) <= bigops.PLAIN_UPDATE_STEP else None
+        if plain is not None:
+            pks = yield Run(lambda layout: plainUpdatesOp(schema, layout, objs, plain), schema, "save")
+        elif len(objs) > bigops.STEP:
             pks = yield from bigops.saveInSteps(schema, objs)
         else:
             pks = yield Run(lambda layout: saveOp(schema, layout, objs), schema, "save")
@@ -124,6 +129,28 @@ def _saveJob(schema: Any, objs: List[Any], cascadeSave: bool) -> Job:
         gen = schema.knownGeneration((yield ClientOf(schema)))
         yield CollectionWrites(pendingWrites(schema, gen, objs))
     return pks
+
+
+def plainUpdates(schema: Any, objs: List[Any]) -> Optional[List[Any]]:
+    """The save entries of ``objs`` when every one is an update of fields that are not indexed,
+    sorted or unique (HSETs, which save.lua checks and runs in one atomic call), else None."""
+    if schema.uniqueConstraints or any(o.__dict__.get("_id") is None for o in objs):
+        return None
+    guarded = set(schema.indexedNameList) | set(schema.sortedKinds)
+    entries = []
+    for obj in objs:
+        e = saveEntry(schema, obj)
+        if e is not None:
+            if e.mode != "U" or e.idx or guarded.intersection(e.sets):
+                return None
+            entries.append(e)
+    return entries
+
+
+def plainUpdatesOp(schema: Any, layout: Any, objs: List[Any], entries: List[Any]) -> Op:
+    if entries:
+        yield from saveEntriesOp(schema, layout, entries)
+    return [o.__dict__.get("_id") for o in objs]
 
 
 def saveToClient(model: type, obj: Any, client: Any) -> Job:

@@ -92,6 +92,39 @@ def test_batch_save_of_1000_takes_bounded_steps(warm, roundtrips):
     assert rt.count == 1 + 1 + 2 + 1, rt.commands
 
 
+def test_a_big_update_of_fields_not_indexed_is_one_call(warm, roundtrips):
+    """Updates of up to PLAIN_UPDATE_STEP objects that change no indexed, sorted or unique field
+    are one save.lua call (atomic by itself): no lock, no steps."""
+    objs = [Song(artist=f"a{i % 10}", year=i, track=1) for i in range(1500)]
+    Song.saver.save(objs)
+    for o in objs:
+        o.track += 1
+        o.tags = ["t"]
+    with roundtrips() as rt:
+        Song.saver.save(objs)
+    assert rt.count == 1, rt.commands
+    assert Song.objects.filter(artist="a3").all()[0].track == 2
+    for o in objs:
+        o.year += 1  # an indexed field: the steps under the lock again
+    with roundtrips() as rt:
+        Song.saver.save(objs)
+    assert rt.count == 1 + 1 + 3 + 1, rt.commands
+    assert Song.objects.verify().ok
+
+
+def test_a_big_plain_update_of_a_deleted_object_writes_nothing(warm):
+    from IndexedRedis import ObjectNotFoundError
+
+    objs = [Song(artist="b", year=1, track=1) for _ in range(800)]
+    Song.saver.save(objs)
+    Song.deleter.deleteByPk(objs[600]._id)
+    for o in objs:
+        o.track = 5
+    with pytest.raises(ObjectNotFoundError):
+        Song.saver.save(objs)
+    assert Song.objects.filter(artist="b").count() == 799 and all(o.track == 1 for o in Song.objects.filter(artist="b").all())
+
+
 def test_filtered_delete_is_two_round_trips(warm, roundtrips):
     with roundtrips() as rt:
         assert Song.objects.filter(artist="Nina Simone").delete() == 3
