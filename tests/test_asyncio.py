@@ -390,7 +390,7 @@ def test_every_public_sync_method_has_an_awaited_twin():
             if not (asyncio.iscoroutinefunction(twin) or inspect.isasyncgenfunction(twin)):
                 missing.append(f"{cls.__name__}.{name}")
     assert missing == [], missing
-    # the twins the issue names are there
+    # the twins the asyncio docs list are there
     for name in "aall aallByAge aallOnlyFields acount aexists afirst alast arandom aget agetMultiple agetOnlyFields".split():
         assert asyncio.iscoroutinefunction(getattr(IRQueryBuilder, name))
     for name in "asave adelete areload acascadeFetch amigrate areset".split():
