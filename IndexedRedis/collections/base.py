@@ -6,11 +6,13 @@ replies and returns the method's result. ``RedisCollection._run`` drives a plan 
 collection's client; an asyncio executor can drive the very same plans (the plan functions
 are reachable as ``method.plan``), so no Redis logic is written twice.
 
-Three more kinds of step exist besides ``Call``: ``FetchLinks`` (objects of a model by pk,
+Four more kinds of step exist besides ``Call``: ``FetchLinks`` (objects of a model by pk,
 through the model's own ``getMultiple``: one round trip), ``Optimistic`` (WATCH a key, read,
-plan the writes from what was read, MULTI/EXEC; retried when the key changed meanwhile) and
-``Sleep`` (wait between two polls: ``time.sleep`` in the sync executor, ``asyncio.sleep`` in
-the asyncio one, so a waiting ``put``, ``join`` or ``acquire`` never blocks an event loop).
+plan the writes from what was read, MULTI/EXEC; retried when the key changed meanwhile),
+``Nested`` (a plan of another collection given as an argument, run on that collection's
+client) and ``Sleep`` (wait between two polls: ``time.sleep`` in the sync executor,
+``asyncio.sleep`` in the asyncio one, so a waiting ``put``, ``join`` or ``acquire`` never
+blocks an event loop).
 """
 
 from __future__ import annotations
