@@ -126,7 +126,7 @@ def _pageOp(schema: Any, layout: Any, page: List[int], seen: Dict[str, Any]) -> 
     if schema.expiry:
         cmds.append(("ZMSCORE", layout.expKey, *page))
     replies = yield Call(pipeline=cmds, transaction=True)
-    if layout is not seen["layout"] or replies[0] != seen["counter"]:
+    if layout.verKey != seen["layout"].verKey or replies[0] != seen["counter"]:
         return None
     return replies[1 : 1 + len(page)], (replies[-1] if schema.expiry else None)
 
