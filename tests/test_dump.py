@@ -139,3 +139,22 @@ def test_a_version_1_dump_still_loads(real_db):
     Pair.objects.delete()
     assert loadModel(Pair, io.StringIO("\n".join([json.dumps(head)] + lines[1:]) + "\n")) == 1
     assert Pair.objects.filter(name="a").first().n == 1
+
+
+def test_a_reset_during_a_dump_makes_it_read_the_new_dataset(real_db, monkeypatch):
+    monkeypatch.setattr(dumpfile, "PAGE", 5)
+    _seed()
+    real = dumpfile._pageOp
+    calls = []
+
+    def pageOp(schema, layout, page, seen):
+        calls.append(1)
+        if len(calls) == 2:
+            Pair.reset([Pair(name=f"new{i}", n=i) for i in range(7)])
+        return (yield from real(schema, layout, page, seen))
+
+    monkeypatch.setattr(dumpfile, "_pageOp", pageOp)
+    out = io.StringIO()
+    assert dumpModel(Pair, out) == 7
+    head, rows = _rows(out.getvalue())
+    assert head["count"] == 7 and sorted(r["name"] for r in rows) == [f"new{i}" for i in range(7)]
