@@ -181,6 +181,9 @@ def _collectionTwins():
                 yield cls, name, getattr(cls, twin), plain
 
 
+HANG_AFTER = 300  # seconds an awaited twin may take in the api fixture before the test fails
+
+
 @pytest.fixture(params=["sync", "async"])
 def api(request, monkeypatch):
     """Runs the test once as written and once through the asyncio API: in the ``async`` run every
@@ -207,7 +210,16 @@ def api(request, monkeypatch):
                 # a forked writer process or a thread of the test, or a test's hook run inside an
                 # operation (execute_spy): they use the sync API
                 return plain(self, *args, **kwargs)
-            return loop.run_until_complete(twin(self, *args, **kwargs))
+            task = loop.create_task(twin(self, *args, **kwargs))
+            done, _ = loop.run_until_complete(asyncio.wait({task}, timeout=HANG_AFTER))
+            if not done:  # a hang fails this test, with what every task of the loop was waiting for
+                import sys
+
+                for t in asyncio.all_tasks(loop):
+                    t.print_stack(file=sys.stderr)
+                task.cancel()
+                pytest.fail(f"{twin.__name__} did not finish in {HANG_AFTER} s; the loop's task stacks are on stderr")
+            return task.result()
 
         call.__name__ = twin.__name__
         if hasattr(plain, "plan"):

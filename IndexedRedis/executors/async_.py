@@ -220,26 +220,32 @@ class Heartbeat:
         self.client = client
         self.key = key
         self.task: Optional[asyncio.Task] = None
+        self._stopping: Optional[asyncio.Event] = None
 
-    async def _run(self) -> None:
+    async def _run(self, stopping: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_EVERY)
+            try:
+                await asyncio.wait_for(stopping.wait(), HEARTBEAT_EVERY)
+                return
+            except asyncio.TimeoutError:
+                pass
             try:
                 await self.client.set(self.key, b"1", ex=HEARTBEAT_TTL, xx=True)
             except Exception:  # noqa: BLE001 - a missed beat only shortens the marker's life
                 pass
 
     def start(self) -> "Heartbeat":
-        self.task = asyncio.get_running_loop().create_task(self._run())
+        self._stopping = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._run(self._stopping))
         return self
 
     async def stop(self) -> None:
+        """Stop beating. The task is told to stop, not cancelled: a beat in flight finishes, so
+        its connection goes back to the pool with its reply read."""
         if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except asyncio.CancelledError:
-                pass
+            assert self._stopping is not None
+            self._stopping.set()
+            await self.task
             self.task = None
 
 
