@@ -14,11 +14,7 @@ local stale = staleGeneration()
 if stale then
   return stale
 end
-local counter = redis.call('GET', KEYS[1])
-if not counter then
-  bumpWriteCounter(KEYS[1])
-  counter = redis.call('GET', KEYS[1])
-end
+local counter = currentCounter(KEYS[1])
 if EXT and EXT.expiry and EXT_ARGS[EXT.dynArg] and isDue(EXT_ARGS[EXT.dynArg]) then
   return {counter, {}}
 end

@@ -43,6 +43,17 @@ local function bumpWriteCounter(key)
   end
 end
 
+-- The value of a write counter, created first (from the server clock) when it does not exist:
+-- what a read for the client cache compares with, and replies.
+local function currentCounter(key)
+  local counter = redis.call('GET', key)
+  if not counter then
+    bumpWriteCounter(key)
+    counter = redis.call('GET', key)
+  end
+  return counter
+end
+
 -- Whether a field of an object holds what the client expects: 'v' .. value (that value) or
 -- 'x' (no value). '?' (not known) never does, so the caller reports the current value.
 local function holdsExpected(dataKey, field, expected)
@@ -308,12 +319,7 @@ end
 -- destroyModel deletes can never look unchanged to rows.lua.
 local function rowsReply(pks, limit, rows, counterKey)
   if limit > 0 and #pks > limit then
-    local counter = redis.call('GET', counterKey)
-    if not counter then
-      bumpWriteCounter(counterKey)
-      counter = redis.call('GET', counterKey)
-    end
-    return {'chunked', counter, pks, rows(1, limit)}
+    return {'chunked', currentCounter(counterKey), pks, rows(1, limit)}
   end
   return rows(1, #pks)
 end

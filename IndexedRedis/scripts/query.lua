@@ -71,11 +71,7 @@ local nArgs = #ARGV - 1
 local cacheArg, counter = nil, nil
 if nArgs >= a and (mode == 'all' or mode == 'count' or mode == 'pks') then
   cacheArg = ARGV[a]
-  counter = redis.call('GET', KEYS[#KEYS - 1])
-  if not counter then
-    bumpWriteCounter(KEYS[#KEYS - 1])
-    counter = redis.call('GET', KEYS[#KEYS - 1])
-  end
+  counter = currentCounter(KEYS[#KEYS - 1])
   if counter == cacheArg then
     return {'unchanged'}
   end
